@@ -1,0 +1,323 @@
+//! The command line: `affsim run`, `affsim check`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::engine::{self, RunOptions, Simulation};
+use crate::model::{Metric, Model};
+use crate::plot::{self, ChartOptions};
+use crate::report::{self, Summary, output::Outputs};
+use crate::scenario::{self, Scenario, resolve::MAX_PATHS};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "affsim",
+    version,
+    about = "Monte Carlo simulator for affiliate commission income",
+    long_about = "Monte Carlo simulator for affiliate commission income.\n\n\
+        Describe your content, funnel, programs and targets in a TOML scenario; affsim simulates \
+        many possible futures and tells you the odds of reaching your targets, month by month.",
+    after_help = "Start with: affsim run scenarios/q4.toml"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Simulate a scenario: odds of each target, monthly bands, summary.json, bands.csv and charts
+    Run(RunArgs),
+    /// Validate a scenario and print it resolved, with defaults filled in
+    Check(ScenarioArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ScenarioArgs {
+    /// The scenario file (TOML), e.g. scenarios/q4.toml
+    pub scenario: PathBuf,
+    /// Override a scenario field, e.g. --set simulation.paths=20000 --set content[0].visits="1000..4000"
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Number of simulated futures (overrides simulation.paths)
+    #[arg(long, value_name = "N")]
+    pub paths: Option<u64>,
+    /// Random seed (overrides simulation.seed); the same seed gives the same numbers
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Folder for results (default: output/<scenario name>)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print summary.json to stdout instead of the text summary
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Do not draw charts
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Also write SVG copies of the charts
+    #[arg(long)]
+    pub svg: bool,
+    /// Chart size in pixels
+    #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// Worker threads (default: all cores); results do not depend on it
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Overwrite files in the output folder that affsim did not write
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) = text
+        .split_once(['x', 'X'])
+        .ok_or("write the size as WIDTHxHEIGHT, e.g. 1600x900")?;
+    let w: u32 = w
+        .trim()
+        .parse()
+        .map_err(|_| "the width is not a whole number")?;
+    let h: u32 = h
+        .trim()
+        .parse()
+        .map_err(|_| "the height is not a whole number")?;
+    if !(200..=8000).contains(&w) || !(150..=8000).contains(&h) {
+        return Err("the size must be between 200x150 and 8000x8000".into());
+    }
+    Ok((w, h))
+}
+
+/// Why a command failed, and so its exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// Bad input: the scenario or an option (exit code 2).
+    Input(String),
+    /// Something went wrong while working (exit code 1).
+    Runtime(String),
+    /// Stopped by Ctrl-C (exit code 130).
+    Interrupted,
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Input(_) => 2,
+            Failure::Runtime(_) => 1,
+            Failure::Interrupted => 130,
+        }
+    }
+}
+
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::SeqCst));
+    let result = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Check(args) => check(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            match &failure {
+                Failure::Input(message) => eprintln!("{}", message.trim_end()),
+                Failure::Runtime(message) => eprintln!("error: {}", message.trim_end()),
+                Failure::Interrupted => eprintln!(
+                    "interrupted: stopped before writing any file; earlier results are untouched"
+                ),
+            }
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+fn color_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Loads a scenario, turning its error into a rendered input failure.
+pub fn load(args: &ScenarioArgs) -> Result<Scenario, Failure> {
+    scenario::load(&args.scenario, &args.set)
+        .map_err(|error| Failure::Input(error.render(color_stderr())))
+}
+
+fn input_error(message: impl std::fmt::Display, help: &str) -> Failure {
+    Failure::Input(format!("error: {message}\n  help: {help}"))
+}
+
+/// Applies `--paths` and `--seed` to a model.
+pub fn apply_run_options(
+    model: &mut Model,
+    paths: Option<u64>,
+    seed: Option<u64>,
+) -> Result<(), Failure> {
+    if let Some(paths) = paths {
+        if paths == 0 || paths > MAX_PATHS as u64 {
+            return Err(input_error(
+                format!("--paths {paths} is out of range"),
+                &format!("use between 1 and {MAX_PATHS} paths"),
+            ));
+        }
+        model.paths = paths as usize;
+    }
+    if let Some(seed) = seed {
+        model.seed = seed;
+    }
+    Ok(())
+}
+
+pub fn set_threads(threads: Option<usize>) -> Result<(), Failure> {
+    if let Some(threads) = threads {
+        if threads == 0 || threads > 1024 {
+            return Err(input_error(
+                format!("--threads {threads} is out of range"),
+                "use between 1 and 1024 threads",
+            ));
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| Failure::Runtime(format!("cannot start {threads} threads: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Runs the engine with a progress bar that appears only for runs longer than
+/// about a second, and only on a terminal.
+pub fn simulate(model: &Model, quiet: bool, options: RunOptions) -> Result<Simulation, Failure> {
+    let paths = options.paths.unwrap_or(model.paths);
+    let bar = ProgressBar::with_draw_target(Some(paths as u64), ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} simulating {bar:30} {pos}/{len} paths, {eta} left")
+            .expect("valid template"),
+    );
+    let started = Instant::now();
+    let shown = AtomicBool::new(false);
+    let may_show = !quiet && std::io::stderr().is_terminal();
+    let progress = |done: usize| {
+        bar.inc(done as u64);
+        if may_show
+            && started.elapsed() > Duration::from_secs(1)
+            && !shown.swap(true, Ordering::Relaxed)
+        {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    };
+    let result = engine::run(
+        model,
+        &RunOptions {
+            progress: Some(&progress),
+            cancel: Some(&CANCEL),
+            ..options
+        },
+    );
+    bar.finish_and_clear();
+    result.map_err(|_| Failure::Interrupted)
+}
+
+fn run(args: &RunArgs) -> Result<(), Failure> {
+    set_threads(args.threads)?;
+    let mut scenario = load(&args.scenario)?;
+    apply_run_options(&mut scenario.model, args.paths, args.seed)?;
+    let model = &scenario.model;
+    let folder = report::output::folder(args.out.as_deref(), &model.name);
+
+    let sim = simulate(model, args.quiet, RunOptions::default())?;
+    let summary = Summary::build(model, &sim);
+
+    let mut outputs = Outputs::default();
+    let json = report::json::render(&summary);
+    outputs.add("summary.json", json.clone().into_bytes());
+    let bands = crate::stats::bands(model, &sim, &Metric::ALL);
+    outputs.add("bands.csv", report::csv::render(&bands).into_bytes());
+    if !args.no_charts {
+        let options = ChartOptions {
+            width: args.size.0,
+            height: args.size.1,
+            svg: args.svg,
+        };
+        let charts = plot::render_all(model, &sim, &summary, &options).map_err(Failure::Runtime)?;
+        for (name, bytes) in charts {
+            outputs.add(&name, bytes);
+        }
+    }
+    if CANCEL.load(Ordering::SeqCst) {
+        return Err(Failure::Interrupted);
+    }
+    guard_foreign_files(&folder, &outputs, args.force)?;
+    let written = outputs.write(&folder).map_err(|e| {
+        Failure::Runtime(format!("cannot write results to {}: {e}", folder.display()))
+    })?;
+    mark_folder(&folder);
+
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let _ = stdout.write_all(json.as_bytes());
+    } else if !args.quiet {
+        let _ = stdout.write_all(report::terminal::render(&summary).as_bytes());
+        let names: Vec<String> = written
+            .iter()
+            .filter_map(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        let _ = writeln!(
+            stdout,
+            "\nWrote {} in {}",
+            names.join(", "),
+            folder.display()
+        );
+    }
+    Ok(())
+}
+
+const MARKER: &str = ".affsim";
+
+/// Refuses to overwrite files in a folder affsim has not written to before.
+fn guard_foreign_files(folder: &Path, outputs: &Outputs, force: bool) -> Result<(), Failure> {
+    if force || folder.join(MARKER).exists() {
+        return Ok(());
+    }
+    let clashes: Vec<&str> = outputs
+        .names()
+        .filter(|name| folder.join(name).exists())
+        .collect();
+    if clashes.is_empty() {
+        return Ok(());
+    }
+    Err(input_error(
+        format!(
+            "{} already holds {} that affsim did not write",
+            folder.display(),
+            clashes.join(", ")
+        ),
+        "choose another folder with --out, or pass --force to overwrite them",
+    ))
+}
+
+fn mark_folder(folder: &Path) {
+    let _ = std::fs::write(
+        folder.join(MARKER),
+        "This folder holds affsim results; affsim may overwrite them.\n",
+    );
+}
+
+fn check(args: &ScenarioArgs) -> Result<(), Failure> {
+    let scenario = load(args)?;
+    print!("{}", report::describe::render(&scenario.model));
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! affsim: Monte Carlo simulation of affiliate commission income.
+//!
+//! Data flows one way: [`scenario`] (parse, validate, resolve into a
+//! [`model::Model`]) → [`engine`] (simulate paths) → [`stats`] (percentiles,
+//! probabilities, standard errors) → [`report`] and [`plot`].
+
+pub mod calendar;
+pub mod cli;
+pub mod engine;
+pub mod model;
+pub mod plot;
+pub mod report;
+pub mod scenario;
+pub mod stats;

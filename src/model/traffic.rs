@@ -1,0 +1,98 @@
+//! Traffic: how many people see a piece of content in a month.
+
+use serde::Serialize;
+
+use super::Param;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContentKind {
+    Blog,
+    Video,
+    Newsletter,
+    Other,
+}
+
+impl ContentKind {
+    pub fn parse(text: &str) -> Option<ContentKind> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "blog" | "post" | "article" => Some(ContentKind::Blog),
+            "video" | "youtube" => Some(ContentKind::Video),
+            "newsletter" | "email" => Some(ContentKind::Newsletter),
+            "other" => Some(ContentKind::Other),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Traffic {
+    /// A page or video: visits ramp up linearly to a peak over `ramp_months`,
+    /// then halve every `half_life_months` (never, when absent).
+    Page {
+        peak_visits: Param,
+        ramp_months: u32,
+        half_life_months: Option<Param>,
+    },
+    /// A newsletter section: subscribers grow geometrically, each send is
+    /// opened at `open_rate`; "visits" are opens.
+    Newsletter {
+        subscribers: Param,
+        growth: Param,
+        sends_per_month: f64,
+        open_rate: Param,
+    },
+}
+
+impl Traffic {
+    /// Expected visits (or opens) `age` months after publication (age 0 is the
+    /// publication month).
+    pub fn expected(&self, drawn: &[f64], age: u32) -> f64 {
+        let age_f = age as f64;
+        match *self {
+            Traffic::Page {
+                peak_visits,
+                ramp_months,
+                half_life_months,
+            } => {
+                let ramp = ramp_months.max(1) as f64;
+                let ramp_share = ((age_f + 1.0) / ramp).min(1.0);
+                let months_past_peak = (age_f - (ramp - 1.0)).max(0.0);
+                let decay = half_life_months.map_or(1.0, |half_life| {
+                    0.5f64.powf(months_past_peak / half_life.get(drawn))
+                });
+                peak_visits.get(drawn) * ramp_share * decay
+            }
+            Traffic::Newsletter {
+                subscribers,
+                growth,
+                sends_per_month,
+                open_rate,
+            } => {
+                subscribers.get(drawn)
+                    * (1.0 + growth.get(drawn)).powf(age_f)
+                    * sends_per_month
+                    * open_rate.get(drawn)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_ramp_then_decay() {
+        let page = Traffic::Page {
+            peak_visits: Param::Fixed(3000.0),
+            ramp_months: 3,
+            half_life_months: Some(Param::Fixed(6.0)),
+        };
+        let visits: Vec<f64> = (0..10).map(|age| page.expected(&[], age)).collect();
+        assert!((visits[0] - 1000.0).abs() < 1e-9);
+        assert!((visits[2] - 3000.0).abs() < 1e-9);
+        assert!((visits[8] - 1500.0).abs() < 1e-9);
+    }
+}

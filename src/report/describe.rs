@@ -1,0 +1,206 @@
+//! `affsim check`: the scenario as affsim understood it, defaults filled in.
+
+use std::fmt::Write;
+
+use super::format::{count, money, rate};
+use super::input_value;
+use crate::model::{Churn, Model, Param, TierPeriod, Traffic, Unit};
+
+fn param(model: &Model, value: Param, unit: Unit) -> String {
+    match value {
+        Param::Fixed(v) => input_value(unit, v),
+        Param::Drawn(i) if i < model.inputs.len() => {
+            let input = &model.inputs[i];
+            format!(
+                "uncertain: {}",
+                input.dist.describe(|v| input_value(input.unit, v))
+            )
+        }
+        Param::Drawn(_) => "uncertain (plan mix)".into(),
+    }
+}
+
+pub fn render(model: &Model) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "Scenario `{}` is valid.", model.name);
+    let _ = writeln!(w, "\n[simulation]");
+    let _ = writeln!(
+        w,
+        "  {} to {} ({} months), {} paths, seed {}",
+        model.start.long(),
+        model.end().long(),
+        model.months,
+        count(model.paths as f64),
+        model.seed
+    );
+    let _ = writeln!(w, "  headline metric: {}", model.headline.key());
+
+    for program in &model.programs {
+        let _ = writeln!(w, "\nProgram `{}`", program.name);
+        let _ = writeln!(
+            w,
+            "  first order: {}",
+            param(model, program.first_order_rate, Unit::Rate)
+        );
+        for (i, (length, value)) in program.recurring.steps.iter().enumerate() {
+            let scope = match length {
+                Some(n) => format!("next {n} renewals"),
+                None if i == 0 => "every renewal".to_string(),
+                None => "later renewals".to_string(),
+            };
+            let _ = writeln!(
+                w,
+                "  recurring ({scope}): {}",
+                param(model, *value, Unit::Rate)
+            );
+        }
+        match program.recurring.for_renewals {
+            Some(n) => {
+                let _ = writeln!(w, "  recurring commission stops after {n} renewals");
+            }
+            None => {
+                let _ = writeln!(w, "  recurring commission is paid for life");
+            }
+        }
+        let _ = writeln!(
+            w,
+            "  upgrades: {}; bounty: {}; refunds: {}",
+            param(model, program.upgrade_rate, Unit::Rate),
+            param(model, program.bounty, Unit::Dollars),
+            param(model, program.refund_rate, Unit::Rate)
+        );
+        for tier in &program.tiers {
+            let period = if tier.period == TierPeriod::Month {
+                "in a month"
+            } else {
+                "in total"
+            };
+            let mut rates = Vec::new();
+            if let Some(r) = tier.first_order_rate {
+                rates.push(format!("first order {}", param(model, r, Unit::Rate)));
+            }
+            if let Some(r) = tier.recurring_rate {
+                rates.push(format!("recurring {}", param(model, r, Unit::Rate)));
+            }
+            let _ = writeln!(
+                w,
+                "  tier: from {} referrals {period}: {}",
+                tier.after,
+                rates.join(", ")
+            );
+        }
+        let _ = writeln!(
+            w,
+            "  payout: {} (hold {} days), minimum {}",
+            program.payout.label,
+            program.hold_days,
+            money(program.payout_minimum)
+        );
+        for (k, plan) in program.plans.iter().enumerate() {
+            let churn = match plan.churn {
+                Churn::Constant(c) => format!("monthly churn {}", param(model, c, Unit::Rate)),
+                Churn::Sbg { alpha, beta } => format!(
+                    "sBG churn alpha {}, beta {}",
+                    param(model, alpha, Unit::Count),
+                    param(model, beta, Unit::Count)
+                ),
+                Churn::Weibull { scale, shape } => format!(
+                    "Weibull lifetime scale {}, shape {}",
+                    param(model, scale, Unit::Months),
+                    param(model, shape, Unit::Count)
+                ),
+            };
+            let _ = writeln!(
+                w,
+                "  plan `{}`: price {}/month, share {}, {churn}",
+                plan.name,
+                param(model, plan.price, Unit::Dollars),
+                param(model, program.mix[k], Unit::Rate)
+            );
+            if let Some(up) = plan.upgrade {
+                let _ = writeln!(
+                    w,
+                    "    upgrades to `{}` with monthly probability {}",
+                    program.plans[up.to].name,
+                    param(model, up.probability, Unit::Rate)
+                );
+            }
+        }
+    }
+
+    for source in &model.sources {
+        let months: Vec<String> = source
+            .copies
+            .iter()
+            .map(|c| model.start.plus(*c).short())
+            .collect();
+        let _ = writeln!(
+            w,
+            "\nContent `{}` ({:?}) → `{}`",
+            source.name, source.kind, model.programs[source.program].name
+        );
+        let _ = writeln!(w, "  published: {}", months.join(", "));
+        match source.traffic {
+            Traffic::Page {
+                peak_visits,
+                ramp_months,
+                half_life_months,
+            } => {
+                let _ = writeln!(
+                    w,
+                    "  visits at peak: {}",
+                    param(model, peak_visits, Unit::Count)
+                );
+                let half_life =
+                    half_life_months.map_or("none".to_string(), |h| param(model, h, Unit::Months));
+                let _ = writeln!(w, "  ramp-up: {ramp_months} months; half-life: {half_life}");
+                let _ = writeln!(
+                    w,
+                    "  click-through: {}",
+                    param(model, source.click_rate, Unit::Rate)
+                );
+            }
+            Traffic::Newsletter {
+                subscribers,
+                growth,
+                sends_per_month,
+                open_rate,
+            } => {
+                let _ = writeln!(
+                    w,
+                    "  subscribers: {}, growing {} a month",
+                    param(model, subscribers, Unit::Count),
+                    param(model, growth, Unit::Rate)
+                );
+                let _ = writeln!(
+                    w,
+                    "  {sends_per_month} sends a month, open rate {}, click rate {}",
+                    param(model, open_rate, Unit::Rate),
+                    param(model, source.click_rate, Unit::Rate)
+                );
+            }
+        }
+        let _ = writeln!(
+            w,
+            "  traffic noise (CV): {}",
+            param(model, source.noise, Unit::Count)
+        );
+        let _ = writeln!(
+            w,
+            "  sign-up rate: {}; paid conversion: {}; trial: {} months",
+            param(model, source.signup_rate, Unit::Rate),
+            param(model, source.paid_rate, Unit::Rate),
+            source.trial_months
+        );
+    }
+
+    if !model.targets.is_empty() {
+        let _ = writeln!(w, "\nTargets");
+        for target in &model.targets {
+            let _ = writeln!(w, "  {}", target.label);
+        }
+    }
+    let _ = rate;
+    out
+}

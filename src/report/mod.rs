@@ -1,0 +1,258 @@
+//! Reports: the summary printed on the terminal, `summary.json` and
+//! `bands.csv`. One module per format, like hyperfine's exporters.
+
+pub mod csv;
+pub mod describe;
+pub mod format;
+pub mod json;
+pub mod output;
+pub mod terminal;
+
+use serde::Serialize;
+
+pub use format::{count, money, money_or_count, percent};
+
+use crate::calendar::Month;
+use crate::engine::{PROGRAM_SERIES, SOURCE_SERIES, Simulation, SourceSeries};
+use crate::model::{Metric, Model, Unit};
+use crate::stats::{self, Band, Estimate, FirstPayout, ReferralValue, TargetResult};
+
+/// Everything a run reports, in one serialisable value.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub description: Option<String>,
+    pub paths: usize,
+    pub seed: u64,
+    pub start: Month,
+    pub end: Month,
+    pub headline: Metric,
+    pub headline_meaning: String,
+    pub headline_bands: Vec<Band>,
+    pub targets: Vec<TargetReport>,
+    pub totals: Totals,
+    pub first_payout: FirstPayout,
+    pub referral_values: Vec<ReferralValue>,
+    pub by_source: Vec<SourceShare>,
+    pub by_kind: Vec<KindShare>,
+    pub inputs: Vec<InputReport>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TargetReport {
+    #[serde(flatten)]
+    pub result: TargetResult,
+    /// The findings in plain words, as printed.
+    pub sentences: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Totals {
+    /// Commission earned over the whole horizon (net of clawbacks).
+    pub earned: Estimate,
+    pub earned_p10: f64,
+    pub earned_p50: f64,
+    pub earned_p90: f64,
+    /// Cash paid out over the whole horizon.
+    pub paid: Estimate,
+    /// Earned but not yet paid at the end (below the minimum, on hold, or in transit).
+    pub unpaid_at_end: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceShare {
+    pub name: String,
+    pub kind: crate::model::ContentKind,
+    pub copies: usize,
+    pub mean_earned: f64,
+    pub share_of_earned: f64,
+    pub mean_visits: f64,
+    pub mean_clicks: f64,
+    pub mean_new_referrals: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KindShare {
+    pub kind: Metric,
+    pub mean_total: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct InputReport {
+    pub key: String,
+    pub label: String,
+    pub unit: Unit,
+    pub description: String,
+    pub p5: f64,
+    pub median: f64,
+    pub p95: f64,
+}
+
+/// What the headline metric means, in a sentence.
+pub fn meaning(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Mrr => {
+            "recurring commission run-rate: what your active referrals will pay you at their next monthly renewal"
+        }
+        Metric::Earned => {
+            "all commission earned in the month (first orders, renewals, upgrades, bounties, less clawbacks)"
+        }
+        Metric::Recurring => "commission earned on renewals in the month",
+        Metric::Paid => "cash actually paid out to you in the month",
+        Metric::CumulativeEarned => "all commission earned from the start to the end of the month",
+        Metric::CumulativePaid => "all cash paid out from the start to the end of the month",
+        Metric::ActiveReferrals => "paying customers you referred who are still subscribed",
+        Metric::NewReferrals => "customers who made their first payment in the month",
+        _ => "",
+    }
+}
+
+pub fn input_value(unit: Unit, value: f64) -> String {
+    match unit {
+        Unit::Rate => format::rate(value),
+        Unit::Dollars => money(value),
+        Unit::Count => {
+            if value.abs() >= 100.0 {
+                count(value)
+            } else {
+                format!("{value:.2}")
+            }
+        }
+        Unit::Months => format!("{value:.1} months"),
+    }
+}
+
+impl Summary {
+    pub fn build(model: &Model, sim: &Simulation) -> Summary {
+        let last = sim.months - 1;
+        let headline_bands = stats::bands(model, sim, &[model.headline]).remove(0).1;
+        let targets = model
+            .targets
+            .iter()
+            .map(|target| {
+                let result = stats::target(model, sim, target);
+                let sentences = target_sentences(model, &result);
+                TargetReport { result, sentences }
+            })
+            .collect();
+
+        let mut earned_end: Vec<f32> = sim.column(Metric::CumulativeEarned, last).collect();
+        let earned_percentiles = stats::percentiles(&mut earned_end, &[10.0, 50.0, 90.0]);
+        let totals = Totals {
+            earned: Estimate::mean(sim.column(Metric::CumulativeEarned, last).map(f64::from)),
+            earned_p10: earned_percentiles[0],
+            earned_p50: earned_percentiles[1],
+            earned_p90: earned_percentiles[2],
+            paid: Estimate::mean(sim.column(Metric::CumulativePaid, last).map(f64::from)),
+            unpaid_at_end: sim.mean(Metric::CumulativeEarned, last)
+                - sim.mean(Metric::CumulativePaid, last),
+        };
+
+        let months = sim.months;
+        let source_total = |s: usize, series: SourceSeries| -> f64 {
+            sim.mean_by_source[(s * SOURCE_SERIES + series as usize) * months..][..months]
+                .iter()
+                .sum()
+        };
+        let earned_all: f64 = (0..model.sources.len())
+            .map(|s| source_total(s, SourceSeries::Earned))
+            .sum();
+        let by_source = model
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(s, source)| {
+                let earned = source_total(s, SourceSeries::Earned);
+                SourceShare {
+                    name: source.name.clone(),
+                    kind: source.kind,
+                    copies: source.copies.len(),
+                    mean_earned: earned,
+                    share_of_earned: if earned_all > 0.0 {
+                        earned / earned_all
+                    } else {
+                        0.0
+                    },
+                    mean_visits: source_total(s, SourceSeries::Visits),
+                    mean_clicks: source_total(s, SourceSeries::Clicks),
+                    mean_new_referrals: source_total(s, SourceSeries::NewReferrals),
+                }
+            })
+            .collect();
+        let by_kind = Metric::KINDS
+            .iter()
+            .map(|kind| KindShare {
+                kind: *kind,
+                mean_total: (0..months).map(|t| sim.mean(*kind, t)).sum(),
+            })
+            .collect();
+        let inputs = model
+            .inputs
+            .iter()
+            .map(|input| InputReport {
+                key: input.key.clone(),
+                label: input.label.clone(),
+                unit: input.unit,
+                description: input.dist.describe(|v| input_value(input.unit, v)),
+                p5: input.dist.quantile(0.05),
+                median: input.dist.median(),
+                p95: input.dist.quantile(0.95),
+            })
+            .collect();
+        let mut notes = Vec::new();
+        if model.sources.is_empty() {
+            notes.push(
+                "The scenario has no [[content]], so there is no traffic and no income."
+                    .to_string(),
+            );
+        }
+        let _ = PROGRAM_SERIES;
+        Summary {
+            scenario: model.name.clone(),
+            description: model.description.clone(),
+            paths: sim.paths,
+            seed: sim.seed,
+            start: model.start,
+            end: model.end(),
+            headline: model.headline,
+            headline_meaning: meaning(model.headline).to_string(),
+            headline_bands,
+            targets,
+            totals,
+            first_payout: stats::first_payout(model, sim),
+            referral_values: stats::referral_values(model, sim, 20_000),
+            by_source,
+            by_kind,
+            inputs,
+            notes,
+        }
+    }
+}
+
+fn target_sentences(model: &Model, result: &TargetResult) -> Vec<String> {
+    let amount = money_or_count(result.metric, result.threshold);
+    let month = result.month.long();
+    let mut sentences = vec![
+        format!(
+            "{} ± {} chance that {} is at least {amount} in {month}.",
+            percent(result.in_month.value),
+            format::points(result.in_month.standard_error),
+            result.metric.phrase()
+        ),
+        format!(
+            "{} ± {} chance that it reaches {amount} in at least one month up to {month}.",
+            percent(result.by_month.value),
+            format::points(result.by_month.standard_error)
+        ),
+    ];
+    sentences.push(match result.median_first_month {
+        Some(first) => format!("Half of the simulated futures first reach {amount} by {}.", first.long()),
+        None => format!(
+            "Fewer than half of the simulated futures reach {amount} by {} (the end of the simulation): {} do.",
+            model.end().long(),
+            percent(result.ever.value)
+        ),
+    });
+    sentences
+}

@@ -1,0 +1,241 @@
+//! The summary as printed on the terminal: plain words first, tables after.
+
+use std::fmt::Write;
+
+use super::format::{self, count, money, money_or_count, percent};
+use super::{Summary, input_value};
+use crate::model::Metric;
+
+pub fn render(summary: &Summary) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "affsim · {}", summary.scenario);
+    if let Some(description) = &summary.description {
+        let _ = writeln!(w, "{}", description.trim());
+    }
+    let _ = writeln!(
+        w,
+        "{} simulated futures (paths), seed {}, {} to {}",
+        count(summary.paths as f64),
+        summary.seed,
+        summary.start.long(),
+        summary.end.long()
+    );
+
+    if !summary.targets.is_empty() {
+        let _ = writeln!(w, "\nTargets (± is one Monte Carlo standard error)");
+        for target in &summary.targets {
+            let _ = writeln!(w, "  {}", target.result.label);
+            for sentence in &target.sentences {
+                let _ = writeln!(w, "    {sentence}");
+            }
+        }
+    }
+
+    let headline = summary.headline;
+    let _ = writeln!(w, "\n{} by month", capitalise(headline.phrase()));
+    let _ = writeln!(w, "  ({})", summary.headline_meaning);
+    let _ = writeln!(
+        w,
+        "  half of the futures fall between P25 and P75, four in five between P10 and P90"
+    );
+    let value = |v: f64| {
+        if headline.is_money() {
+            format::money_whole(v)
+        } else {
+            count(v)
+        }
+    };
+    let rows: Vec<[String; 7]> = summary
+        .headline_bands
+        .iter()
+        .map(|band| {
+            [
+                band.month.long(),
+                value(band.p(10.0)),
+                value(band.p(25.0)),
+                value(band.p(50.0)),
+                value(band.p(75.0)),
+                value(band.p(90.0)),
+                value(band.mean),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        ["month", "P10", "P25", "median", "P75", "P90", "mean"],
+        &rows,
+    );
+
+    let totals = &summary.totals;
+    let _ = writeln!(
+        w,
+        "\nMoney over the whole simulation ({} to {})",
+        summary.start.long(),
+        summary.end.long()
+    );
+    let _ = writeln!(
+        w,
+        "  Commission earned: expected {} (± {}); median {}; 80% of futures between {} and {}.",
+        money(totals.earned.value),
+        money(totals.earned.standard_error),
+        money(totals.earned_p50),
+        money(totals.earned_p10),
+        money(totals.earned_p90)
+    );
+    let _ = writeln!(
+        w,
+        "  Cash paid out: expected {}; {} earned is still unpaid at the end (below the payout minimum, on hold, or in transit).",
+        money(totals.paid.value),
+        money(totals.unpaid_at_end.max(0.0))
+    );
+    let payout = &summary.first_payout;
+    match payout.median_month {
+        Some(month) => {
+            let _ = writeln!(
+                w,
+                "  First payout: in half of the futures it arrives by {} {}; {} of futures are paid at least once by {}.",
+                payout.day,
+                month.long(),
+                percent(payout.any.value),
+                summary.end.long()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                w,
+                "  First payout: fewer than half of the futures are paid anything by {} ({} are).",
+                summary.end.long(),
+                percent(payout.any.value)
+            );
+        }
+    }
+
+    if !summary.by_source.is_empty() {
+        let _ = writeln!(
+            w,
+            "\nWhere the commission comes from (expected totals over the simulation)"
+        );
+        let rows: Vec<[String; 6]> = summary
+            .by_source
+            .iter()
+            .map(|source| {
+                let name = if source.copies > 1 {
+                    format!("{} (×{})", source.name, source.copies)
+                } else {
+                    source.name.clone()
+                };
+                [
+                    name,
+                    format!("{:?}", source.kind).to_lowercase(),
+                    count(source.mean_visits),
+                    count(source.mean_new_referrals),
+                    money(source.mean_earned),
+                    percent(source.share_of_earned),
+                ]
+            })
+            .collect();
+        table(
+            w,
+            ["content", "kind", "visits", "referrals", "earned", "share"],
+            &rows,
+        );
+        let kinds: Vec<String> = summary
+            .by_kind
+            .iter()
+            .filter(|k| k.mean_total.abs() > 0.005)
+            .map(|k| format!("{} {}", k.kind.phrase(), money(k.mean_total)))
+            .collect();
+        if !kinds.is_empty() {
+            let _ = writeln!(w, "  By kind: {}.", kinds.join("; "));
+        }
+    }
+
+    if !summary.referral_values.is_empty() {
+        let _ = writeln!(
+            w,
+            "\nWhat one new paying referral is worth (expected commission, at base rates, without upgrades)"
+        );
+        let rows: Vec<[String; 5]> = summary
+            .referral_values
+            .iter()
+            .map(|value| {
+                [
+                    format!("{} {}", value.program, value.plan),
+                    format!("{}/mo", money(value.price)),
+                    money(value.first_year.value),
+                    money(value.lifetime.value),
+                    format!("{:.1}", value.expected_renewals),
+                ]
+            })
+            .collect();
+        table(
+            w,
+            [
+                "plan",
+                "price",
+                "first 12 months",
+                "lifetime (≤10 y)",
+                "renewals",
+            ],
+            &rows,
+        );
+    }
+
+    if !summary.inputs.is_empty() {
+        let _ = writeln!(
+            w,
+            "\nUncertain inputs (each future draws its own value once)"
+        );
+        for input in &summary.inputs {
+            let _ = writeln!(
+                w,
+                "  {}: {} (90% between {} and {})",
+                input.label,
+                input_value(input.unit, input.median),
+                input_value(input.unit, input.p5),
+                input_value(input.unit, input.p95)
+            );
+        }
+    }
+    for note in &summary.notes {
+        let _ = writeln!(w, "\nNote: {note}");
+    }
+    let _ = Metric::Mrr;
+    let _ = money_or_count;
+    out
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
+/// A right-aligned table (first column left-aligned), indented two spaces.
+pub fn table<const N: usize>(w: &mut String, header: [&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |w: &mut String, cells: Vec<&str>| {
+        let mut text = String::from(" ");
+        for (i, cell) in cells.iter().enumerate() {
+            let pad = widths[i] - cell.chars().count();
+            if i == 0 {
+                text.push_str(&format!(" {cell}{}", " ".repeat(pad)));
+            } else {
+                text.push_str(&format!("  {}{cell}", " ".repeat(pad)));
+            }
+        }
+        let _ = writeln!(w, "{}", text.trim_end());
+    };
+    line(w, header.to_vec());
+    for row in rows {
+        line(w, row.iter().map(String::as_str).collect());
+    }
+}

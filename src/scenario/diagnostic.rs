@@ -1,0 +1,150 @@
+//! Errors in a scenario, rendered like a compiler's: file:line:column, the
+//! offending text underlined, and what would fix it.
+
+use std::fmt;
+use std::ops::Range;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+/// Where the offending text lives.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// In the scenario file; `span` is a byte range of its text.
+    File { span: Option<Range<usize>> },
+    /// In a `--set KEY=VALUE` argument; `span` is a byte range of the argument.
+    Override {
+        argument: String,
+        span: Option<Range<usize>>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct ScenarioError {
+    pub file: String,
+    pub text: String,
+    pub origin: Origin,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl ScenarioError {
+    /// 1-based line and column of the error in the file, when it has one.
+    pub fn line_column(&self) -> Option<(usize, usize)> {
+        match &self.origin {
+            Origin::File { span: Some(span) } => Some(line_column(&self.text, span.start)),
+            _ => None,
+        }
+    }
+
+    pub fn render(&self, color: bool) -> String {
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        let mut groups = Vec::new();
+        let title = Level::ERROR.primary_title(&self.message);
+        let group = match &self.origin {
+            Origin::File { span: Some(span) } => {
+                let span = clamp_span(&self.text, span.clone());
+                title.element(
+                    Snippet::source(&self.text)
+                        .path(&self.file)
+                        .fold(true)
+                        .annotation(AnnotationKind::Primary.span(span).label(self.label())),
+                )
+            }
+            Origin::Override { argument, span } => {
+                let span = span.clone().unwrap_or(0..argument.len());
+                title.element(
+                    Snippet::source(argument.as_str()).path("--set").annotation(
+                        AnnotationKind::Primary
+                            .span(clamp_span(argument, span))
+                            .label(self.label()),
+                    ),
+                )
+            }
+            Origin::File { span: None } => {
+                title.element(Snippet::<annotate_snippets::Annotation>::source("").path(&self.file))
+            }
+        };
+        groups.push(group);
+        if let Some(help) = &self.help {
+            groups.push(Group::with_title(Level::HELP.secondary_title(help)));
+        }
+        renderer.render(&groups).to_string()
+    }
+
+    fn label(&self) -> &str {
+        "here"
+    }
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(false))
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// 1-based (line, column) of a byte offset, counting columns in characters.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while offset > 0 && !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+fn clamp_span(text: &str, span: Range<usize>) -> Range<usize> {
+    let start = floor_char_boundary(text, span.start.min(text.len()));
+    let mut end = floor_char_boundary(text, span.end.min(text.len())).max(start);
+    // A span covering a whole multi-line table is noise: keep its first line.
+    if let Some(newline) = text[start..end].find('\n')
+        && newline > 0
+    {
+        end = start + newline;
+    }
+    start..end
+}
+
+/// "did you mean `churn`?" for a misspelt name, when one is close enough.
+pub fn did_you_mean<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(wrong, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based() {
+        assert_eq!(line_column("ab\ncd", 0), (1, 1));
+        assert_eq!(line_column("ab\ncd", 4), (2, 2));
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(
+            did_you_mean("chrun", ["churn", "price"]).as_deref(),
+            Some("did you mean `churn`?")
+        );
+        assert_eq!(did_you_mean("zzz", ["churn", "price"]), None);
+    }
+}

@@ -1,0 +1,221 @@
+//! The scenario file as written: serde mirrors of the TOML tables.
+//! Everything here is checked and turned into a [`crate::model::Model`] by
+//! `resolve`; docs/SCENARIO.md documents each field for users.
+
+use serde::{Deserialize, Serialize};
+
+use super::input::InputSpec;
+use crate::calendar::Month;
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Names the output folder and titles every chart.
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub simulation: SimulationSection,
+    #[serde(default)]
+    pub funnel: FunnelSection,
+    pub programs: Vec<ProgramSection>,
+    #[serde(default)]
+    pub content: Vec<ContentSection>,
+    #[serde(default)]
+    pub targets: Vec<TargetSection>,
+    #[serde(default)]
+    pub observed: Option<ObservedSection>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulationSection {
+    pub start: Month,
+    #[serde(default)]
+    pub end: Option<Month>,
+    #[serde(default)]
+    pub months: Option<i64>,
+    #[serde(default)]
+    pub paths: Option<i64>,
+    #[serde(default)]
+    pub seed: Option<i64>,
+    #[serde(default)]
+    pub headline: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunnelSection {
+    #[serde(default)]
+    pub signup_rate: Option<InputSpec>,
+    #[serde(default)]
+    pub paid_rate: Option<InputSpec>,
+    #[serde(default)]
+    pub trial_months: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramSection {
+    pub name: String,
+    #[serde(default)]
+    pub first_order_rate: Option<InputSpec>,
+    #[serde(default)]
+    pub recurring_rate: Option<InputSpec>,
+    #[serde(default)]
+    pub recurring_months: Option<i64>,
+    #[serde(default)]
+    pub recurring_schedule: Vec<ScheduleStep>,
+    #[serde(default)]
+    pub upgrade_rate: Option<InputSpec>,
+    #[serde(default)]
+    pub bounty: Option<InputSpec>,
+    #[serde(default)]
+    pub refund_rate: Option<InputSpec>,
+    #[serde(default)]
+    pub hold_days: Option<i64>,
+    #[serde(default)]
+    pub payout_minimum: Option<f64>,
+    #[serde(default)]
+    pub payout_schedule: Option<String>,
+    #[serde(default)]
+    pub mix_concentration: Option<f64>,
+    #[serde(default)]
+    pub tiers: Vec<TierSection>,
+    pub plans: Vec<PlanSection>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleStep {
+    /// How many renewals this step covers; omitted on the last step (= all later renewals).
+    #[serde(default)]
+    pub renewals: Option<i64>,
+    pub rate: InputSpec,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierSection {
+    pub after: i64,
+    #[serde(default)]
+    pub per: Option<String>,
+    #[serde(default)]
+    pub first_order_rate: Option<InputSpec>,
+    #[serde(default)]
+    pub recurring_rate: Option<InputSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSection {
+    pub name: String,
+    pub price: InputSpec,
+    #[serde(default)]
+    pub share: Option<f64>,
+    #[serde(default)]
+    pub churn: Option<InputSpec>,
+    #[serde(default)]
+    pub churn_sbg: Option<SbgSection>,
+    #[serde(default)]
+    pub churn_weibull: Option<WeibullSection>,
+    #[serde(default)]
+    pub upgrade_to: Option<String>,
+    #[serde(default)]
+    pub upgrade_probability: Option<InputSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SbgSection {
+    pub alpha: InputSpec,
+    pub beta: InputSpec,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeibullSection {
+    pub scale_months: InputSpec,
+    pub shape: InputSpec,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentSection {
+    pub name: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub program: Option<String>,
+    pub publish: Month,
+    // Pages (blog, video, other)
+    #[serde(default)]
+    pub visits: Option<InputSpec>,
+    #[serde(default)]
+    pub ramp_months: Option<i64>,
+    #[serde(default)]
+    pub half_life_months: Option<InputSpec>,
+    #[serde(default)]
+    pub ctr: Option<InputSpec>,
+    // Newsletters
+    #[serde(default)]
+    pub subscribers: Option<InputSpec>,
+    #[serde(default)]
+    pub subscriber_growth: Option<InputSpec>,
+    #[serde(default)]
+    pub sends_per_month: Option<f64>,
+    #[serde(default)]
+    pub open_rate: Option<InputSpec>,
+    #[serde(default)]
+    pub click_rate: Option<InputSpec>,
+    // Both
+    #[serde(default)]
+    pub noise: Option<InputSpec>,
+    #[serde(default)]
+    pub signup_rate: Option<InputSpec>,
+    #[serde(default)]
+    pub paid_rate: Option<InputSpec>,
+    #[serde(default)]
+    pub repeat: Option<RepeatSection>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatSection {
+    #[serde(default)]
+    pub every_months: Option<i64>,
+    #[serde(default)]
+    pub every_weeks: Option<i64>,
+    #[serde(default)]
+    pub count: Option<i64>,
+    /// A month ("2026-09") or "end".
+    #[serde(default)]
+    pub until: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSection {
+    #[serde(default)]
+    pub label: Option<String>,
+    pub metric: String,
+    pub at_least: f64,
+    pub month: Month,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObservedSection {
+    pub start: Month,
+    #[serde(default)]
+    pub earned: Vec<f64>,
+    #[serde(default)]
+    pub clicks: Vec<f64>,
+    #[serde(default)]
+    pub new_referrals: Vec<f64>,
+    #[serde(default)]
+    pub active_referrals: Vec<f64>,
+    #[serde(default)]
+    pub paid: Vec<f64>,
+    #[serde(default)]
+    pub note: Option<String>,
+}

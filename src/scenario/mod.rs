@@ -1,0 +1,351 @@
+//! Scenarios: parse a TOML file, apply `--set` overrides, validate, and
+//! resolve it into a [`Model`]. Every failure is a [`ScenarioError`] that
+//! points at the file, line and column (or the `--set` argument) at fault.
+
+pub mod diagnostic;
+pub mod file;
+pub mod input;
+pub mod keypath;
+pub mod resolve;
+
+use std::ops::Range;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::de::{DeArray, DeTable, DeValue};
+
+pub use diagnostic::{Origin, ScenarioError};
+pub use file::ScenarioFile;
+pub use keypath::{KeyPath, Segment};
+
+use crate::model::Model;
+
+/// A scenario ready to simulate, with the text it came from.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub path: String,
+    pub file: ScenarioFile,
+    pub model: Model,
+}
+
+/// Reads, overrides, validates and resolves the scenario at `path`.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let display = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|error| ScenarioError {
+        file: display.clone(),
+        text: String::new(),
+        origin: Origin::File { span: None },
+        message: format!("cannot read the scenario: {error}"),
+        help: Some(
+            "check the path; scenarios usually live in scenarios/, e.g. scenarios/q4.toml".into(),
+        ),
+    })?;
+    parse(&display, bytes, overrides)
+}
+
+/// Like [`load`], from bytes already in memory; `name` is used in messages.
+pub fn parse(name: &str, bytes: Vec<u8>, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let valid = error.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+            return Err(ScenarioError {
+                file: name.to_string(),
+                origin: Origin::File {
+                    span: Some(valid..valid + 1),
+                },
+                text,
+                message: "the scenario is not UTF-8 text (is it a binary file?)".into(),
+                help: Some("a scenario is a TOML text file; see scenarios/q4.toml".into()),
+            });
+        }
+    };
+    let error_at =
+        |span: Option<Range<usize>>, message: String, help: Option<String>| ScenarioError {
+            file: name.to_string(),
+            text: text.clone(),
+            origin: Origin::File { span },
+            message,
+            help,
+        };
+    if text.trim().is_empty() {
+        return Err(error_at(
+            None,
+            "the scenario file is empty".into(),
+            Some("start from a copy of scenarios/q4.toml".into()),
+        ));
+    }
+    let mut root = DeTable::parse(&text).map_err(|error| {
+        let message = error.message().trim().to_string();
+        error_at(
+            error.span(),
+            format!("TOML syntax error: {}", first_line(&message)),
+            syntax_help(&message),
+        )
+    })?;
+
+    let mut override_spans = Vec::new();
+    for (index, argument) in overrides.iter().enumerate() {
+        apply_override(root.get_mut(), argument, index, text.len()).map_err(|(message, span)| ScenarioError {
+            file: name.to_string(),
+            text: text.clone(),
+            origin: Origin::Override { argument: argument.clone(), span },
+            message,
+            help: Some("write --set KEY=VALUE, e.g. --set simulation.paths=20000 or --set content[0].visits=\"1000..4000\"".into()),
+        })?;
+        override_spans.push(text.len() + index * OVERRIDE_STRIDE);
+    }
+    let locate = |span: Range<usize>| -> Origin {
+        if span.start >= text.len() {
+            let index = (span.start - text.len()) / OVERRIDE_STRIDE;
+            let argument = overrides.get(index).cloned().unwrap_or_default();
+            let base = text.len() + index * OVERRIDE_STRIDE;
+            Origin::Override {
+                span: Some(span.start - base..span.end.saturating_sub(base)),
+                argument,
+            }
+        } else {
+            Origin::File { span: Some(span) }
+        }
+    };
+
+    let file =
+        ScenarioFile::deserialize(toml::de::Deserializer::from(root.clone())).map_err(|error| {
+            let (message, help) = explain_serde_error(error.message());
+            let origin = error
+                .span()
+                .map(&locate)
+                .unwrap_or(Origin::File { span: None });
+            ScenarioError {
+                file: name.to_string(),
+                text: text.clone(),
+                origin,
+                message,
+                help,
+            }
+        })?;
+
+    let model = resolve::resolve(&file).map_err(|invalid| {
+        let span = span_of(root.get_ref(), &invalid.path).or_else(|| Some(root.span()));
+        let origin = span.map(&locate).unwrap_or(Origin::File { span: None });
+        ScenarioError {
+            file: name.to_string(),
+            text: text.clone(),
+            origin,
+            message: format!("{}: {}", invalid.path, invalid.message),
+            help: invalid.help,
+        }
+    })?;
+    Ok(Scenario {
+        path: name.to_string(),
+        file,
+        model,
+    })
+}
+
+/// Override values get spans far past the file's end, one window per
+/// argument, so an error's span says which argument it came from.
+const OVERRIDE_STRIDE: usize = 1 << 20;
+
+fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or(message)
+}
+
+fn syntax_help(message: &str) -> Option<String> {
+    let lower = message.to_lowercase();
+    if lower.contains("duplicate key") {
+        Some("each key may appear once per table; remove or rename one".into())
+    } else if lower.contains("invalid string")
+        || lower.contains("unterminated")
+        || lower.contains("expected `\"`")
+    {
+        Some("close the string with a matching quote".into())
+    } else if lower.contains("expected") {
+        Some(
+            format!(
+                "{}; compare with scenarios/q4.toml",
+                message.lines().skip(1).collect::<Vec<_>>().join(" ").trim()
+            )
+            .trim_start_matches("; ")
+            .to_string(),
+        )
+    } else {
+        None
+    }
+}
+
+/// Turns serde's wording into ours, with a suggestion for misspelt fields.
+fn explain_serde_error(message: &str) -> (String, Option<String>) {
+    let message = message.trim();
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, expected)) = rest.split_once('`')
+    {
+        let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let help = diagnostic::did_you_mean(field, candidates.iter().copied())
+            .or_else(|| Some(format!("fields allowed here: {}", candidates.join(", "))));
+        return (format!("unknown field `{field}`"), help);
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or(rest);
+        return (
+            format!("missing field `{field}`"),
+            Some(format!(
+                "add `{field} = ...` to this table; see docs/SCENARIO.md"
+            )),
+        );
+    }
+    if message.starts_with("invalid type") {
+        return (
+            message.to_string(),
+            Some(
+                "check the value's type: numbers are unquoted, names and intervals are quoted"
+                    .into(),
+            ),
+        );
+    }
+    (message.to_string(), None)
+}
+
+/// The span of the value at `path`, or of its nearest existing parent.
+fn span_of(root: &DeTable<'_>, path: &KeyPath) -> Option<Range<usize>> {
+    let mut best: Option<Range<usize>> = None;
+    let mut table = Some(root);
+    let mut array: Option<&DeArray<'_>> = None;
+    for segment in &path.0 {
+        let value: &Spanned<DeValue<'_>> = match segment {
+            Segment::Key(key) => match table.and_then(|t| t.get(key.as_str())) {
+                Some(value) => value,
+                None => {
+                    // A missing key: point at the table's first key as the table's place.
+                    return best.or_else(|| table.and_then(|t| t.keys().next().map(|k| k.span())));
+                }
+            },
+            Segment::Index(index) => match array.and_then(|a| a.get(*index)) {
+                Some(value) => value,
+                None => return best,
+            },
+        };
+        best = Some(value.span());
+        table = value.get_ref().as_table();
+        array = value.get_ref().as_array();
+        if let Some(table) = table
+            && let Some(key) = table.keys().next()
+            && value.span().is_empty()
+        {
+            best = Some(key.span());
+        }
+    }
+    best
+}
+
+/// Applies one `KEY=VALUE` override to the parsed document.
+fn apply_override<'i>(
+    root: &mut DeTable<'i>,
+    argument: &'i str,
+    index: usize,
+    text_len: usize,
+) -> Result<(), (String, Option<Range<usize>>)> {
+    let Some((key, value_text)) = argument.split_once('=') else {
+        return Err((format!("`{argument}` is not KEY=VALUE"), None));
+    };
+    let path = KeyPath::parse(key).map_err(|message| (message, Some(0..key.len())))?;
+    let value_start = key.len() + 1;
+    let base = text_len + index * OVERRIDE_STRIDE + value_start;
+    let value: Spanned<DeValue<'i>> = match DeValue::parse(value_text) {
+        Ok(value) => rebase(value, base),
+        // A bare word is a string: `--set name=q4-blog`.
+        Err(_) => Spanned::new(
+            base..base + value_text.len(),
+            DeValue::String(value_text.trim().to_string().into()),
+        ),
+    };
+    let value_span = Some(value_start..argument.len());
+    let mut table: &mut DeTable<'i> = root;
+    let segments = &path.0;
+    let mut i = 0;
+    loop {
+        let last = i + 1 == segments.len();
+        let Segment::Key(key) = &segments[i] else {
+            return Err((
+                format!("`{key}` indexes something that is not a list"),
+                Some(0..key.len()),
+            ));
+        };
+        if last {
+            let span = table.get(key.as_str()).map_or(base..base, |v| v.span());
+            let _ = span;
+            table.insert(Spanned::new(base..base, key.clone().into()), value);
+            return Ok(());
+        }
+        let entry = table
+            .entry(Spanned::new(
+                base..base,
+                std::borrow::Cow::Owned(key.clone()),
+            ))
+            .or_insert_with(|| Spanned::new(base..base, DeValue::Table(DeTable::new())));
+        let mut node = entry.get_mut();
+        i += 1;
+        while let Segment::Index(position) = &segments[i] {
+            let DeValue::Array(items) = node else {
+                return Err((
+                    format!(
+                        "`{}` is not a list, so it cannot be indexed",
+                        KeyPath(segments[..i].to_vec())
+                    ),
+                    Some(0..key.len()),
+                ));
+            };
+            let count = items.len();
+            let Some(item) = items.get_mut(*position) else {
+                return Err((
+                    format!(
+                        "`{}` has {count} entries, so index {position} does not exist (indexes start at 0)",
+                        KeyPath(segments[..i].to_vec())
+                    ),
+                    Some(0..key.len()),
+                ));
+            };
+            node = item.get_mut();
+            if i + 1 == segments.len() {
+                *node = value.into_inner();
+                return Ok(());
+            }
+            i += 1;
+        }
+        let DeValue::Table(inner) = node else {
+            return Err((
+                format!(
+                    "`{}` is a value, not a table",
+                    KeyPath(segments[..i].to_vec())
+                ),
+                value_span,
+            ));
+        };
+        table = inner;
+    }
+}
+
+/// Shifts every span in a parsed override value by `base`.
+fn rebase<'i>(value: Spanned<DeValue<'i>>, base: usize) -> Spanned<DeValue<'i>> {
+    let span = value.span();
+    let inner = match value.into_inner() {
+        DeValue::Array(items) => {
+            DeValue::Array(items.into_iter().map(|item| rebase(item, base)).collect())
+        }
+        DeValue::Table(table) => {
+            let mut rebased = DeTable::new();
+            for (key, item) in table {
+                let key_span = key.span();
+                rebased.insert(
+                    Spanned::new(key_span.start + base..key_span.end + base, key.into_inner()),
+                    rebase(item, base),
+                );
+            }
+            DeValue::Table(rebased)
+        }
+        other => other,
+    };
+    Spanned::new(span.start + base..span.end + base, inner)
+}
