@@ -51,23 +51,25 @@ pub fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> u64 {
     if mean <= 0.0 || !mean.is_finite() {
         0
     } else {
-        Poisson::new(mean).expect("positive mean").sample(rng) as u64
+        Poisson::new(mean.min(1e15))
+            .expect("positive mean")
+            .sample(rng) as u64
     }
 }
 
-/// Over-dispersed count: Poisson with a Gamma(1/cv², cv²) multiplier on the
-/// mean (negative binomial), so month-to-month swings have coefficient of
-/// variation about `cv` on top of Poisson noise.
+/// The traffic multiplier of one copy in one month: Gamma(1/cv², cv²), mean 1
+/// and coefficient of variation `cv` (1 when `cv` is 0). Poisson counts with a
+/// gamma-distributed mean are negative binomial: over-dispersed like real
+/// traffic.
 #[inline]
-pub fn overdispersed<R: Rng + ?Sized>(rng: &mut R, mean: f64, cv: f64) -> u64 {
+pub fn traffic_multiplier<R: Rng + ?Sized>(rng: &mut R, cv: f64) -> f64 {
     if cv <= 0.0 {
-        return poisson(rng, mean);
+        return 1.0;
     }
     let shape = 1.0 / (cv * cv);
-    let multiplier = Gamma::new(shape, cv * cv)
+    Gamma::new(shape, cv * cv)
         .expect("positive shape")
-        .sample(rng);
-    poisson(rng, mean * multiplier)
+        .sample(rng)
 }
 
 /// Splits `n` over categories with probabilities `shares` (summing to 1) by

@@ -5,7 +5,7 @@
 
 use rand_distr::{Distribution, Gamma};
 
-use super::draw::{binomial, multinomial, overdispersed};
+use super::draw::{binomial, multinomial, poisson, traffic_multiplier};
 use super::rng::{StreamRng, purpose, stream};
 use crate::model::commission::hold_months;
 use crate::model::{Metric, Model, TierPeriod};
@@ -223,6 +223,10 @@ pub struct Workspace {
     split: Vec<u64>,
     shares: Vec<f64>,
     earned_by_program: Vec<f64>,
+    cumulative_new: Vec<u64>,
+    balance: Vec<f64>,
+    retention_rngs: Vec<Vec<StreamRng>>,
+    split_rngs: Vec<StreamRng>,
     /// `[source]` per-month accumulators.
     first: Vec<f64>,
     recurring: Vec<f64>,
@@ -260,6 +264,18 @@ impl Workspace {
             split: vec![0; max_plans],
             shares: vec![0.0; max_plans],
             earned_by_program: vec![0.0; model.programs.len() * layout.months],
+            cumulative_new: vec![0; model.programs.len()],
+            balance: vec![0.0; model.programs.len()],
+            retention_rngs: layout
+                .retention_streams
+                .iter()
+                .map(|plans| plans.iter().map(|_| stream(0, 0, 0)).collect())
+                .collect(),
+            split_rngs: layout
+                .split_streams
+                .iter()
+                .map(|_| stream(0, 0, 0))
+                .collect(),
             first: vec![0.0; sources],
             recurring: vec![0.0; sources],
             upgrade: vec![0.0; sources],
@@ -345,19 +361,26 @@ pub fn simulate(
         let paid_rate = source.paid_rate.get(drawn);
         let expected = &ws.traffic[s];
         for t in 0..months {
-            let mut visits = 0u64;
-            let mut clicks = 0u64;
+            // The month's expected visits over all live copies, each copy with
+            // its own noise multiplier.
+            let mut rate = 0.0;
             for &published in &source.copies {
                 let age = t as i32 - published;
-                if age < 0 {
-                    continue;
+                if age >= 0 {
+                    rate += expected[age as usize] * traffic_multiplier(&mut traffic_rng, noise);
                 }
-                let copy_visits = overdispersed(&mut traffic_rng, expected[age as usize], noise);
-                visits += copy_visits;
-                clicks += binomial(&mut traffic_rng, copy_visits, click_rate);
             }
-            let signups = binomial(&mut funnel_rng, clicks, signup_rate);
-            let paid = binomial(&mut funnel_rng, signups, paid_rate);
+            // Poisson thinning: with visits ~ Poisson(rate), clicks ~ Bin(visits,
+            // ctr) and so on down the funnel, each stage's drop-outs are
+            // independent Poisson counts, so four Poisson draws give the same
+            // joint distribution as a Poisson and three binomials, at a cost
+            // that does not grow with traffic.
+            let clicked = rate * click_rate;
+            let signed = clicked * signup_rate;
+            let paid = poisson(&mut funnel_rng, signed * paid_rate);
+            let signups = paid + poisson(&mut funnel_rng, signed * (1.0 - paid_rate));
+            let clicks = signups + poisson(&mut funnel_rng, clicked * (1.0 - signup_rate));
+            let visits = clicks + poisson(&mut funnel_rng, rate * (1.0 - click_rate));
             let lands = t + source.trial_months;
             if lands < months {
                 ws.pending[s * months + lands] += paid;
@@ -372,20 +395,18 @@ pub fn simulate(
         }
     }
 
-    let mut cumulative_new = vec![0u64; model.programs.len()];
-    let mut balance = vec![0.0f64; model.programs.len()];
     let mut cumulative_earned = 0.0;
     let mut cumulative_paid = 0.0;
-    let mut retention_rngs: Vec<Vec<StreamRng>> = layout
-        .retention_streams
-        .iter()
-        .map(|plans| plans.iter().map(|&p| stream(seed, path, p)).collect())
-        .collect();
-    let mut split_rngs: Vec<StreamRng> = layout
-        .split_streams
-        .iter()
-        .map(|&p| stream(seed, path, p))
-        .collect();
+    ws.cumulative_new.fill(0);
+    ws.balance.fill(0.0);
+    for (rngs, purposes) in ws.retention_rngs.iter_mut().zip(&layout.retention_streams) {
+        for (rng, &purpose) in rngs.iter_mut().zip(purposes) {
+            *rng = stream(seed, path, purpose);
+        }
+    }
+    for (rng, &purpose) in ws.split_rngs.iter_mut().zip(&layout.split_streams) {
+        *rng = stream(seed, path, purpose);
+    }
 
     for t in 0..months {
         // Last month's refunds are clawed back now.
@@ -410,7 +431,7 @@ pub fn simulate(
                 .map(|&s| ws.pending[s * months + t])
                 .sum();
             new_total += new;
-            cumulative_new[p] += new;
+            ws.cumulative_new[p] += new;
 
             // Rates in force this month, after tiers.
             let mut first_rate = program.first_order_rate.get(drawn);
@@ -418,7 +439,7 @@ pub fn simulate(
             let reached = program.tiers.iter().filter(|tier| {
                 let count = match tier.period {
                     TierPeriod::Month => new,
-                    TierPeriod::Total => cumulative_new[p],
+                    TierPeriod::Total => ws.cumulative_new[p],
                 };
                 count >= tier.after
             });
@@ -445,7 +466,7 @@ pub fn simulate(
             for (k, &(offset, buckets)) in slots.iter().enumerate() {
                 let plan = &program.plans[k];
                 let renewal_row = &ws.renewal[layout.renewal_rows[p][k]..][..months + 2];
-                let rng = &mut retention_rngs[p][k];
+                let rng = &mut ws.retention_rngs[p][k];
                 let upgrade = plan
                     .upgrade
                     .map(|up| (up, up.probability.get(drawn), slots[up.to]));
@@ -500,7 +521,7 @@ pub fn simulate(
                 for (k, share) in ws.shares[..plans].iter_mut().enumerate() {
                     *share = program.mix[k].get(drawn);
                 }
-                let rng = &mut split_rngs[p];
+                let rng = &mut ws.split_rngs[p];
                 multinomial(rng, new, &ws.shares[..plans], &mut ws.split[..plans]);
                 let bounty_each = program.bounty.get(drawn);
                 let refund_rate = program.refund_rate.get(drawn);
@@ -576,14 +597,14 @@ pub fn simulate(
         for (p, program) in model.programs.iter().enumerate() {
             let lag = layout.lags[p];
             if t >= lag {
-                balance[p] += ws.earned_by_program[p * months + t - lag];
+                ws.balance[p] += ws.earned_by_program[p * months + t - lag];
             }
-            if balance[p] > 1e-9 && balance[p] >= program.payout_minimum {
-                paid_total += balance[p];
+            if ws.balance[p] > 1e-9 && ws.balance[p] >= program.payout_minimum {
+                paid_total += ws.balance[p];
                 record.by_program
                     [p * PROGRAM_SERIES * months + ProgramSeries::Paid as usize * months + t] =
-                    balance[p];
-                balance[p] = 0.0;
+                    ws.balance[p];
+                ws.balance[p] = 0.0;
                 record.first_payout.get_or_insert(t);
             }
         }
