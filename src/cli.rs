@@ -36,6 +36,78 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a scenario and print it resolved, with defaults filled in
     Check(ScenarioArgs),
+    /// Compare strategies (several files, or a file's [[variants]]) with common random numbers
+    Compare(CompareArgs),
+    /// Sweep one or two inputs over a range; with --goal, find the value that reaches a chance
+    Sweep(SweepArgs),
+    /// Rank the uncertain inputs by how much they move the first target's chance
+    Sensitivity(SensitivityArgs),
+}
+
+/// Options shared by the commands that run the model many times.
+#[derive(Args, Debug, Clone)]
+pub struct ManyRunArgs {
+    /// Paths per run (default: 20,000, or fewer if the scenario asks for fewer)
+    #[arg(long, value_name = "N")]
+    pub paths: Option<u64>,
+    /// Random seed (overrides simulation.seed)
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Folder for results (default: output/<scenario name>)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the JSON result to stdout instead of the text report
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Do not draw charts
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Chart size in pixels
+    #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// Worker threads (default: all cores); results do not depend on it
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Overwrite files in the output folder that affsim did not write
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CompareArgs {
+    /// Scenario files; a file with [[variants]] contributes its base and each variant
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// Override a field in every compared scenario
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    #[command(flatten)]
+    pub run: ManyRunArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// The key to vary and its range, e.g. --vary funnel.paid_rate=0.2:0.6:9 (repeat once for a grid)
+    #[arg(long, value_name = "KEY=LOW:HIGH:STEPS", required = true)]
+    pub vary: Vec<String>,
+    /// Find the smallest value at which the first target's chance reaches this, e.g. "P>=0.8"
+    #[arg(long, value_name = "P>=X")]
+    pub goal: Option<String>,
+    #[command(flatten)]
+    pub run: ManyRunArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SensitivityArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    #[command(flatten)]
+    pub run: ManyRunArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -130,6 +202,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Check(args) => check(&args),
+        Command::Compare(args) => compare(&args),
+        Command::Sweep(args) => sweep(&args),
+        Command::Sensitivity(args) => sensitivity(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -320,4 +395,226 @@ fn check(args: &ScenarioArgs) -> Result<(), Failure> {
     let scenario = load(args)?;
     print!("{}", report::describe::render(&scenario.model));
     Ok(())
+}
+
+/// Paths and seed for a command that runs the model many times.
+fn many_run_settings(args: &ManyRunArgs, model: &Model) -> Result<(usize, u64), Failure> {
+    let paths = match args.paths {
+        Some(paths) if paths == 0 || paths > MAX_PATHS as u64 => {
+            return Err(input_error(
+                format!("--paths {paths} is out of range"),
+                &format!("use between 1 and {MAX_PATHS} paths"),
+            ));
+        }
+        Some(paths) => paths as usize,
+        None => model.paths.min(crate::strategy::DEFAULT_PATHS),
+    };
+    Ok((paths, args.seed.unwrap_or(model.seed)))
+}
+
+/// Writes a strategy command's files and prints its report.
+fn finish(
+    args: &ManyRunArgs,
+    scenario_name: &str,
+    outputs: Outputs,
+    json: String,
+    text: String,
+) -> Result<(), Failure> {
+    if CANCEL.load(Ordering::SeqCst) {
+        return Err(Failure::Interrupted);
+    }
+    let folder = report::output::folder(args.out.as_deref(), scenario_name);
+    guard_foreign_files(&folder, &outputs, args.force)?;
+    let written = outputs.write(&folder).map_err(|e| {
+        Failure::Runtime(format!("cannot write results to {}: {e}", folder.display()))
+    })?;
+    mark_folder(&folder);
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let _ = stdout.write_all(json.as_bytes());
+    } else if !args.quiet {
+        let _ = stdout.write_all(text.as_bytes());
+        let names: Vec<String> = written
+            .iter()
+            .filter_map(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        let _ = writeln!(
+            stdout,
+            "\nWrote {} in {}",
+            names.join(", "),
+            folder.display()
+        );
+    }
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("serialisable");
+    text.push('\n');
+    text
+}
+
+fn interrupted_or_input(message: String) -> Failure {
+    if message == "interrupted" {
+        Failure::Interrupted
+    } else {
+        Failure::Input(message)
+    }
+}
+
+fn compare(args: &CompareArgs) -> Result<(), Failure> {
+    set_threads(args.run.threads)?;
+    let mut strategies = Vec::new();
+    for path in &args.scenarios {
+        let base_args = ScenarioArgs {
+            scenario: path.clone(),
+            set: args.set.clone(),
+        };
+        let base = load(&base_args)?;
+        let variants = base.file.variants.clone();
+        strategies.push((base.model.name.clone(), base.model));
+        for variant in variants {
+            let mut sets = args.set.clone();
+            sets.extend(variant.set.iter().cloned());
+            let scenario = load(&ScenarioArgs {
+                scenario: path.clone(),
+                set: sets,
+            })
+            .map_err(|f| match f {
+                Failure::Input(message) => Failure::Input(format!(
+                    "in variant `{}` of {}:\n{message}",
+                    variant.name,
+                    path.display()
+                )),
+                other => other,
+            })?;
+            strategies.push((variant.name.clone(), scenario.model));
+        }
+    }
+    if strategies.len() < 2 {
+        return Err(input_error(
+            "only one strategy to compare",
+            "give two or more scenario files, or add [[variants]] to the file",
+        ));
+    }
+    let (paths, seed) = many_run_settings(&args.run, &strategies[0].1)?;
+    let comparison = crate::strategy::compare::compare(&strategies, paths, seed)
+        .map_err(interrupted_or_input)?;
+    let json = to_json(&comparison);
+    let mut outputs = Outputs::default();
+    outputs.add("compare.json", json.clone().into_bytes());
+    if !args.run.no_charts {
+        let options = ChartOptions {
+            width: args.run.size.0,
+            height: args.run.size.1,
+            svg: false,
+        };
+        for (name, bytes) in plot::strategy::compare(&strategies[0].1, &comparison, &options)
+            .map_err(Failure::Runtime)?
+        {
+            outputs.add(&name, bytes);
+        }
+    }
+    finish(
+        &args.run,
+        &strategies[0].1.name,
+        outputs,
+        json,
+        report::strategy::compare(&comparison),
+    )
+}
+
+fn sweep(args: &SweepArgs) -> Result<(), Failure> {
+    set_threads(args.run.threads)?;
+    let base = load(&args.scenario)?;
+    let axes = args
+        .vary
+        .iter()
+        .map(|text| crate::strategy::sweep::Axis::parse(text))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|message| input_error(message, "e.g. --vary funnel.paid_rate=0.2:0.6:9"))?;
+    let goal = args
+        .goal
+        .as_deref()
+        .map(crate::strategy::sweep::parse_goal)
+        .transpose()
+        .map_err(|message| input_error(message, "e.g. --goal \"P>=0.8\""))?;
+    let (paths, seed) = many_run_settings(&args.run, &base.model)?;
+    let build = |sets: &[String]| -> Result<Model, String> {
+        let mut all = args.scenario.set.clone();
+        all.extend(sets.iter().cloned());
+        match load(&ScenarioArgs {
+            scenario: args.scenario.scenario.clone(),
+            set: all,
+        }) {
+            Ok(scenario) => Ok(scenario.model),
+            Err(Failure::Input(message)) => Err(message),
+            Err(other) => Err(format!("{other:?}")),
+        }
+    };
+    let result = crate::strategy::sweep::sweep(&build, axes, goal, paths, seed)
+        .map_err(interrupted_or_input)?;
+    let json = to_json(&result);
+    let mut outputs = Outputs::default();
+    outputs.add(
+        "sweep.csv",
+        crate::strategy::sweep::csv(&result).into_bytes(),
+    );
+    outputs.add("sweep.json", json.clone().into_bytes());
+    if !args.run.no_charts {
+        let options = ChartOptions {
+            width: args.run.size.0,
+            height: args.run.size.1,
+            svg: false,
+        };
+        for (name, bytes) in
+            plot::strategy::sweep(&base.model, &result, &options).map_err(Failure::Runtime)?
+        {
+            outputs.add(&name, bytes);
+        }
+    }
+    finish(
+        &args.run,
+        &base.model.name,
+        outputs,
+        json,
+        report::strategy::sweep(&result),
+    )
+}
+
+fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
+    set_threads(args.run.threads)?;
+    let base = load(&args.scenario)?;
+    let (paths, seed) = many_run_settings(&args.run, &base.model)?;
+    if base.model.inputs.is_empty() {
+        return Err(input_error(
+            "the scenario has no uncertain inputs",
+            "write an input you are unsure of as a range, e.g. ctr = \"0.02..0.06\"",
+        ));
+    }
+    let result = crate::strategy::sensitivity::sensitivity(&base.model, paths, seed)
+        .map_err(interrupted_or_input)?;
+    let json = to_json(&result);
+    let mut outputs = Outputs::default();
+    outputs.add("sensitivity.json", json.clone().into_bytes());
+    if !args.run.no_charts {
+        let options = ChartOptions {
+            width: args.run.size.0,
+            height: args.run.size.1,
+            svg: false,
+        };
+        for (name, bytes) in
+            plot::strategy::sensitivity(&base.model, &result, &options).map_err(Failure::Runtime)?
+        {
+            outputs.add(&name, bytes);
+        }
+    }
+    finish(
+        &args.run,
+        &base.model.name,
+        outputs,
+        json,
+        report::strategy::sensitivity(&result),
+    )
 }

@@ -2,6 +2,8 @@
 //!
 //! Placeholder until the charts land: `render_all` draws nothing yet.
 
+pub mod strategy;
+
 use crate::engine::Simulation;
 use crate::model::Model;
 use crate::report::Summary;

@@ -6,6 +6,7 @@ pub mod describe;
 pub mod format;
 pub mod json;
 pub mod output;
+pub mod strategy;
 pub mod terminal;
 
 use serde::Serialize;

@@ -299,3 +299,67 @@ mod tests {
         assert_eq!(percentiles(&mut signed, &[0.0, 100.0]), vec![-1e9, 1e9]);
     }
 }
+
+/// Whether each path meets a target in its month.
+pub fn hits(sim: &Simulation, target: &Target) -> Vec<bool> {
+    (0..sim.paths)
+        .map(|path| sim.value(path, target.metric, target.month_index) as f64 >= target.threshold)
+        .collect()
+}
+
+/// The mean of `b - a` over paired paths (common random numbers), with the
+/// standard error of the paired difference.
+pub fn paired_difference(a: &[f64], b: &[f64]) -> Estimate {
+    Estimate::mean(a.iter().zip(b).map(|(a, b)| b - a))
+}
+
+/// Spearman rank correlation of two equally long samples (average ranks for ties).
+pub fn rank_correlation(x: &[f64], y: &[f64]) -> f64 {
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = x.len() as f64;
+    let mean = (n + 1.0) / 2.0;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mean) * (b - mean);
+        sxx += (a - mean) * (a - mean);
+        syy += (b - mean) * (b - mean);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        0.0
+    } else {
+        sxy / (sxx * syy).sqrt()
+    }
+}
+
+fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        for &index in &order[i..=j] {
+            ranks[index] = rank;
+        }
+        i = j + 1;
+    }
+    ranks
+}
+
+#[cfg(test)]
+mod correlation_tests {
+    use super::*;
+
+    #[test]
+    fn rank_correlation_sees_monotone_links_and_ties() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert!((rank_correlation(&x, &[10.0, 20.0, 25.0, 100.0, 1000.0]) - 1.0).abs() < 1e-12);
+        assert!((rank_correlation(&x, &[5.0, 4.0, 3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
+        assert_eq!(rank_correlation(&x, &[1.0; 5]), 0.0);
+        assert_eq!(ranks(&[3.0, 1.0, 3.0]), vec![2.5, 1.0, 2.5]);
+    }
+}
