@@ -286,9 +286,9 @@ pub fn sensitivity(result: &Sensitivity) -> String {
     if let Some(first) = result.inputs.first() {
         let _ = writeln!(
             w,
-            "\nIn words: what you know least about {} matters most; pinning it down (or improving it) moves the odds by up to {} points.",
+            "\nIn words: what you know least about {} matters most; pinning it down (or improving it) moves the odds by up to {:.0} points.",
             first.label,
-            format!("{:.0}", first.swing.abs() * 100.0)
+            first.swing.abs() * 100.0
         );
     }
     out
