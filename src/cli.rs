@@ -153,6 +153,12 @@ pub struct RunArgs {
     /// Overwrite files in the output folder that affsim did not write
     #[arg(long)]
     pub force: bool,
+    /// Keep adding batches of paths until every target's standard error is below this (e.g. 0.002)
+    #[arg(long, value_name = "SE")]
+    pub precision: Option<f64>,
+    /// Print the memory estimate and the peak memory used to stderr
+    #[arg(long, hide = true)]
+    pub memory_report: bool,
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
@@ -305,6 +311,107 @@ pub fn simulate(model: &Model, quiet: bool, options: RunOptions) -> Result<Simul
     result.map_err(|_| Failure::Interrupted)
 }
 
+/// Refuses a run that would not fit in memory, saying how many paths would.
+fn check_memory(model: &Model, paths: usize) -> Result<(), Failure> {
+    let Some(available) = engine::available_memory() else {
+        return Ok(());
+    };
+    let needed = engine::memory_estimate(model, paths);
+    if needed <= available {
+        return Ok(());
+    }
+    let per_path = (engine::memory_estimate(model, 1_000_000) - engine::memory_estimate(model, 0))
+        as f64
+        / 1e6;
+    let fits = ((available as f64 * 0.9 - engine::memory_estimate(model, 0) as f64) / per_path)
+        .max(0.0) as u64;
+    let gib = |bytes: f64| bytes / (1u64 << 30) as f64;
+    Err(input_error(
+        format!(
+            "{} paths need about {:.1} GiB of memory, but only {:.1} GiB is available",
+            report::count(paths as f64),
+            gib(needed as f64),
+            gib(available as f64)
+        ),
+        &format!(
+            "use --paths {} or fewer (about {} fit), or --precision to stop once the odds are precise enough",
+            fits,
+            report::count(fits as f64)
+        ),
+    ))
+}
+
+/// Paths per batch of a `--precision` run: fixed, so a given seed always
+/// gives the same batches and the same answer.
+pub const PRECISION_BATCH: usize = 10_000;
+
+/// Adds batches of paths until every target probability's standard error is
+/// below `precision`.
+fn simulate_until_precise(
+    model: &Model,
+    quiet: bool,
+    precision: f64,
+) -> Result<Simulation, Failure> {
+    if !(precision > 0.0 && precision < 0.5) {
+        return Err(input_error(
+            format!("--precision {precision} is out of range"),
+            "give a standard error such as 0.002 (0.2 percentage points)",
+        ));
+    }
+    if model.targets.is_empty() {
+        return Err(input_error(
+            "--precision needs at least one [[targets]]",
+            "add a target, or use --paths",
+        ));
+    }
+    let mut sim: Option<Simulation> = None;
+    loop {
+        let done = sim.as_ref().map_or(0, |s| s.paths);
+        if done >= MAX_PATHS {
+            break;
+        }
+        check_memory(model, done + PRECISION_BATCH)?;
+        let batch = simulate(
+            model,
+            quiet,
+            RunOptions {
+                paths: Some(PRECISION_BATCH),
+                first_path: done as u64,
+                ..RunOptions::default()
+            },
+        )?;
+        match &mut sim {
+            Some(sim) => sim.append(batch),
+            None => sim = Some(batch),
+        }
+        let sim = sim.as_ref().expect("one batch run");
+        let worst = model
+            .targets
+            .iter()
+            .map(|target| {
+                let result = crate::stats::target(model, sim, target);
+                result
+                    .in_month
+                    .standard_error
+                    .max(result.by_month.standard_error)
+            })
+            .fold(0.0, f64::max);
+        // A probability of exactly 0 or 1 has a zero standard error after one
+        // batch; one batch is then all the evidence there is.
+        if worst < precision {
+            break;
+        }
+    }
+    let sim = sim.expect("at least one batch");
+    if !quiet {
+        eprintln!(
+            "--precision {precision}: every target's standard error is below it after {} paths",
+            report::count(sim.paths as f64)
+        );
+    }
+    Ok(sim)
+}
+
 fn run(args: &RunArgs) -> Result<(), Failure> {
     set_threads(args.threads)?;
     let mut scenario = load(&args.scenario)?;
@@ -312,8 +419,19 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     let model = &scenario.model;
     let folder = report::output::folder(args.out.as_deref(), &model.name);
 
-    let sim = simulate(model, args.quiet, RunOptions::default())?;
+    check_memory(model, model.paths)?;
+    let sim = match args.precision {
+        Some(precision) => simulate_until_precise(model, args.quiet, precision)?,
+        None => simulate(model, args.quiet, RunOptions::default())?,
+    };
     let summary = Summary::build(model, &sim);
+    if args.memory_report {
+        eprintln!(
+            "memory: estimated {} bytes, peak {} bytes",
+            engine::memory_estimate(model, sim.paths),
+            engine::peak_memory().unwrap_or(0)
+        );
+    }
 
     let mut outputs = Outputs::default();
     let json = report::json::render(&summary);
