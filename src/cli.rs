@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::calibrate;
 use crate::engine::{self, RunOptions, Simulation};
 use crate::model::{Metric, Model};
 use crate::plot::{self, ChartOptions};
@@ -81,6 +82,10 @@ pub struct RunArgs {
     /// Overwrite files in the output folder that affsim did not write
     #[arg(long)]
     pub force: bool,
+    /// Observed history to calibrate on (replaces the scenario's [observed]): a CSV of
+    /// `month,metric,value` rows, or a commissions export with date, amount and status columns
+    #[arg(long, value_name = "FILE.csv")]
+    pub observed: Option<PathBuf>,
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
@@ -234,11 +239,17 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     set_threads(args.threads)?;
     let mut scenario = load(&args.scenario)?;
     apply_run_options(&mut scenario.model, args.paths, args.seed)?;
+    let (source, history_notes) = observe(&mut scenario.model, args.observed.as_deref())?;
     let model = &scenario.model;
     let folder = report::output::folder(args.out.as_deref(), &model.name);
 
-    let sim = simulate(model, args.quiet, RunOptions::default())?;
-    let summary = Summary::build(model, &sim);
+    let mut sim = simulate(model, args.quiet, RunOptions::default())?;
+    let calibration = calibrate::calibrate(model, &mut sim, &source).map(|mut c| {
+        c.notes = history_notes;
+        c
+    });
+    let mut summary = Summary::build(model, &sim);
+    summary.calibration = calibration;
 
     let mut outputs = Outputs::default();
     let json = report::json::render(&summary);
@@ -283,6 +294,25 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// Puts the `--observed` history (if any) into the model, where charts find
+/// it too; returns where the history came from and what reading it noted.
+fn observe(model: &mut Model, file: Option<&Path>) -> Result<(String, Vec<String>), Failure> {
+    let Some(file) = file else {
+        return Ok(("the scenario's [observed]".into(), Vec::new()));
+    };
+    let history = calibrate::history::read(file, model.start, model.end())
+        .map_err(|message| Failure::Input(format!("error: {message}")))?;
+    let mut notes = history.notes;
+    if model.observed.is_some() {
+        notes.push(format!(
+            "{} replaces the scenario's [observed] section.",
+            file.display()
+        ));
+    }
+    model.observed = Some(history.observed);
+    Ok((file.display().to_string(), notes))
 }
 
 const MARKER: &str = ".affsim";
