@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::calendar::Month;
 use crate::engine::{CHUNK, Layout, PathRecord, Simulation, Workspace, path};
 use crate::model::{Metric, Model, Observed, Unit};
-use crate::report::format::money_or_count;
+use crate::report::format::{count, money_or_count, percent};
 use crate::report::input_value;
 use crate::stats;
 
@@ -191,6 +191,16 @@ pub struct ObservedPoint {
     pub posterior_median: f64,
 }
 
+/// How conditioning on the history changed a target's odds.
+#[derive(Clone, Debug, Serialize)]
+pub struct TargetShift {
+    pub label: String,
+    /// P(metric >= threshold in the target month) under the assumptions alone.
+    pub prior: stats::Estimate,
+    /// The same after conditioning on the history.
+    pub posterior: stats::Estimate,
+}
+
 /// What calibration did, for the report and summary.json.
 #[derive(Clone, Debug, Serialize)]
 pub struct Calibration {
@@ -210,6 +220,7 @@ pub struct Calibration {
     /// then the prior one, and `warnings` says so.
     pub applied: bool,
     pub inputs: Vec<InputShift>,
+    pub targets: Vec<TargetShift>,
     /// Plain-words findings, as printed.
     pub sentences: Vec<String>,
     pub warnings: Vec<String>,
@@ -266,28 +277,44 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         format!("{} to {}", first_month.long(), last_month.long())
     };
 
+    let prior_targets: Vec<_> = model
+        .targets
+        .iter()
+        .map(|t| stats::target(model, sim, t))
+        .collect();
     if applied {
         sim.weights = Some(fit.weights.clone());
         reweight_means(model, sim, &fit.weights);
         if fit.effective_sample_size < fit.target_ess {
             warnings.push(format!(
-                "Few simulated futures resemble your history: the projection rests on the equivalent of {:.0} of {} futures (aim: {:.0}), even with the loosest match allowed. Treat it with caution and check the assumptions, or run more paths (--paths).",
-                fit.effective_sample_size,
-                sim.paths,
-                fit.target_ess
+                "Few simulated futures resemble your history: the projection rests on the equivalent of {} of {} futures (aim: {}), even with the loosest match allowed, so it leans towards the scenario's assumptions. Treat it with caution and check the assumptions, or run more paths (--paths).",
+                count(fit.effective_sample_size.floor()),
+                count(n),
+                count(fit.target_ess.floor())
             ));
         }
     } else {
         warnings.insert(
             0,
             format!(
-                "Your observed history ({span}) is implausible under the scenario's assumptions: not one simulated future comes close to it (effective sample size {:.1} of {} paths). The projection below therefore IGNORES your history and shows the scenario's assumptions alone. Revise the assumptions (traffic, click-through, conversion) until futures like yours become possible.",
-                fit.effective_sample_size, sim.paths
+                "Your observed history ({span}) is implausible under the scenario's assumptions: not one simulated future comes close to it (effective sample size {:.1} of {} futures). The projection below therefore IGNORES your history and shows the scenario's assumptions alone. Revise the assumptions (traffic, click-through, conversion) until futures like yours become possible.",
+                fit.effective_sample_size,
+                count(n)
             ),
         );
     }
 
     let inputs = input_shifts(model, sim);
+    let targets: Vec<TargetShift> = model
+        .targets
+        .iter()
+        .zip(prior_targets)
+        .map(|(target, prior)| TargetShift {
+            label: target.label.clone(),
+            prior: prior.in_month,
+            posterior: stats::target(model, sim, target).in_month,
+        })
+        .collect();
     let posterior_points: Vec<ObservedPoint> = prior_points
         .into_iter()
         .map(|mut point| {
@@ -306,7 +333,7 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         } else {
             format!("Your {} observed months", words(observed_months))
         };
-        let mut moved: Vec<&InputShift> = inputs.iter().filter(|s| s.shift.abs() >= 0.1).collect();
+        let mut moved: Vec<&InputShift> = inputs.iter().filter(|s| s.shift.abs() >= 0.15).collect();
         moved.sort_by(|a, b| b.shift.abs().total_cmp(&a.shift.abs()));
         for shift in moved.iter().take(4) {
             sentences.push(format!(
@@ -319,7 +346,8 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         }
         if moved.is_empty() {
             sentences.push(format!(
-                "{them} agree with the scenario's assumptions: no uncertain input moved much."
+                "No single uncertain input moved much ({} cannot tell, say, a good click-through rate from good traffic), but together they rule out the futures that started much faster or much slower than yours.",
+                lower_first_word(&them)
             ));
         }
         let narrowed: Vec<&InputShift> = inputs.iter().filter(|s| s.width_ratio < 0.75).collect();
@@ -330,10 +358,18 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
                 join_words(&names)
             ));
         }
+        for shift in &targets {
+            sentences.push(format!(
+                "The chance of \u{201c}{}\u{201d} is now {} (the assumptions alone said {}).",
+                shift.label,
+                percent(shift.posterior.value),
+                percent(shift.prior.value)
+            ));
+        }
         sentences.push(format!(
             "The projection keeps the simulated futures that resemble your history, weighted by how closely they match; it rests on the equivalent of {} of the {} futures (the effective sample size).",
-            crate::report::format::count(fit.effective_sample_size.floor()),
-            crate::report::format::count(n),
+            count(fit.effective_sample_size.floor()),
+            count(n),
         ));
     }
 
@@ -349,6 +385,7 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         bandwidth: fit.bandwidth,
         applied,
         inputs,
+        targets,
         sentences,
         warnings,
         notes: Vec::new(),
@@ -515,6 +552,14 @@ fn lower_first(label: &str) -> String {
         return format!("the funnel's {rest}");
     }
     label.to_string()
+}
+
+fn lower_first_word(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }
 
 fn join_words(items: &[String]) -> String {
