@@ -115,40 +115,46 @@ pub fn percentiles(values: &mut [f32], wanted: &[f64]) -> Vec<f64> {
 }
 
 /// Weighted percentiles of `(value, weight)` pairs, which are reordered.
-/// Each value sits at the midpoint of its weight's share of the cumulative
-/// distribution and percentiles interpolate linearly between neighbours, so a
-/// value's influence is proportional to its weight and no single heavy path
-/// creates a flat step.
+///
+/// Each value owns the stretch of the cumulative weight its weight spans and
+/// is flat over it, except for ramps of at most half an average weight at
+/// either end, through which percentiles interpolate linearly to the
+/// neighbouring value. With equal weights the ramps meet at the midpoints
+/// (the Hazen rule); a path carrying most of the weight holds most
+/// percentiles, as it should, instead of being smeared towards its
+/// neighbours.
 pub fn weighted_percentiles(pairs: &mut [(f32, f64)], wanted: &[f64]) -> Vec<f64> {
     let total: f64 = pairs.iter().map(|p| p.1).sum();
     if pairs.is_empty() || total <= 0.0 {
         return vec![0.0; wanted.len()];
     }
-    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let mut out = Vec::with_capacity(wanted.len());
-    let mut i = 0;
+    // Ties broken by weight so that the order, hence the result, is unique.
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let ramp_cap = 0.5 / pairs.len() as f64;
+    let mut knots: Vec<(f64, f64)> = Vec::with_capacity(2 * pairs.len());
     let mut before = 0.0;
-    let mid = |before: f64, w: f64| (before + w / 2.0) / total;
+    for &(value, weight) in pairs.iter() {
+        let w = weight / total;
+        let ramp = (w / 2.0).min(ramp_cap);
+        knots.push((before + ramp, value as f64));
+        knots.push((before + w - ramp, value as f64));
+        before += w;
+    }
+    let mut out = Vec::with_capacity(wanted.len());
+    let mut k = 0;
     for &p in wanted {
         let p = p / 100.0;
-        while i < pairs.len() && mid(before, pairs[i].1) < p {
-            before += pairs[i].1;
-            i += 1;
+        while k < knots.len() && knots[k].0 < p {
+            k += 1;
         }
-        let value = if i == 0 {
-            pairs[0].0 as f64
-        } else if i == pairs.len() {
-            pairs[i - 1].0 as f64
+        let value = if k == 0 {
+            knots[0].1
+        } else if k == knots.len() {
+            knots[k - 1].1
         } else {
-            let (lo, hi) = (pairs[i - 1], pairs[i]);
-            let u_lo = mid(before - lo.1, lo.1);
-            let u_hi = mid(before, hi.1);
-            let t = if u_hi > u_lo {
-                (p - u_lo) / (u_hi - u_lo)
-            } else {
-                1.0
-            };
-            lo.0 as f64 + t.clamp(0.0, 1.0) * (hi.0 as f64 - lo.0 as f64)
+            let ((u0, x0), (u1, x1)) = (knots[k - 1], knots[k]);
+            let t = if u1 > u0 { (p - u0) / (u1 - u0) } else { 1.0 };
+            x0 + t.clamp(0.0, 1.0) * (x1 - x0)
         };
         out.push(value);
     }
@@ -537,4 +543,48 @@ pub fn referral_value(
         renewals += survival;
     }
     (year, life, renewals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weighted_percentiles_follow_the_weights() {
+        // Equal weights: the median of 1..=5 is 3 and the extremes clamp.
+        let mut pairs: Vec<(f32, f64)> = (1..=5).map(|v| (v as f32, 0.2)).collect();
+        assert_eq!(
+            weighted_percentiles(&mut pairs, &[0.0, 50.0, 100.0]),
+            vec![1.0, 3.0, 5.0]
+        );
+        // Nearly all weight on one value: every central percentile is it.
+        let mut pairs: Vec<(f32, f64)> = (0..50)
+            .map(|i| (i as f32 / 10.0, 1e-4))
+            .chain((0..50).map(|i| (8.0 + i as f32, 1e-4)))
+            .chain([(7.0, 0.99)])
+            .collect();
+        let q = weighted_percentiles(&mut pairs, &[5.0, 50.0, 95.0]);
+        assert!(q.iter().all(|v| (*v - 7.0).abs() < 1e-9), "{q:?}");
+        // Zero total weight gives zeros, not NaN.
+        let mut pairs = vec![(1.0, 0.0), (2.0, 0.0)];
+        assert_eq!(weighted_percentiles(&mut pairs, &[50.0]), vec![0.0]);
+    }
+
+    #[test]
+    fn weighted_estimates_match_the_unweighted_ones_for_equal_weights() {
+        let hits = [1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0];
+        let n = hits.len();
+        let weighted = Estimate::weighted(hits.iter().map(|h| (*h, 1.0 / n as f64)));
+        let plain = Estimate::proportion(3, n);
+        assert!((weighted.value - plain.value).abs() < 1e-15);
+        assert!((weighted.standard_error - plain.standard_error).abs() < 1e-15);
+        assert_eq!(
+            weighted_median(vec![(3u16, 0.2), (1, 0.3), (9, 0.5)]),
+            Some(3)
+        );
+        assert_eq!(
+            weighted_median(vec![(3u16, 0.2), (1, 0.2), (9, 0.6)]),
+            Some(9)
+        );
+    }
 }
