@@ -144,10 +144,14 @@ fn cell<'r>(
     }
 }
 
-/// Parses "$1,234.50", "1234.5", "-12", "USD 12" and the like.
+/// Parses "$1,234.50", "1234.5", "-12", "USD 12", and the accountants'
+/// "($3.00)" for a negative amount, as dashboards write clawbacks.
 fn amount(text: &str) -> Option<f64> {
+    let text = text.trim();
+    if let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        return amount(inner).map(|v| -v.abs());
+    }
     let cleaned: String = text
-        .trim()
         .trim_start_matches("USD")
         .trim_end_matches("USD")
         .chars()
@@ -417,7 +421,7 @@ mod tests {
              2026-02-21,b,27.00,approved\n\
              2026-02-22,c,$99.00,voided\n\
              2026-04-02T10:00:00Z,d,186,pending\n\
-             2026-04-09,e,-3.00,paid\n\
+             2026-04-09,e,($3.00),paid\n\
              2026-04-09,f,12,Refunded\n\
              2026-01-30,g,5,paid\n",
         )
