@@ -37,12 +37,24 @@ fn earned(values: &[f64], model: &Model) -> Observed {
     }
 }
 
+/// Three months of earnings, as in the story.
+#[test]
+fn simulation_based_calibration_covers_the_truth() {
+    sbc(&[Metric::Earned]);
+}
+
+/// A richer dashboard: clicks and new paying referrals too, which separate
+/// traffic from conversion and so test the distance across metrics.
+#[test]
+fn simulation_based_calibration_with_clicks_and_referrals() {
+    sbc(&[Metric::Earned, Metric::Clicks, Metric::NewReferrals]);
+}
+
 /// Draws true inputs from the prior, simulates a three-month history from
 /// each, conditions on it, and counts how often the posterior 50% and 90%
 /// intervals contain the truth. A calibrated posterior covers at the nominal
 /// rates; the ABC kernel's tolerance may make it a little conservative.
-#[test]
-fn simulation_based_calibration_covers_the_truth() {
+fn sbc(metrics: &[Metric]) {
     const PRIOR: usize = 4000;
     const REPLICATIONS: usize = 100;
     const OBSERVED_MONTHS: usize = 3;
@@ -93,11 +105,20 @@ fn simulation_based_calibration_covers_the_truth() {
     let mut widths = [0.0; 2];
     let mut ess = Vec::new();
     for r in 0..REPLICATIONS {
-        let history: Vec<f64> = histories.path_series(r, Metric::Earned)[..OBSERVED_MONTHS]
-            .iter()
-            .map(|v| *v as f64)
-            .collect();
-        let points = calibrate::points(&model, &earned(&history, &model));
+        let observed = Observed {
+            start: model.start,
+            series: metrics
+                .iter()
+                .map(|metric| {
+                    let values = histories.path_series(r, *metric)[..OBSERVED_MONTHS]
+                        .iter()
+                        .map(|v| *v as f64)
+                        .collect();
+                    (*metric, values)
+                })
+                .collect(),
+        };
+        let points = calibrate::points(&model, &observed);
         let fit = calibrate::fit(&calibrate::distances(&prior, &points));
         ess.push(fit.effective_sample_size);
         prior.weights = Some(fit.weights);
@@ -130,6 +151,7 @@ fn simulation_based_calibration_covers_the_truth() {
         widths[1] += (q[3] - q[0]) / (prior_q[3] - prior_q[0]) / REPLICATIONS as f64;
         prior.weights = weights;
     }
+    eprintln!("SBC on {metrics:?}");
     eprintln!(
         "SBC: posterior/prior 90% width: blog referrals per visit {:.2}, next month's MRR {:.2}",
         widths[0], widths[1]
