@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::calibrate;
 use crate::engine::{self, RunOptions, Simulation};
 use crate::model::{Metric, Model};
 use crate::plot::{self, ChartOptions};
@@ -159,6 +160,10 @@ pub struct RunArgs {
     /// Print the memory estimate and the peak memory used to stderr
     #[arg(long, hide = true)]
     pub memory_report: bool,
+    /// Observed history to calibrate on (replaces the scenario's [observed]): a CSV of
+    /// `month,metric,value` rows, or a commissions export with date, amount and status columns
+    #[arg(long, value_name = "FILE.csv")]
+    pub observed: Option<PathBuf>,
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
@@ -341,8 +346,9 @@ fn check_memory(model: &Model, paths: usize) -> Result<(), Failure> {
     ))
 }
 
-/// Paths per batch of a `--precision` run: fixed, so a given seed always
-/// gives the same batches and the same answer.
+/// Paths in the first batch of a `--precision` run; each later batch doubles
+/// the total. Fixed, so a given seed always gives the same batches and the
+/// same answer, and checking costs little next to simulating.
 pub const PRECISION_BATCH: usize = 10_000;
 
 /// Adds batches of paths until every target probability's standard error is
@@ -351,6 +357,7 @@ fn simulate_until_precise(
     model: &Model,
     quiet: bool,
     precision: f64,
+    source: &str,
 ) -> Result<Simulation, Failure> {
     if !(precision > 0.0 && precision < 0.5) {
         return Err(input_error(
@@ -370,12 +377,13 @@ fn simulate_until_precise(
         if done >= MAX_PATHS {
             break;
         }
-        check_memory(model, done + PRECISION_BATCH)?;
+        let size = done.max(PRECISION_BATCH).min(MAX_PATHS - done);
+        check_memory(model, done + size)?;
         let batch = simulate(
             model,
             quiet,
             RunOptions {
-                paths: Some(PRECISION_BATCH),
+                paths: Some(size),
                 first_path: done as u64,
                 ..RunOptions::default()
             },
@@ -384,7 +392,11 @@ fn simulate_until_precise(
             Some(sim) => sim.append(batch),
             None => sim = Some(batch),
         }
-        let sim = sim.as_ref().expect("one batch run");
+        // With observed history the odds that count are the calibrated ones,
+        // whose standard errors reflect the effective sample size.
+        let mut calibrated = sim.clone().expect("one batch run");
+        calibrate::calibrate(model, &mut calibrated, source);
+        let sim = &calibrated;
         let worst = model
             .targets
             .iter()
@@ -416,15 +428,21 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     set_threads(args.threads)?;
     let mut scenario = load(&args.scenario)?;
     apply_run_options(&mut scenario.model, args.paths, args.seed)?;
+    let (source, history_notes) = observe(&mut scenario.model, args.observed.as_deref())?;
     let model = &scenario.model;
     let folder = report::output::folder(args.out.as_deref(), &model.name);
 
     check_memory(model, model.paths)?;
-    let sim = match args.precision {
-        Some(precision) => simulate_until_precise(model, args.quiet, precision)?,
+    let mut sim = match args.precision {
+        Some(precision) => simulate_until_precise(model, args.quiet, precision, &source)?,
         None => simulate(model, args.quiet, RunOptions::default())?,
     };
-    let summary = Summary::build(model, &sim);
+    let calibration = calibrate::calibrate(model, &mut sim, &source).map(|mut c| {
+        c.notes = history_notes;
+        c
+    });
+    let mut summary = Summary::build(model, &sim);
+    summary.calibration = calibration;
     if args.memory_report {
         eprintln!(
             "memory: estimated {} bytes, peak {} bytes",
@@ -476,6 +494,25 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// Puts the `--observed` history (if any) into the model, where charts find
+/// it too; returns where the history came from and what reading it noted.
+fn observe(model: &mut Model, file: Option<&Path>) -> Result<(String, Vec<String>), Failure> {
+    let Some(file) = file else {
+        return Ok(("the scenario's [observed]".into(), Vec::new()));
+    };
+    let history = calibrate::history::read(file, model.start, model.end())
+        .map_err(|message| Failure::Input(format!("error: {message}")))?;
+    let mut notes = history.notes;
+    if model.observed.is_some() {
+        notes.push(format!(
+            "{} replaces the scenario's [observed] section.",
+            file.display()
+        ));
+    }
+    model.observed = Some(history.observed);
+    Ok((file.display().to_string(), notes))
 }
 
 const MARKER: &str = ".affsim";

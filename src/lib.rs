@@ -5,6 +5,7 @@
 //! probabilities, standard errors) → [`report`] and [`plot`].
 
 pub mod calendar;
+pub mod calibrate;
 pub mod cli;
 pub mod engine;
 pub mod model;

@@ -62,6 +62,10 @@ pub struct Simulation {
     pub mean_by_source: Vec<f64>,
     /// Mean over paths, `[program][ProgramSeries][month]`.
     pub mean_by_program: Vec<f64>,
+    /// Importance weights per path, summing to one, set by calibration to
+    /// observed history; `None` means every path counts equally. The means
+    /// above are weighted means once this is set.
+    pub weights: Option<Vec<f64>>,
 }
 
 impl Simulation {
@@ -197,6 +201,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         mean,
         mean_by_source,
         mean_by_program,
+        weights: None,
     })
 }
 
