@@ -237,6 +237,22 @@ pub mod glyph {
         move |(x, y)| PathElement::new(vec![(x, y), (x + w, y)], colour.stroke_width(width))
     }
 
+    pub fn thin(
+        colour: RGBColor,
+        theme: &super::Theme,
+    ) -> impl Fn(BackendCoord) -> PathElement<BackendCoord> + use<> {
+        let (w, width) = (theme.px(28.0), theme.px(2.0) as u32);
+        move |(x, y)| PathElement::new(vec![(x, y), (x + w, y)], colour.stroke_width(width))
+    }
+
+    pub fn wide(
+        colour: RGBColor,
+        theme: &super::Theme,
+    ) -> impl Fn(BackendCoord) -> PathElement<BackendCoord> + use<> {
+        let (w, width) = (theme.px(28.0), theme.line() * 3);
+        move |(x, y)| PathElement::new(vec![(x, y), (x + w, y)], colour.stroke_width(width))
+    }
+
     /// A target marker: a ring, as drawn on the chart.
     pub fn ring(
         colour: RGBColor,

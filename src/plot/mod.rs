@@ -269,9 +269,10 @@ pub fn value_range(values: impl IntoIterator<Item = f64>) -> Range<f64> {
     if span <= 0.0 {
         return 0.0..1.0;
     }
-    let pad = span * 0.08;
-    let low = if low < 0.0 { low - pad } else { 0.0 };
-    low..high + pad
+    // Less air below zero: negatives are small (clawbacks) and the eye
+    // reads from the zero line.
+    let low = if low < 0.0 { low - span * 0.03 } else { 0.0 };
+    low..high + span * 0.08
 }
 
 #[cfg(test)]
