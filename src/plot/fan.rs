@@ -55,8 +55,14 @@ fn answer(ctx: &Ctx, targets: &[&TargetReport]) -> String {
     match targets {
         [first, rest @ ..] => {
             let mut text = chance(first);
-            for other in rest.iter().take(2) {
+            let mut said = vec![(first.result.threshold, first.result.month)];
+            for other in rest {
                 let result = &other.result;
+                // Two more at most: the answer line must stay one line.
+                if said.contains(&(result.threshold, result.month)) || said.len() > 2 {
+                    continue;
+                }
+                said.push((result.threshold, result.month));
                 let same = result.threshold == first.result.threshold;
                 text += &if same {
                     format!(
@@ -156,8 +162,14 @@ impl Chart for Fan {
             .legend(glyph::line(palette::MEDIAN, theme));
 
         let mut thresholds: Vec<f64> = Vec::new();
+        let mut marked = Vec::new();
         for target in &targets {
             let result = &target.result;
+            // A second target on the same month and amount adds nothing to see.
+            if marked.contains(&(result.threshold, result.month)) {
+                continue;
+            }
+            marked.push((result.threshold, result.month));
             let at = (
                 model.month_index(result.month).unwrap_or(0) as f64,
                 result.threshold,

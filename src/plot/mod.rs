@@ -184,14 +184,10 @@ impl Ctx<'_> {
                 format!("{}: {}", program.name, terms.join(", "))
             })
             .collect();
-        let sources = model.sources.len();
+        second.push(plural(model.sources.len(), "content source"));
         second.push(format!(
-            "{sources} content source{}",
-            if sources == 1 { "" } else { "s" }
-        ));
-        second.push(format!(
-            "{} paths, seed {}",
-            format::count(self.sim.paths as f64),
+            "{}, seed {}",
+            plural(self.sim.paths, "path"),
             self.sim.seed
         ));
         vec![first, second.join(" · ")]
@@ -207,6 +203,12 @@ impl Ctx<'_> {
             },
         }
     }
+}
+
+/// "1 path", "2,000 paths".
+pub fn plural(n: usize, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", format::count(n as f64))
 }
 
 /// "33.0% chance of ≥ $500 recurring commission MRR in Oct 2026".

@@ -143,6 +143,8 @@ impl Unit {
         }
         let span = span.abs();
         match self {
+            // Shares above 100% are impossible: that part of the axis is headroom.
+            Unit::Percent if value > 100.0 + 1e-9 => String::new(),
             Unit::Percent => {
                 if span < 5.0 {
                     format!("{value:.1}%")

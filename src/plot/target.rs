@@ -131,10 +131,10 @@ impl Chart for TargetChart {
         };
         let header = Header {
             title: ctx.title(&format!(
-                "{} in {} across {} simulated futures",
+                "{} in {} across {}",
                 subject.metric.phrase(),
                 subject.month.long(),
-                crate::report::count(ctx.sim.paths as f64)
+                super::plural(ctx.sim.paths, "simulated future")
             )),
             answer,
             subtitle: ctx.subtitle(),
