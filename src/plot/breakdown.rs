@@ -215,17 +215,6 @@ impl Chart for Breakdown {
             Unit::Money.value(total)
         );
         if total > 0.0 {
-            if let Some(top) = summary
-                .by_source
-                .iter()
-                .max_by(|a, b| a.share_of_earned.total_cmp(&b.share_of_earned))
-            {
-                answer += &format!(
-                    " · {} from “{}”",
-                    percent(top.share_of_earned),
-                    short(&top.name)
-                );
-            }
             let recurring: f64 = summary
                 .by_kind
                 .iter()
@@ -233,6 +222,14 @@ impl Chart for Breakdown {
                 .map(|k| k.mean_total)
                 .sum();
             answer += &format!(" · {} from renewals", percent((recurring / total).max(0.0)));
+            // Last, because a long source name is what gets cut short.
+            if let Some(top) = summary
+                .by_source
+                .iter()
+                .max_by(|a, b| a.share_of_earned.total_cmp(&b.share_of_earned))
+            {
+                answer += &format!(" · {} from “{}”", percent(top.share_of_earned), top.name);
+            }
         }
         let header = Header {
             title: ctx.title("where the commission comes from (mean per month)"),

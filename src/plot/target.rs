@@ -19,6 +19,9 @@ const BINS: f64 = 40.0;
 /// The top of the value axis: beyond it a few extreme futures would squash
 /// every other bar into one.
 const TOP_QUANTILE: f64 = 0.995;
+/// A threshold this many times beyond the top of the axis would flatten the
+/// whole distribution into one bar; it is then named instead of drawn.
+const FAR: f64 = 3.0;
 
 /// What the chart shows: the first target, or without targets the headline
 /// metric in the last month.
@@ -40,11 +43,13 @@ struct Histogram {
 /// bar is then wholly below or wholly at-or-above it.
 fn histogram(sorted: &[f64], threshold: Option<f64>) -> Histogram {
     let n = sorted.len().max(1);
-    let top = sorted
-        .get(((n - 1) as f64 * TOP_QUANTILE).round() as usize)
+    let top = top(sorted);
+    let low = sorted
+        .first()
         .copied()
-        .unwrap_or(0.0);
-    let low = sorted.first().copied().unwrap_or(0.0).min(0.0);
+        .unwrap_or(0.0)
+        .min(0.0)
+        .min(threshold.unwrap_or(0.0));
     let mut high = top.max(threshold.unwrap_or(low));
     if high <= low {
         high = low + threshold.map_or(1.0, |t| t.abs().max(1.0));
@@ -85,6 +90,15 @@ fn histogram(sorted: &[f64], threshold: Option<f64>) -> Histogram {
     }
 }
 
+/// The top of the value axis.
+fn top(sorted: &[f64]) -> f64 {
+    let n = sorted.len().max(1);
+    sorted
+        .get(((n - 1) as f64 * TOP_QUANTILE).round() as usize)
+        .copied()
+        .unwrap_or(0.0)
+}
+
 impl Chart for TargetChart {
     const NAME: &'static str = "target";
 
@@ -118,7 +132,9 @@ impl Chart for TargetChart {
             .get(values.len().saturating_sub(1) / 2)
             .copied()
             .unwrap_or(0.0);
-        let histogram = histogram(&values, threshold);
+        let top = top(&values);
+        let far = threshold.filter(|t| top > 0.0 && *t > FAR * top);
+        let histogram = histogram(&values, threshold.filter(|_| far.is_none()));
 
         let answer = match subject.target {
             Some(target) => chance(target),
@@ -167,7 +183,7 @@ impl Chart for TargetChart {
         let mut chart = frame::axes(&body, theme, &x, XTicks::Values, &y)?;
 
         let above = |left: f64| threshold.is_some_and(|t| left >= t - 1e-9 * t.abs().max(1.0));
-        if let Some(t) = threshold {
+        if let (Some(t), None) = (threshold, far) {
             chart
                 .draw_series(std::iter::once(Rectangle::new(
                     [(t, y.range.start), (x.range.end, y.range.end)],
@@ -198,14 +214,16 @@ impl Chart for TargetChart {
                     .map_err(fail)?
                     .label(format!("at or above {amount}: {} of futures", percent(p)))
                     .legend(glyph::swatch(high_colour, theme));
-                chart
-                    .draw_series(LineSeries::new(
-                        [(t, y.range.start), (t, y.range.end)],
-                        palette::TARGET.stroke_width(theme.line()),
-                    ))
-                    .map_err(fail)?
-                    .label(format!("target: {amount} in {}", subject.month.long()))
-                    .legend(glyph::line(palette::TARGET, theme));
+                if far.is_none() {
+                    chart
+                        .draw_series(LineSeries::new(
+                            [(t, y.range.start), (t, y.range.end)],
+                            palette::TARGET.stroke_width(theme.line()),
+                        ))
+                        .map_err(fail)?
+                        .label(format!("target: {amount} in {}", subject.month.long()))
+                        .legend(glyph::line(palette::TARGET, theme));
+                }
             }
             _ => {
                 chart
@@ -237,7 +255,18 @@ impl Chart for TargetChart {
             let style = theme.bold(size::ANSWER, palette::TARGET);
             let at = (t, y.range.end);
             let drop = theme.px(18.0);
-            if fraction <= 0.5 {
+            if far.is_some() {
+                corner = SeriesLabelPosition::UpperLeft;
+                let text = format!("{text}: the target is far beyond this axis →");
+                frame::note(
+                    &mut chart,
+                    (x.range.end, y.range.end),
+                    (-theme.px(12.0), drop),
+                    &text,
+                    style,
+                    (HPos::Right, VPos::Top),
+                )?;
+            } else if fraction <= 0.5 {
                 frame::note(
                     &mut chart,
                     at,
