@@ -242,6 +242,42 @@ fn awkward_runs_still_draw() {
 }
 
 #[test]
+fn observed_history_of_the_headline_is_labelled_as_such() {
+    let model = model(&[
+        "simulation.headline=\"active_referrals\"",
+        "observed.active_referrals=[5, 12, 20]",
+    ]);
+    let sim = simulate(&model, 300);
+    let charts = render(&model, &sim, small(true));
+    let fan = String::from_utf8(charts["fan.svg"].clone()).unwrap();
+    assert!(fan.contains("observed: active paying referrals"));
+    assert!(!fan.contains("observed: commission earned"));
+    // No target is on this headline, so the answer is the median instead.
+    assert!(fan.contains("Median active paying referrals in Dec 2026"));
+}
+
+#[test]
+fn many_sources_pool_into_other() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/q4.toml");
+    let mut text = std::fs::read_to_string(path).unwrap();
+    for i in 0..9 {
+        text += &format!(
+            "\n[[content]]\nname = \"Extra post {i}\"\nkind = \"blog\"\npublish = \"2026-03\"\n\
+             visits = \"500..1000\"\nramp_months = 2\nhalf_life_months = 12\nctr = \"0.01..0.02\"\n"
+        );
+    }
+    let model = affsim::scenario::parse("many.toml", text.into_bytes(), &[])
+        .unwrap_or_else(|e| panic!("{}", e.render(false)))
+        .model;
+    assert_eq!(model.sources.len(), 12);
+    let sim = simulate(&model, 200);
+    let charts = render(&model, &sim, small(true));
+    let breakdown = String::from_utf8(charts["breakdown.svg"].clone()).unwrap();
+    assert!(breakdown.contains("6 other sources"));
+    assert_pictures(&charts, small(true));
+}
+
+#[test]
 fn huge_and_broken_values_still_draw() {
     let model = model(&[]);
     let mut sim = simulate(&model, 300);
