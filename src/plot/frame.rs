@@ -108,6 +108,8 @@ pub fn text_width<DB: DrawingBackend>(
         .unwrap_or(0)
 }
 
+const MONTH_STEPS: [usize; 7] = [1, 2, 3, 6, 12, 24, 60];
+
 pub type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// An axis: its range, what it counts and what it is called.
@@ -159,10 +161,21 @@ pub fn axes<'a, DB: DrawingBackend>(
         .map_err(fail)?;
 
     let (plot_w, _) = chart.plotting_area().dim_in_pixel();
+    // A label needs about five tick-font characters of room.
+    let room = (plot_w as i32 / (tick_px * 5).max(1)).max(2) as usize;
+    let months = x_span.round().max(1.0) as usize;
+    // Calendar steps (every 1, 2, 3, 6 or 12 months) rather than plotters'
+    // decimal ones, which would label every fifth month.
+    let step = MONTH_STEPS
+        .iter()
+        .copied()
+        .find(|step| months.div_ceil(*step) <= room)
+        .unwrap_or_else(|| months.div_ceil(room).max(1));
     let x_label = |value: &f64| match &ticks {
         XTicks::Months(start) => {
             let index = value.round();
-            if (value - index).abs() < 1e-6 && index.abs() < 10_000.0 {
+            let on_month = (value - index).abs() < 1e-6 && index.abs() < 10_000.0;
+            if on_month && (index as i64).rem_euclid(step as i64) == 0 {
                 start.plus(index as i32).short()
             } else {
                 String::new()
@@ -171,10 +184,9 @@ pub fn axes<'a, DB: DrawingBackend>(
         XTicks::Values => x.unit.tick(*value, x_span),
     };
     let y_label = |v: &f64| y.unit.tick(*v, y_span);
-    // A label needs about five tick-font characters of room.
-    let room = (plot_w as i32 / (tick_px * 5).max(1)).max(2) as usize;
+    // Month axes get a key point on every month (labelled or not).
     let wanted = match ticks {
-        XTicks::Months(_) => (x_span.round() as usize).clamp(1, room),
+        XTicks::Months(_) => months + 1,
         XTicks::Values => room.min(8),
     };
     chart
@@ -190,7 +202,7 @@ pub fn axes<'a, DB: DrawingBackend>(
         .axis_desc_style(desc_style)
         .axis_style(palette::AXIS)
         .bold_line_style(palette::GRID)
-        .light_line_style(palette::BACKGROUND)
+        .max_light_lines(0)
         .set_all_tick_mark_size(theme.px(6.0))
         .draw()
         .map_err(fail)?;

@@ -71,6 +71,12 @@ pub fn render_all(
     summary: &Summary,
     options: &ChartOptions,
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
+    if options.width < 16 || options.height < 16 {
+        return Err(format!(
+            "a {}x{} chart is too small to draw",
+            options.width, options.height
+        ));
+    }
     register_fonts()?;
     let ctx = Ctx {
         model,
