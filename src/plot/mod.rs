@@ -8,6 +8,7 @@ pub mod breakdown;
 pub mod cumulative;
 pub mod fan;
 pub mod frame;
+pub mod strategy;
 pub mod style;
 pub mod target;
 
@@ -17,8 +18,6 @@ use std::sync::OnceLock;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
-
-pub mod strategy;
 
 use crate::engine::Simulation;
 use crate::model::{Model, Param};
