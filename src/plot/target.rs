@@ -3,6 +3,8 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+use crate::stats;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::frame::{self, Axis, Header, XTicks, fail, glyph};
@@ -41,13 +43,17 @@ struct Histogram {
 
 /// Bins `sorted` so that `threshold`, when given, falls on a bar edge: each
 /// bar is then wholly below or wholly at-or-above it.
-fn histogram(sorted: &[f64], threshold: Option<f64>) -> Histogram {
-    let n = sorted.len().max(1);
-    let top = top(sorted);
+/// `sorted` holds (value, weight) pairs in value order; bars show each bin's
+/// share of the total weight (calibrated runs weight their paths).
+fn histogram(sorted: &[(f64, f64)], top: f64, threshold: Option<f64>) -> Histogram {
+    let total: f64 = sorted
+        .iter()
+        .map(|p| p.1)
+        .sum::<f64>()
+        .max(f64::MIN_POSITIVE);
     let low = sorted
         .first()
-        .copied()
-        .unwrap_or(0.0)
+        .map_or(0.0, |p| p.0)
         .min(0.0)
         .min(threshold.unwrap_or(0.0));
     let mut high = top.max(threshold.unwrap_or(low));
@@ -66,22 +72,22 @@ fn histogram(sorted: &[f64], threshold: Option<f64>) -> Histogram {
         Some(t) => count.max(((t - first) / width).round() as usize + 1),
         None => count,
     };
-    let mut tally = vec![0usize; count];
-    for value in sorted {
+    let mut tally = vec![0.0f64; count];
+    for (value, weight) in sorted {
         let bin = ((value - first) / width).floor();
-        tally[(bin.max(0.0) as usize).min(count - 1)] += 1;
+        tally[(bin.max(0.0) as usize).min(count - 1)] += weight;
     }
     let last_edge = first + count as f64 * width;
     let clipped_above = sorted
         .last()
-        .filter(|max| **max > last_edge)
+        .filter(|max| max.0 > last_edge)
         .map(|_| first + (count - 1) as f64 * width);
     let bars = tally
         .iter()
         .enumerate()
         .map(|(i, c)| {
             let left = first + i as f64 * width;
-            (left, left + width, *c as f64 * 100.0 / n as f64)
+            (left, left + width, *c * 100.0 / total)
         })
         .collect();
     Histogram {
@@ -91,13 +97,6 @@ fn histogram(sorted: &[f64], threshold: Option<f64>) -> Histogram {
 }
 
 /// The top of the value axis.
-fn top(sorted: &[f64]) -> f64 {
-    let n = sorted.len().max(1);
-    sorted
-        .get(((n - 1) as f64 * TOP_QUANTILE).round() as usize)
-        .copied()
-        .unwrap_or(0.0)
-}
 
 impl Chart for TargetChart {
     const NAME: &'static str = "target";
@@ -122,19 +121,23 @@ impl Chart for TargetChart {
         };
         let unit = Unit::of(subject.metric);
         let threshold = subject.target.map(|t| t.result.threshold);
-        let mut values: Vec<f64> = ctx
-            .sim
-            .column(subject.metric, subject.month_index)
-            .map(|v| clean(v as f64))
+        let mut values: Vec<(f64, f64)> = stats::weighted_paths(ctx.sim)
+            .into_iter()
+            .map(|(path, weight)| {
+                let value = ctx.sim.value(path, subject.metric, subject.month_index);
+                (clean(value as f64), weight)
+            })
             .collect();
-        values.sort_by(f64::total_cmp);
-        let median = values
-            .get(values.len().saturating_sub(1) / 2)
-            .copied()
-            .unwrap_or(0.0);
-        let top = top(&values);
+        values.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let quantiles = stats::column_percentiles(
+            ctx.sim,
+            subject.metric,
+            subject.month_index,
+            &[50.0, TOP_QUANTILE * 100.0],
+        );
+        let (median, top) = (clean(quantiles[0]), clean(quantiles[1]));
         let far = threshold.filter(|t| top > 0.0 && *t > FAR * top);
-        let histogram = histogram(&values, threshold.filter(|_| far.is_none()));
+        let histogram = histogram(&values, top, threshold.filter(|_| far.is_none()));
 
         let answer = match subject.target {
             Some(target) => chance(target),
