@@ -96,8 +96,6 @@ fn histogram(sorted: &[(f64, f64)], top: f64, threshold: Option<f64>) -> Histogr
     }
 }
 
-/// The top of the value axis.
-
 impl Chart for TargetChart {
     const NAME: &'static str = "target";
 
