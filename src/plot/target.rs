@@ -299,8 +299,8 @@ mod tests {
 
     #[test]
     fn threshold_falls_on_a_bar_edge() {
-        let values: Vec<f64> = (0..1000).map(|i| i as f64).collect();
-        let h = histogram(&values, Some(500.0));
+        let values: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64, 1.0)).collect();
+        let h = histogram(&values, 995.0, Some(500.0));
         assert!(h.bars.iter().any(|b| (b.0 - 500.0).abs() < 1e-6));
         let total: f64 = h.bars.iter().map(|b| b.2).sum();
         assert!((total - 100.0).abs() < 1e-6);
@@ -308,9 +308,25 @@ mod tests {
 
     #[test]
     fn degenerate_inputs_still_bin() {
-        let h = histogram(&[0.0; 10], Some(500.0));
+        let h = histogram(&[(0.0, 0.1); 10], 0.0, Some(500.0));
         assert!(h.bars.iter().any(|b| b.0 >= 500.0 - 1e-6));
-        assert!(!histogram(&[0.0], None).bars.is_empty());
-        assert!(!histogram(&[1e9, 1e9], Some(1.0)).bars.is_empty());
+        assert!(!histogram(&[(0.0, 1.0)], 0.0, None).bars.is_empty());
+        assert!(
+            !histogram(&[(1e9, 0.5), (1e9, 0.5)], 1e9, Some(1.0))
+                .bars
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn bars_show_shares_of_weight() {
+        let h = histogram(&[(1.0, 0.9), (900.0, 0.1)], 900.0, Some(500.0));
+        let above: f64 = h
+            .bars
+            .iter()
+            .filter(|b| b.0 >= 500.0 - 1e-6)
+            .map(|b| b.2)
+            .sum();
+        assert!((above - 10.0).abs() < 1e-9, "{above}");
     }
 }
