@@ -38,6 +38,12 @@ pub fn compare(comparison: &Comparison) -> String {
         w,
         "every strategy faces the same simulated luck, so differences come from the strategy."
     );
+    if comparison.calibrated {
+        let _ = writeln!(
+            w,
+            "Each strategy is conditioned on your observed history, as `affsim run` is. That weights the\nfutures differently per strategy, so differences carry larger, unpaired errors."
+        );
+    }
     for (t, target) in comparison.targets.iter().enumerate() {
         let _ = writeln!(
             w,

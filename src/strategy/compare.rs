@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::within_noise;
 use crate::calendar::Month;
-use crate::engine::{self, RunOptions, Simulation};
+use crate::engine::{RunOptions, Simulation};
 use crate::model::{Metric, Model, Target};
 use crate::stats::{self, Band, Estimate};
 
@@ -33,6 +33,9 @@ pub struct StrategyResult {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
+    /// Whether the runs were conditioned on observed history (then
+    /// differences are not paired and carry larger errors).
+    pub calibrated: bool,
     pub paths: usize,
     pub seed: u64,
     pub headline: Metric,
@@ -70,47 +73,33 @@ pub fn compare(
         ..RunOptions::default()
     };
 
-    let mut reference: Option<(Vec<Vec<f64>>, Vec<f64>)> = None;
+    let mut runs: Vec<Simulation> = Vec::new();
     let mut results = Vec::new();
+    let mut calibrated = false;
+    let last = first.months - 1;
     for (name, model) in strategies {
-        let sim = engine::run(model, &options).map_err(|_| "interrupted".to_string())?;
-        let hits: Vec<Vec<f64>> = targets
+        let sim = super::simulate(model, &options)?;
+        calibrated |= sim.weights.is_some();
+        let reference = runs.first().unwrap_or(&sim);
+        let target_results = targets
             .iter()
-            .map(|t| {
-                stats::hits(&sim, t)
-                    .into_iter()
-                    .map(|h| h as u8 as f64)
-                    .collect()
-            })
-            .collect();
-        let cumulative: Vec<f64> = sim
-            .column(Metric::CumulativeEarned, sim.months - 1)
-            .map(f64::from)
-            .collect();
-        let (reference_hits, reference_cumulative) =
-            reference.get_or_insert_with(|| (hits.clone(), cumulative.clone()));
-        let target_results = hits
-            .iter()
-            .zip(reference_hits.iter())
-            .map(|(h, r)| {
-                let difference = stats::paired_difference(r, h);
+            .map(|target| {
+                let difference = super::chance_difference(model, reference, &sim, target);
                 TargetComparison {
-                    probability: Estimate::proportion(
-                        h.iter().filter(|v| **v > 0.0).count(),
-                        h.len(),
-                    ),
+                    probability: super::chance(model, &sim, target),
                     within_noise: within_noise(difference.value, difference.standard_error),
                     difference,
                 }
             })
             .collect();
-        let cumulative_difference = stats::paired_difference(reference_cumulative, &cumulative);
+        let cumulative_difference =
+            super::mean_difference(reference, &sim, Metric::CumulativeEarned, last);
         let bands = stats::bands(model, &sim, &[headline]).remove(0).1;
         results.push(StrategyResult {
             name: name.clone(),
             targets: target_results,
             median_headline: median(&sim, headline, headline_index),
-            cumulative_earned: Estimate::mean(cumulative.iter().copied()),
+            cumulative_earned: stats::column_mean(&sim, Metric::CumulativeEarned, last),
             cumulative_within_noise: within_noise(
                 cumulative_difference.value,
                 cumulative_difference.standard_error,
@@ -118,8 +107,10 @@ pub fn compare(
             cumulative_difference,
             bands,
         });
+        runs.push(sim);
     }
     Ok(Comparison {
+        calibrated,
         paths,
         seed,
         headline,
@@ -130,6 +121,5 @@ pub fn compare(
 }
 
 pub fn median(sim: &Simulation, metric: Metric, month: usize) -> f64 {
-    let mut column: Vec<f32> = sim.column(metric, month).collect();
-    stats::percentiles(&mut column, &[50.0])[0]
+    stats::column_percentiles(sim, metric, month, &[50.0])[0]
 }

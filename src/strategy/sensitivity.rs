@@ -13,7 +13,8 @@ pub struct InputEffect {
     pub unit: Unit,
     pub p10: f64,
     pub p90: f64,
-    /// Spearman correlation of the drawn input with the target metric in the target month.
+    /// Spearman correlation of the drawn input with the target metric in the
+    /// target month, over the unconditioned (prior) futures.
     pub rank_correlation: f64,
     /// The target's chance with this input held at its P10 (others uncertain).
     pub probability_at_p10: Estimate,
@@ -62,9 +63,8 @@ pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity
             .map(|path| base.parameters_of(path)[index])
             .collect();
         let (p10, p90) = (input.dist.quantile(0.10), input.dist.quantile(0.90));
-        let low_hits = indicator(&stats::hits(&run(&[(index, p10)])?, &target));
-        let high_hits = indicator(&stats::hits(&run(&[(index, p90)])?, &target));
-        let swing = stats::paired_difference(&low_hits, &high_hits);
+        let (low, high) = (run(&[(index, p10)])?, run(&[(index, p90)])?);
+        let swing = super::chance_difference(model, &low, &high, &target);
         inputs.push(InputEffect {
             key: input.key.clone(),
             label: input.label.clone(),
@@ -72,8 +72,8 @@ pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity
             p10,
             p90,
             rank_correlation: stats::rank_correlation(&drawn, &outcome),
-            probability_at_p10: proportion(&low_hits),
-            probability_at_p90: proportion(&high_hits),
+            probability_at_p10: super::chance(model, &low, &target),
+            probability_at_p90: super::chance(model, &high, &target),
             swing: swing.value,
             swing_standard_error: swing.standard_error,
         });
@@ -86,12 +86,4 @@ pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity
         probability,
         inputs,
     })
-}
-
-fn indicator(hits: &[bool]) -> Vec<f64> {
-    hits.iter().map(|h| *h as u8 as f64).collect()
-}
-
-fn proportion(values: &[f64]) -> Estimate {
-    Estimate::proportion(values.iter().filter(|v| **v > 0.0).count(), values.len())
 }
