@@ -1,7 +1,7 @@
 //! Calibration: conditioning the projection on months already observed.
 //!
 //! Approximate Bayesian computation by importance weighting of whole prior
-//! paths (docs/CALIBRATION.md states the method and its assumptions). Each
+//! paths (docs/MODEL.md, section 10, states the method and its assumptions). Each
 //! simulated path is weighted by a Gaussian kernel on the distance between
 //! its observed-month series and the observations, on a signed log1p scale.
 //! A path carries its parameters *and* its realised state (active referrals,
