@@ -23,18 +23,26 @@ pub fn render(summary: &Summary) -> String {
         summary.end.long()
     );
 
-    if let Some(calibration) = &summary.calibration {
-        calibration_section(w, calibration);
-    }
-
     if !summary.targets.is_empty() {
-        let _ = writeln!(w, "\nTargets (± is one Monte Carlo standard error)");
+        let conditioned = if summary.calibration.as_ref().is_some_and(|c| c.applied) {
+            "; conditioned on your observed history, see below"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            w,
+            "\nTargets (± is one Monte Carlo standard error{conditioned})"
+        );
         for target in &summary.targets {
             let _ = writeln!(w, "  {}", target.result.label);
             for sentence in &target.sentences {
                 let _ = writeln!(w, "    {sentence}");
             }
         }
+    }
+
+    if let Some(calibration) = &summary.calibration {
+        calibration_section(w, calibration);
     }
 
     let headline = summary.headline;
