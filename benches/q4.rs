@@ -1,33 +1,98 @@
-//! End-to-end cost of `affsim run scenarios/q4.toml` without charts: parse,
-//! simulate, statistics, JSON and CSV. Goal (issue 2): under 1 s for 100 000
-//! paths on a 2-core machine, release build.
+//! Benchmarks of issue 6, documented in docs/PERFORMANCE.md:
+//! end to end at 10^4..10^6 paths, the engine alone (path-months per second),
+//! flat cost in traffic volume, and thread scaling.
+
+use std::path::Path;
 
 use affsim::engine::{self, RunOptions};
-use affsim::model::Metric;
+use affsim::model::{Metric, Model};
 use affsim::report::{self, Summary};
-use affsim::{scenario, stats};
-use criterion::{Criterion, criterion_group, criterion_main};
+use affsim::{calibrate, scenario, stats};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
-fn q4_end_to_end(paths: usize) -> usize {
-    let scenario = scenario::load(
-        std::path::Path::new("scenarios/q4.toml"),
-        &[format!("simulation.paths={paths}")],
-    )
-    .expect("q4 is valid");
-    let model = &scenario.model;
-    let sim = engine::run(model, &RunOptions::default()).expect("not cancelled");
-    let summary = Summary::build(model, &sim);
+fn q4(overrides: &[String]) -> Model {
+    scenario::load(Path::new("scenarios/q4.toml"), overrides)
+        .expect("q4 is valid")
+        .model
+}
+
+/// What `affsim run scenarios/q4.toml --no-charts` does after parsing:
+/// simulate, calibrate, summarise, render JSON and CSV.
+fn end_to_end(model: &Model, paths: usize) -> usize {
+    let mut sim = engine::run(model, &RunOptions { paths: Some(paths), ..RunOptions::default() }).expect("runs");
+    let calibration = calibrate::calibrate(model, &mut sim, "bench");
+    let mut summary = Summary::build(model, &sim);
+    summary.calibration = calibration;
     let json = report::json::render(&summary);
     let csv = report::csv::render(&stats::bands(model, &sim, &Metric::ALL));
     json.len() + csv.len()
 }
 
-fn bench(c: &mut Criterion) {
-    let mut group = c.benchmark_group("q4 end to end");
+/// Multiplies every content entry's traffic in q4 by `factor`.
+fn traffic_times(factor: f64) -> Vec<String> {
+    vec![
+        format!("content[0].visits=\"{}..{}\"", 2500.0 * factor, 6000.0 * factor),
+        format!("content[1].visits=\"{}..{}\"", 1500.0 * factor, 5000.0 * factor),
+        format!("content[2].subscribers={}", 1400.0 * factor),
+    ]
+}
+
+fn end_to_end_paths(c: &mut Criterion) {
+    let mut group = c.benchmark_group("q4 end to end (no charts)");
     group.sample_size(10);
-    group.bench_function("100k paths", |b| b.iter(|| q4_end_to_end(100_000)));
+    let model = q4(&[]);
+    for paths in [10_000usize, 100_000, 1_000_000] {
+        group.throughput(Throughput::Elements(paths as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(paths), &paths, |b, &paths| {
+            b.iter(|| end_to_end(&model, paths))
+        });
+    }
     group.finish();
 }
 
-criterion_group!(benches, bench);
+fn engine_alone(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine: path-months");
+    group.sample_size(10);
+    let model = q4(&[]);
+    let paths = 100_000;
+    // Throughput in path-months, the unit that compares scenarios of any size.
+    group.throughput(Throughput::Elements((paths * model.months) as u64));
+    group.bench_function("q4, 100k paths", |b| {
+        b.iter(|| engine::run(&model, &RunOptions { paths: Some(paths), ..RunOptions::default() }).expect("runs").paths)
+    });
+    group.finish();
+}
+
+fn volume_scaling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine: traffic volume");
+    group.sample_size(10);
+    for factor in [1.0, 100.0, 10_000.0] {
+        let model = q4(&traffic_times(factor));
+        group.bench_with_input(BenchmarkId::from_parameter(factor), &model, |b, model| {
+            b.iter(|| engine::run(model, &RunOptions { paths: Some(20_000), ..RunOptions::default() }).expect("runs").paths)
+        });
+    }
+    group.finish();
+}
+
+fn thread_scaling(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine: threads");
+    group.sample_size(10);
+    let model = q4(&[]);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    for threads in [1, cores] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+        group.bench_with_input(BenchmarkId::from_parameter(threads), &threads, |b, _| {
+            b.iter(|| pool.install(|| engine::run(&model, &RunOptions { paths: Some(50_000), ..RunOptions::default() }).expect("runs").paths))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // Criterion's own plots need system fonts; the numbers are what matter.
+    config = Criterion::default().without_plots();
+    targets = end_to_end_paths, engine_alone, volume_scaling, thread_scaling
+}
 criterion_main!(benches);
