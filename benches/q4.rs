@@ -19,7 +19,14 @@ fn q4(overrides: &[String]) -> Model {
 /// What `affsim run scenarios/q4.toml --no-charts` does after parsing:
 /// simulate, calibrate, summarise, render JSON and CSV.
 fn end_to_end(model: &Model, paths: usize) -> usize {
-    let mut sim = engine::run(model, &RunOptions { paths: Some(paths), ..RunOptions::default() }).expect("runs");
+    let mut sim = engine::run(
+        model,
+        &RunOptions {
+            paths: Some(paths),
+            ..RunOptions::default()
+        },
+    )
+    .expect("runs");
     let calibration = calibrate::calibrate(model, &mut sim, "bench");
     let mut summary = Summary::build(model, &sim);
     summary.calibration = calibration;
@@ -31,8 +38,16 @@ fn end_to_end(model: &Model, paths: usize) -> usize {
 /// Multiplies every content entry's traffic in q4 by `factor`.
 fn traffic_times(factor: f64) -> Vec<String> {
     vec![
-        format!("content[0].visits=\"{}..{}\"", 2500.0 * factor, 6000.0 * factor),
-        format!("content[1].visits=\"{}..{}\"", 1500.0 * factor, 5000.0 * factor),
+        format!(
+            "content[0].visits=\"{}..{}\"",
+            2500.0 * factor,
+            6000.0 * factor
+        ),
+        format!(
+            "content[1].visits=\"{}..{}\"",
+            1500.0 * factor,
+            5000.0 * factor
+        ),
         format!("content[2].subscribers={}", 1400.0 * factor),
     ]
 }
@@ -58,7 +73,17 @@ fn engine_alone(c: &mut Criterion) {
     // Throughput in path-months, the unit that compares scenarios of any size.
     group.throughput(Throughput::Elements((paths * model.months) as u64));
     group.bench_function("q4, 100k paths", |b| {
-        b.iter(|| engine::run(&model, &RunOptions { paths: Some(paths), ..RunOptions::default() }).expect("runs").paths)
+        b.iter(|| {
+            engine::run(
+                &model,
+                &RunOptions {
+                    paths: Some(paths),
+                    ..RunOptions::default()
+                },
+            )
+            .expect("runs")
+            .paths
+        })
     });
     group.finish();
 }
@@ -69,7 +94,17 @@ fn volume_scaling(c: &mut Criterion) {
     for factor in [1.0, 100.0, 10_000.0] {
         let model = q4(&traffic_times(factor));
         group.bench_with_input(BenchmarkId::from_parameter(factor), &model, |b, model| {
-            b.iter(|| engine::run(model, &RunOptions { paths: Some(20_000), ..RunOptions::default() }).expect("runs").paths)
+            b.iter(|| {
+                engine::run(
+                    model,
+                    &RunOptions {
+                        paths: Some(20_000),
+                        ..RunOptions::default()
+                    },
+                )
+                .expect("runs")
+                .paths
+            })
         });
     }
     group.finish();
@@ -81,9 +116,24 @@ fn thread_scaling(c: &mut Criterion) {
     let model = q4(&[]);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     for threads in [1, cores] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("pool");
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
         group.bench_with_input(BenchmarkId::from_parameter(threads), &threads, |b, _| {
-            b.iter(|| pool.install(|| engine::run(&model, &RunOptions { paths: Some(50_000), ..RunOptions::default() }).expect("runs").paths))
+            b.iter(|| {
+                pool.install(|| {
+                    engine::run(
+                        &model,
+                        &RunOptions {
+                            paths: Some(50_000),
+                            ..RunOptions::default()
+                        },
+                    )
+                    .expect("runs")
+                    .paths
+                })
+            })
         });
     }
     group.finish();

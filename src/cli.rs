@@ -45,15 +45,9 @@ pub enum Command {
     Sensitivity(SensitivityArgs),
 }
 
-/// Options shared by the commands that run the model many times.
+/// Where results go and how they are shown: shared by every command that writes files.
 #[derive(Args, Debug, Clone)]
-pub struct ManyRunArgs {
-    /// Paths per run (default: 20,000, or fewer if the scenario asks for fewer)
-    #[arg(long, value_name = "N")]
-    pub paths: Option<u64>,
-    /// Random seed (overrides simulation.seed)
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
+pub struct OutputArgs {
     /// Folder for results (default: output/<scenario name>)
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -75,6 +69,19 @@ pub struct ManyRunArgs {
     /// Overwrite files in the output folder that affsim did not write
     #[arg(long)]
     pub force: bool,
+}
+
+/// Options shared by the commands that run the model many times.
+#[derive(Args, Debug, Clone)]
+pub struct ManyRunArgs {
+    /// Paths per run (default: 20,000, or fewer if the scenario asks for fewer)
+    #[arg(long, value_name = "N")]
+    pub paths: Option<u64>,
+    /// Random seed (overrides simulation.seed)
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -130,30 +137,11 @@ pub struct RunArgs {
     /// Random seed (overrides simulation.seed); the same seed gives the same numbers
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
-    /// Folder for results (default: output/<scenario name>)
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Print summary.json to stdout instead of the text summary
-    #[arg(long)]
-    pub json: bool,
-    /// Print nothing but errors
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Do not draw charts
-    #[arg(long)]
-    pub no_charts: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Also write SVG copies of the charts
     #[arg(long)]
     pub svg: bool,
-    /// Chart size in pixels
-    #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = parse_size)]
-    pub size: (u32, u32),
-    /// Worker threads (default: all cores); results do not depend on it
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// Overwrite files in the output folder that affsim did not write
-    #[arg(long)]
-    pub force: bool,
     /// Keep adding batches of paths until every target's standard error is below this (e.g. 0.002)
     #[arg(long, value_name = "SE")]
     pub precision: Option<f64>,
@@ -425,17 +413,17 @@ fn simulate_until_precise(
 }
 
 fn run(args: &RunArgs) -> Result<(), Failure> {
-    set_threads(args.threads)?;
+    set_threads(args.output.threads)?;
     let mut scenario = load(&args.scenario)?;
     apply_run_options(&mut scenario.model, args.paths, args.seed)?;
     let (source, history_notes) = observe(&mut scenario.model, args.observed.as_deref())?;
     let model = &scenario.model;
-    let folder = report::output::folder(args.out.as_deref(), &model.name);
+    let folder = report::output::folder(args.output.out.as_deref(), &model.name);
 
     check_memory(model, model.paths)?;
     let mut sim = match args.precision {
-        Some(precision) => simulate_until_precise(model, args.quiet, precision, &source)?,
-        None => simulate(model, args.quiet, RunOptions::default())?,
+        Some(precision) => simulate_until_precise(model, args.output.quiet, precision, &source)?,
+        None => simulate(model, args.output.quiet, RunOptions::default())?,
     };
     let calibration = calibrate::calibrate(model, &mut sim, &source).map(|mut c| {
         c.notes = history_notes;
@@ -456,10 +444,10 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     outputs.add("summary.json", json.clone().into_bytes());
     let bands = crate::stats::bands(model, &sim, &Metric::ALL);
     outputs.add("bands.csv", report::csv::render(&bands).into_bytes());
-    if !args.no_charts {
+    if !args.output.no_charts {
         let options = ChartOptions {
-            width: args.size.0,
-            height: args.size.1,
+            width: args.output.size.0,
+            height: args.output.size.1,
             svg: args.svg,
         };
         let charts = plot::render_all(model, &sim, &summary, &options).map_err(Failure::Runtime)?;
@@ -470,16 +458,16 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     if CANCEL.load(Ordering::SeqCst) {
         return Err(Failure::Interrupted);
     }
-    guard_foreign_files(&folder, &outputs, args.force)?;
+    guard_foreign_files(&folder, &outputs, args.output.force)?;
     let written = outputs.write(&folder).map_err(|e| {
         Failure::Runtime(format!("cannot write results to {}: {e}", folder.display()))
     })?;
     mark_folder(&folder);
 
     let mut stdout = std::io::stdout().lock();
-    if args.json {
+    if args.output.json {
         let _ = stdout.write_all(json.as_bytes());
-    } else if !args.quiet {
+    } else if !args.output.quiet {
         let _ = stdout.write_all(report::terminal::render(&summary).as_bytes());
         let names: Vec<String> = written
             .iter()
@@ -567,28 +555,47 @@ fn many_run_settings(args: &ManyRunArgs, model: &Model) -> Result<(usize, u64), 
     Ok((paths, args.seed.unwrap_or(model.seed)))
 }
 
-/// Writes a strategy command's files and prints its report.
-fn finish(
-    args: &ManyRunArgs,
-    scenario_name: &str,
-    outputs: Outputs,
+/// What a strategy command produced: its JSON result, extra files, the text
+/// report, and how to draw its charts.
+struct Produced<'a> {
+    json_name: &'static str,
     json: String,
+    files: Vec<(&'static str, String)>,
     text: String,
-) -> Result<(), Failure> {
+    charts: Box<dyn FnOnce(&ChartOptions) -> plot::strategy::Files + 'a>,
+}
+
+/// Draws a strategy command's charts, writes its files and prints its report.
+fn finish(args: &ManyRunArgs, scenario_name: &str, produced: Produced) -> Result<(), Failure> {
+    let mut outputs = Outputs::default();
+    outputs.add(produced.json_name, produced.json.clone().into_bytes());
+    for (name, text) in produced.files {
+        outputs.add(name, text.into_bytes());
+    }
+    if !args.output.no_charts {
+        let options = ChartOptions {
+            width: args.output.size.0,
+            height: args.output.size.1,
+            svg: false,
+        };
+        for (name, bytes) in (produced.charts)(&options).map_err(Failure::Runtime)? {
+            outputs.add(&name, bytes);
+        }
+    }
     if CANCEL.load(Ordering::SeqCst) {
         return Err(Failure::Interrupted);
     }
-    let folder = report::output::folder(args.out.as_deref(), scenario_name);
-    guard_foreign_files(&folder, &outputs, args.force)?;
+    let folder = report::output::folder(args.output.out.as_deref(), scenario_name);
+    guard_foreign_files(&folder, &outputs, args.output.force)?;
     let written = outputs.write(&folder).map_err(|e| {
         Failure::Runtime(format!("cannot write results to {}: {e}", folder.display()))
     })?;
     mark_folder(&folder);
     let mut stdout = std::io::stdout().lock();
-    if args.json {
-        let _ = stdout.write_all(json.as_bytes());
-    } else if !args.quiet {
-        let _ = stdout.write_all(text.as_bytes());
+    if args.output.json {
+        let _ = stdout.write_all(produced.json.as_bytes());
+    } else if !args.output.quiet {
+        let _ = stdout.write_all(produced.text.as_bytes());
         let names: Vec<String> = written
             .iter()
             .filter_map(|p| p.file_name())
@@ -619,7 +626,7 @@ fn interrupted_or_input(message: String) -> Failure {
 }
 
 fn compare(args: &CompareArgs) -> Result<(), Failure> {
-    set_threads(args.run.threads)?;
+    set_threads(args.run.output.threads)?;
     let mut strategies = Vec::new();
     for path in &args.scenarios {
         let base_args = ScenarioArgs {
@@ -656,32 +663,19 @@ fn compare(args: &CompareArgs) -> Result<(), Failure> {
     let (paths, seed) = many_run_settings(&args.run, &strategies[0].1)?;
     let comparison = crate::strategy::compare::compare(&strategies, paths, seed)
         .map_err(interrupted_or_input)?;
-    let json = to_json(&comparison);
-    let mut outputs = Outputs::default();
-    outputs.add("compare.json", json.clone().into_bytes());
-    if !args.run.no_charts {
-        let options = ChartOptions {
-            width: args.run.size.0,
-            height: args.run.size.1,
-            svg: false,
-        };
-        for (name, bytes) in plot::strategy::compare(&strategies[0].1, &comparison, &options)
-            .map_err(Failure::Runtime)?
-        {
-            outputs.add(&name, bytes);
-        }
-    }
-    finish(
-        &args.run,
-        &strategies[0].1.name,
-        outputs,
-        json,
-        report::strategy::compare(&comparison),
-    )
+    let model = &strategies[0].1;
+    let produced = Produced {
+        json_name: "compare.json",
+        json: to_json(&comparison),
+        files: Vec::new(),
+        text: report::strategy::compare(&comparison),
+        charts: Box::new(|options| plot::strategy::compare(model, &comparison, options)),
+    };
+    finish(&args.run, &model.name, produced)
 }
 
 fn sweep(args: &SweepArgs) -> Result<(), Failure> {
-    set_threads(args.run.threads)?;
+    set_threads(args.run.output.threads)?;
     let base = load(&args.scenario)?;
     let axes = args
         .vary
@@ -710,36 +704,18 @@ fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     };
     let result = crate::strategy::sweep::sweep(&build, axes, goal, paths, seed)
         .map_err(interrupted_or_input)?;
-    let json = to_json(&result);
-    let mut outputs = Outputs::default();
-    outputs.add(
-        "sweep.csv",
-        crate::strategy::sweep::csv(&result).into_bytes(),
-    );
-    outputs.add("sweep.json", json.clone().into_bytes());
-    if !args.run.no_charts {
-        let options = ChartOptions {
-            width: args.run.size.0,
-            height: args.run.size.1,
-            svg: false,
-        };
-        for (name, bytes) in
-            plot::strategy::sweep(&base.model, &result, &options).map_err(Failure::Runtime)?
-        {
-            outputs.add(&name, bytes);
-        }
-    }
-    finish(
-        &args.run,
-        &base.model.name,
-        outputs,
-        json,
-        report::strategy::sweep(&result),
-    )
+    let produced = Produced {
+        json_name: "sweep.json",
+        json: to_json(&result),
+        files: vec![("sweep.csv", crate::strategy::sweep::csv(&result))],
+        text: report::strategy::sweep(&result),
+        charts: Box::new(|options| plot::strategy::sweep(&base.model, &result, options)),
+    };
+    finish(&args.run, &base.model.name, produced)
 }
 
 fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
-    set_threads(args.run.threads)?;
+    set_threads(args.run.output.threads)?;
     let base = load(&args.scenario)?;
     let (paths, seed) = many_run_settings(&args.run, &base.model)?;
     if base.model.inputs.is_empty() {
@@ -750,26 +726,12 @@ fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     }
     let result = crate::strategy::sensitivity::sensitivity(&base.model, paths, seed)
         .map_err(interrupted_or_input)?;
-    let json = to_json(&result);
-    let mut outputs = Outputs::default();
-    outputs.add("sensitivity.json", json.clone().into_bytes());
-    if !args.run.no_charts {
-        let options = ChartOptions {
-            width: args.run.size.0,
-            height: args.run.size.1,
-            svg: false,
-        };
-        for (name, bytes) in
-            plot::strategy::sensitivity(&base.model, &result, &options).map_err(Failure::Runtime)?
-        {
-            outputs.add(&name, bytes);
-        }
-    }
-    finish(
-        &args.run,
-        &base.model.name,
-        outputs,
-        json,
-        report::strategy::sensitivity(&result),
-    )
+    let produced = Produced {
+        json_name: "sensitivity.json",
+        json: to_json(&result),
+        files: Vec::new(),
+        text: report::strategy::sensitivity(&result),
+        charts: Box::new(|options| plot::strategy::sensitivity(&base.model, &result, options)),
+    };
+    finish(&args.run, &base.model.name, produced)
 }
