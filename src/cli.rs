@@ -536,8 +536,33 @@ fn mark_folder(folder: &Path) {
 
 fn check(args: &ScenarioArgs) -> Result<(), Failure> {
     let scenario = load(args)?;
-    print!("{}", report::describe::render(&scenario.model));
+    let mut text = report::describe::render(&scenario.model);
+    if !scenario.file.variants.is_empty() {
+        text.push_str("\nVariants (for affsim compare), each checked\n");
+        for variant in &scenario.file.variants {
+            load_variant(args, &variant.name, &variant.set)?;
+            text.push_str(&format!("  {}: {}\n", variant.name, variant.set.join(", ")));
+        }
+    }
+    print!("{text}");
     Ok(())
+}
+
+/// A `[[variants]]` entry's scenario: the base with the variant's overrides.
+fn load_variant(base: &ScenarioArgs, name: &str, set: &[String]) -> Result<Scenario, Failure> {
+    let mut sets = base.set.clone();
+    sets.extend(set.iter().cloned());
+    load(&ScenarioArgs {
+        scenario: base.scenario.clone(),
+        set: sets,
+    })
+    .map_err(|failure| match failure {
+        Failure::Input(message) => Failure::Input(format!(
+            "in variant `{name}` of {}:\n{message}",
+            base.scenario.display()
+        )),
+        other => other,
+    })
 }
 
 /// Paths and seed for a command that runs the model many times.
@@ -637,20 +662,7 @@ fn compare(args: &CompareArgs) -> Result<(), Failure> {
         let variants = base.file.variants.clone();
         strategies.push((base.model.name.clone(), base.model));
         for variant in variants {
-            let mut sets = args.set.clone();
-            sets.extend(variant.set.iter().cloned());
-            let scenario = load(&ScenarioArgs {
-                scenario: path.clone(),
-                set: sets,
-            })
-            .map_err(|f| match f {
-                Failure::Input(message) => Failure::Input(format!(
-                    "in variant `{}` of {}:\n{message}",
-                    variant.name,
-                    path.display()
-                )),
-                other => other,
-            })?;
+            let scenario = load_variant(&base_args, &variant.name, &variant.set)?;
             strategies.push((variant.name.clone(), scenario.model));
         }
     }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::format::{count, money, rate};
+use super::format::{count, money};
 use super::input_value;
 use crate::model::{Churn, Model, Param, TierPeriod, Traffic, Unit};
 
@@ -201,6 +201,19 @@ pub fn render(model: &Model) -> String {
             let _ = writeln!(w, "  {}", target.label);
         }
     }
-    let _ = rate;
+    if let Some(observed) = &model.observed {
+        let _ = writeln!(
+            w,
+            "\nObserved history from {} (calibrates every run)",
+            observed.start.long()
+        );
+        for (metric, values) in &observed.series {
+            let values: Vec<String> = values
+                .iter()
+                .map(|v| super::money_or_count(*metric, *v))
+                .collect();
+            let _ = writeln!(w, "  {}: {}", metric.key(), values.join(", "));
+        }
+    }
     out
 }
