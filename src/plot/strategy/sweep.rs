@@ -148,7 +148,7 @@ impl SweepChart<'_> {
         let y = Scale {
             range: 0.0..128.0,
             label: "Chance of the target".into(),
-            ticks: 13,
+            ticks: 7,
             format: &y_format,
         };
         let metric = s.target.metric;
@@ -168,6 +168,13 @@ impl SweepChart<'_> {
             .unwrap_or(0);
         let y_area = widest + theme.px(14.0) + theme.px(size::AXIS) * 2;
         let mut chart = plot(&upper, theme, &x, &y, Some(y_area))?;
+        // No grid above 100%: that headroom is only for the legend.
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x_range.start, 101.0), (x_range.end, y.range.end)],
+                palette::BACKGROUND.filled(),
+            )))
+            .map_err(fail)?;
 
         let mut band: Vec<(f64, f64)> = points
             .iter()
