@@ -97,22 +97,68 @@ pub fn render<C: Chart>(
     options: &ChartOptions,
     out: &mut Vec<(String, Vec<u8>)>,
 ) -> Res {
+    render_picture(&RunChart::<C>(ctx, std::marker::PhantomData), options, out)
+}
+
+/// A picture drawn from its own data rather than from a run's [`Ctx`]: the
+/// strategy commands run the model many times and have no single
+/// `Simulation` or `Summary` to offer.
+pub trait Picture {
+    /// File name without extension.
+    fn name(&self) -> &str;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Res;
+}
+
+/// A [`Chart`] of a run, as a [`Picture`].
+struct RunChart<'a, 'b, C>(&'a Ctx<'b>, std::marker::PhantomData<C>);
+
+impl<C: Chart> Picture for RunChart<'_, '_, C> {
+    fn name(&self) -> &str {
+        C::NAME
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Res {
+        C::draw(self.0, root)
+    }
+}
+
+/// Checks the picture size and loads the fonts; call before drawing
+/// pictures outside [`render_all`].
+pub fn prepare(options: &ChartOptions) -> Res<Theme> {
+    if options.width < 16 || options.height < 16 {
+        return Err(format!(
+            "a {}x{} chart is too small to draw",
+            options.width, options.height
+        ));
+    }
+    register_fonts()?;
+    Ok(Theme::new(options.width, options.height))
+}
+
+/// Renders one picture as PNG bytes (and SVG text).
+pub fn render_picture<P: Picture>(
+    picture: &P,
+    options: &ChartOptions,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> Res {
     let (width, height) = (options.width, options.height);
     let mut rgb = vec![0u8; width as usize * height as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        C::draw(ctx, &root)?;
+        picture.draw(&root)?;
         root.present().map_err(fail)?;
     }
-    out.push((format!("{}.png", C::NAME), encode_png(&rgb, width, height)?));
+    out.push((
+        format!("{}.png", picture.name()),
+        encode_png(&rgb, width, height)?,
+    ));
     if options.svg {
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-            C::draw(ctx, &root)?;
+            picture.draw(&root)?;
             root.present().map_err(fail)?;
         }
-        out.push((format!("{}.svg", C::NAME), svg.into_bytes()));
+        out.push((format!("{}.svg", picture.name()), svg.into_bytes()));
     }
     Ok(())
 }
