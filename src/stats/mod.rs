@@ -120,8 +120,10 @@ pub fn weighted_percentiles(pairs: &mut [(f32, f64)], wanted: &[f64]) -> Vec<f64
     if pairs.is_empty() || total <= 0.0 {
         return vec![0.0; wanted.len()];
     }
-    // Ties broken by weight so that the order, hence the result, is unique.
-    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    // A stable radix sort on the value: equal values sit next to each other
+    // whatever their weights, and equal values interpolate to themselves, so
+    // the result does not depend on their order.
+    radsort::sort_by_key(pairs, |pair| pair.0);
     let ramp_cap = 0.5 / pairs.len() as f64;
     let mut knots: Vec<(f64, f64)> = Vec::with_capacity(2 * pairs.len());
     let mut before = 0.0;
