@@ -116,17 +116,24 @@ fn clamp_span(text: &str, span: Range<usize>) -> Range<usize> {
     start..end
 }
 
-/// "did you mean `churn`?" for a misspelt name, when one is close enough.
+/// "did you mean `churn`?" for a misspelt name, when one is close enough:
+/// similar by Jaro-Winkler, or one or two typos away (a swap counts as one).
 pub fn did_you_mean<'a>(
     wrong: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    let wrong_lower = wrong.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(wrong, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| format!("did you mean `{c}`?"))
+        .filter_map(|c| {
+            let lower = c.to_lowercase();
+            let score = strsim::jaro_winkler(&wrong_lower, &lower);
+            let typos = strsim::osa_distance(&wrong_lower, &lower);
+            let allowed = (lower.chars().count() / 4).clamp(1, 2);
+            (score > 0.8 || typos <= allowed).then_some((typos, score, c))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| format!("did you mean `{c}`?"))
 }
 
 #[cfg(test)]
@@ -146,5 +153,9 @@ mod tests {
             Some("did you mean `churn`?")
         );
         assert_eq!(did_you_mean("zzz", ["churn", "price"]), None);
+        assert_eq!(
+            did_you_mean("crt", ["name", "ctr", "noise"]).as_deref(),
+            Some("did you mean `ctr`?")
+        );
     }
 }

@@ -87,6 +87,13 @@ impl Domain {
         x.is_finite() && (x > self.min || (self.min_inclusive && x == self.min)) && x <= self.max
     }
 
+    fn describe_short(&self) -> String {
+        match self.unit {
+            Unit::Rate if self.min == 0.0 => "from 0 to 1".to_string(),
+            _ => self.describe(),
+        }
+    }
+
     fn describe(&self) -> String {
         let low = if self.min_inclusive {
             format!("from {}", self.min)
@@ -108,6 +115,27 @@ fn fmt_number(x: f64) -> String {
         format!("{x:e}")
     } else {
         format!("{x}")
+    }
+}
+
+/// A number as a user wrote it, short: `1e300`, not three hundred digits.
+fn fmt_value(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x != 0.0 && (x.abs() >= 1e15 || x.abs() < 1e-6) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Out-of-range help: nan and inf get their own words.
+fn range_help(value: f64, domain: &Domain) -> String {
+    if value.is_finite() {
+        format!("use a value {}", domain.describe_short())
+    } else {
+        "nan and inf are not allowed; write a finite number".to_string()
     }
 }
 
@@ -143,25 +171,30 @@ fn whole(path: &KeyPath, value: i64, min: i64, max: i64, what: &str) -> Result<i
         return Err(invalid(
             path,
             format!("{what} must be between {min} and {max}, not {value}"),
-        ));
+        )
+        .help(format!("use a whole number from {min} to {max}")));
     }
     Ok(value)
 }
 
 fn finite(path: &KeyPath, value: f64, min: f64, max: f64, what: &str) -> Result<f64> {
     if !value.is_finite() {
-        return Err(invalid(
-            path,
-            format!("{what} must be a finite number, not {value}"),
-        ));
+        return Err(
+            invalid(path, format!("{what} must be a finite number, not {value}")).help(format!(
+                "nan and inf are not allowed; write a number from {} to {}",
+                fmt_number(min),
+                fmt_number(max)
+            )),
+        );
     }
     if value < min || value > max {
         return Err(invalid(
             path,
             format!(
-                "{what} must be between {} and {}, not {value}",
+                "{what} must be between {} and {}, not {}",
                 fmt_number(min),
-                fmt_number(max)
+                fmt_number(max),
+                fmt_value(value)
             ),
         ));
     }
@@ -199,7 +232,11 @@ impl Resolver {
                     return Err(invalid(
                         &sim_path.key("end"),
                         format!("the horizon is {months} months; at most {MAX_MONTHS} are allowed"),
-                    ));
+                    )
+                    .help(format!(
+                        "move `end` closer to `start` ({}), or use `months` (1 to {MAX_MONTHS})",
+                        start.long()
+                    )));
                 }
                 months
             }
@@ -562,15 +599,19 @@ impl Resolver {
             .iter()
             .map(|p| p.name.trim().to_lowercase())
             .collect();
+        // Names first: an upgrade to a duplicated name would otherwise hide the real fault.
+        for (i, plan) in section.plans.iter().enumerate() {
+            if plan_names[..i].contains(&plan_names[i]) {
+                return Err(invalid(
+                    &path.key("plans").index(i).key("name"),
+                    format!("two plans of `{name}` are named `{}`", plan.name),
+                )
+                .help("plan names must be unique within a program; rename one"));
+            }
+        }
         let mut plans = Vec::new();
         for (i, plan) in section.plans.iter().enumerate() {
             let plan_path = path.key("plans").index(i);
-            if plan_names[..i].contains(&plan_names[i]) {
-                return Err(invalid(
-                    &plan_path.key("name"),
-                    format!("two plans of `{name}` are named `{}`", plan.name),
-                ));
-            }
             plans.push(self.plan(plan, &plan_path, name, &section.plans)?);
         }
 
@@ -1132,10 +1173,12 @@ impl Resolver {
                     return Err(invalid(
                         path,
                         format!(
-                            "{value} is out of range: this field takes {}",
+                            "{} is out of range: this field takes {}",
+                            fmt_value(*value),
                             domain.describe()
                         ),
-                    ));
+                    )
+                    .help(range_help(*value, &domain)));
                 }
                 return Ok(Param::Fixed(*value));
             }
@@ -1186,10 +1229,12 @@ fn interval(path: &KeyPath, low: f64, high: f64, domain: Domain) -> Result<Optio
             return Err(invalid(
                 path,
                 format!(
-                    "the interval end {end} is out of range: this field takes {}",
+                    "the interval end {} is out of range: this field takes {}",
+                    fmt_value(end),
                     domain.describe()
                 ),
-            ));
+            )
+            .help(range_help(end, &domain)));
         }
     }
     if low == high {
@@ -1248,7 +1293,8 @@ fn distribution(path: &KeyPath, spec: &DistSpec, domain: Domain) -> Result<Dist>
             return Err(invalid(
                 &path.key(name),
                 format!("`{name}` must be a finite number, not {value}"),
-            ));
+            )
+            .help("nan and inf are not allowed; write a finite number"));
         }
     }
     let name = format!("{kind:?}").to_lowercase();
