@@ -90,11 +90,24 @@ impl std::error::Error for ScenarioError {}
 
 /// 1-based (line, column) of a byte offset, counting columns in characters.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let offset = past_end_to_last_line(text, offset);
     let before = &text[..floor_char_boundary(text, offset)];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
+}
+
+/// An offset at (or past) the end of a file that ends with a newline names
+/// no real line; point at the end of the last line instead, as the rendered
+/// snippet does.
+fn past_end_to_last_line(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    if offset == text.len() && text.ends_with('\n') {
+        let trimmed = text.trim_end_matches(['\n', '\r']);
+        if trimmed.is_empty() { 0 } else { trimmed.len() }
+    } else {
+        offset
+    }
 }
 
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
@@ -105,7 +118,7 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 }
 
 fn clamp_span(text: &str, span: Range<usize>) -> Range<usize> {
-    let start = floor_char_boundary(text, span.start.min(text.len()));
+    let start = floor_char_boundary(text, past_end_to_last_line(text, span.start));
     let mut end = floor_char_boundary(text, span.end.min(text.len())).max(start);
     // A span covering a whole multi-line table is noise: keep its first line.
     if let Some(newline) = text[start..end].find('\n')
@@ -144,6 +157,10 @@ mod tests {
     fn positions_are_one_based() {
         assert_eq!(line_column("ab\ncd", 0), (1, 1));
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
+        // The end of a file with a final newline is the end of its last line.
+        assert_eq!(line_column("ab\ncd\n", 6), (2, 3));
+        assert_eq!(line_column("ab\ncd\r\n\n", 8), (2, 3));
+        assert_eq!(line_column("\n\n", 2), (1, 1));
     }
 
     #[test]
