@@ -449,7 +449,7 @@ pub fn simulate(
                 );
                 let bounty_each = program.bounty.get(drawn);
                 let refund_rate = program.refund_rate.get(drawn);
-                for k in 0..plans {
+                for (k, &(offset, _)) in slots.iter().enumerate() {
                     let joined = ws.split[k];
                     if joined == 0 {
                         continue;
@@ -459,7 +459,7 @@ pub fn simulate(
                     first += joined as f64 * first_each;
                     bounty += joined as f64 * bounty_each;
                     ws.clawback_due[s] += refunded as f64 * (first_each + bounty_each);
-                    ws.cohorts[slots[k].0] += joined - refunded;
+                    ws.cohorts[offset] += joined - refunded;
                 }
             }
 

@@ -30,6 +30,7 @@ pub struct Scenario {
 }
 
 /// Reads, overrides, validates and resolves the scenario at `path`.
+#[allow(clippy::result_large_err)] // errors are rare and carry the text they point into
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let display = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|error| ScenarioError {
@@ -45,6 +46,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError
 }
 
 /// Like [`load`], from bytes already in memory; `name` is used in messages.
+#[allow(clippy::result_large_err)]
 pub fn parse(name: &str, bytes: Vec<u8>, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
