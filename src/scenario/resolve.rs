@@ -205,6 +205,18 @@ impl Resolver {
     fn model(&mut self, file: &ScenarioFile) -> Result<Model> {
         let root = KeyPath::root();
         check_name(&root.key("name"), &file.name, "scenario")?;
+        if let Some(description) = &file.description
+            && description
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            // It is printed as is; control characters could rewrite the terminal.
+            return Err(invalid(
+                &root.key("description"),
+                "the description contains control characters",
+            )
+            .help("use plain text; line breaks and tabs are fine"));
+        }
         let sim = &file.simulation;
         let sim_path = root.key("simulation");
         let start = sim.start;
