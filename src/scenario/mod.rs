@@ -238,11 +238,33 @@ fn readable_types(message: &str) -> String {
         ("expected u64", "expected a whole number"),
         ("expected f64", "expected a number"),
         ("expected a sequence", "expected a list (or [[...]] tables)"),
-        ("expected struct ", "expected a table such as "),
         ("invalid type: map,", "invalid type: table,"),
         ("invalid type: sequence,", "invalid type: list,"),
     ] {
         text = text.replace(rust, toml);
+    }
+    if let Some(at) = text.find("expected struct ") {
+        let name = &text[at + "expected struct ".len()..];
+        let name = name
+            .split(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("");
+        let words = match name {
+            "SimulationSection" => "the [simulation] table",
+            "FunnelSection" => "the [funnel] table",
+            "ProgramSection" => "a [[programs]] table",
+            "PlanSection" => "a [[programs.plans]] table",
+            "ContentSection" => "a [[content]] table",
+            "TargetSection" => "a [[targets]] table",
+            "ObservedSection" => "the [observed] table",
+            "SbgSection" => "a table like { alpha = 1.0, beta = 12.0 }",
+            "WeibullSection" => "a table like { scale_months = 18, shape = 0.8 }",
+            "RepeatSection" => "a table like { every_months = 1, count = 6 }",
+            "ScheduleStep" => "a table like { renewals = 3, rate = 0.4 }",
+            "TierSection" => "a table like { after = 10, recurring_rate = 0.3 }",
+            _ => "a table",
+        };
+        text = format!("{}expected {words}", &text[..at]);
     }
     text
 }
@@ -346,11 +368,13 @@ fn apply_override<'i>(
                     Some(0..key.len()),
                 ));
             };
-            node = item.get_mut();
             if i + 1 == segments.len() {
-                *node = value.into_inner();
+                // Replace the whole item, span included, so that errors in
+                // the new value point at the --set argument, not the file.
+                *item = value;
                 return Ok(());
             }
+            node = item.get_mut();
             i += 1;
         }
         let DeValue::Table(inner) = node else {
