@@ -5,7 +5,7 @@
 
 use rand_distr::{Distribution, Gamma};
 
-use super::draw::{binomial, multinomial, overdispersed};
+use super::draw::{binomial, multinomial, poisson, traffic_multiplier};
 use super::rng::{StreamRng, purpose, stream};
 use crate::model::commission::hold_months;
 use crate::model::{Metric, Model, TierPeriod};
@@ -35,12 +35,16 @@ pub const PROGRAM_SERIES: usize = 3;
 pub struct Layout {
     pub months: usize,
     pub parameters: usize,
-    /// Per source, per plan of its program: (offset into the cohort array, buckets).
+    /// Per program, per plan: (offset into the cohort arrays, age buckets).
     cohort_slots: Vec<Vec<(usize, usize)>>,
     cohort_total: usize,
+    /// Per program: the sources linking to it, in scenario order.
+    program_sources: Vec<Vec<usize>>,
     /// Per program, per plan: offset of its renewal-probability row.
     renewal_rows: Vec<Vec<usize>>,
     renewal_total: usize,
+    /// Per source: the oldest age any of its copies reaches, plus one.
+    traffic_ages: Vec<usize>,
     input_streams: Vec<u64>,
     mix_streams: Vec<u64>,
     traffic_streams: Vec<u64>,
@@ -53,9 +57,10 @@ pub struct Layout {
 impl Layout {
     pub fn new(model: &Model) -> Layout {
         let months = model.months;
-        // Cohort ages beyond the point where neither churn nor the commission
-        // rate changes with age are merged into one bucket.
-        let caps: Vec<Vec<usize>> = model
+        let mut cohort_total = 0;
+        // Ages past the point where neither churn nor the commission rate
+        // changes with age share one bucket: their futures are identical.
+        let cohort_slots = model
             .programs
             .iter()
             .map(|program| {
@@ -63,27 +68,22 @@ impl Layout {
                     .plans
                     .iter()
                     .map(|plan| {
-                        if plan.churn.is_memoryless() {
+                        let cap = if plan.churn.is_memoryless() {
                             program.recurring.settles_after().min(months)
                         } else {
                             months
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut cohort_total = 0;
-        let cohort_slots = model
-            .sources
-            .iter()
-            .map(|source| {
-                caps[source.program]
-                    .iter()
-                    .map(|cap| {
+                        };
                         let slot = (cohort_total, cap + 1);
                         cohort_total += cap + 1;
                         slot
                     })
+                    .collect()
+            })
+            .collect();
+        let program_sources = (0..model.programs.len())
+            .map(|p| {
+                (0..model.sources.len())
+                    .filter(|&s| model.sources[s].program == p)
                     .collect()
             })
             .collect();
@@ -103,13 +103,23 @@ impl Layout {
                     .collect()
             })
             .collect();
+        let traffic_ages = model
+            .sources
+            .iter()
+            .map(|s| {
+                let earliest = s.copies.iter().copied().min().unwrap_or(0);
+                (months as i32 - earliest).max(1) as usize
+            })
+            .collect();
         Layout {
             months,
             parameters: model.parameter_count(),
             cohort_slots,
             cohort_total,
+            program_sources,
             renewal_rows,
             renewal_total,
+            traffic_ages,
             input_streams: model
                 .inputs
                 .iter()
@@ -131,18 +141,18 @@ impl Layout {
                 .map(|s| purpose(&format!("funnel:{}", s.name)))
                 .collect(),
             split_streams: model
-                .sources
+                .programs
                 .iter()
-                .map(|s| purpose(&format!("split:{}", s.name)))
+                .map(|p| purpose(&format!("split:{}", p.name)))
                 .collect(),
             retention_streams: model
-                .sources
+                .programs
                 .iter()
-                .map(|s| {
-                    model.programs[s.program]
+                .map(|program| {
+                    program
                         .plans
                         .iter()
-                        .map(|plan| purpose(&format!("retention:{}:{}", s.name, plan.name)))
+                        .map(|plan| purpose(&format!("retention:{}:{}", program.name, plan.name)))
                         .collect()
                 })
                 .collect(),
@@ -190,18 +200,39 @@ impl PathRecord {
 #[derive(Clone, Debug)]
 pub struct Workspace {
     pub drawn: Vec<f64>,
+    /// `[program][plan][age]`: active referrals.
     cohorts: Vec<u64>,
     next: Vec<u64>,
+    /// `[program][plan][age][source]`: each source's expected share of the
+    /// bucket (sums to the bucket's count), for attributing commission.
+    weights: Vec<f64>,
+    next_weights: Vec<f64>,
+    sources: usize,
     /// `[source][month]`: paying referrals landing in that month.
     pending: Vec<u64>,
+    /// `[source][age]`: expected visits of one copy at that age.
+    traffic: Vec<Vec<f64>>,
     /// `[program][plan]` rows of P(renewal k | renewal k-1), k = 0..=months+1.
     renewal: Vec<f64>,
     /// `[program][k]`: base recurring rate on renewal k.
     recurring_rates: Vec<f64>,
+    /// `[source]`: clawback of this month's refunds, booked next month.
     clawback_due: Vec<f64>,
+    /// `[source]`: clawback booked this month.
+    clawback_now: Vec<f64>,
     split: Vec<u64>,
     shares: Vec<f64>,
     earned_by_program: Vec<f64>,
+    cumulative_new: Vec<u64>,
+    balance: Vec<f64>,
+    retention_rngs: Vec<Vec<StreamRng>>,
+    split_rngs: Vec<StreamRng>,
+    /// `[source]` per-month accumulators.
+    first: Vec<f64>,
+    recurring: Vec<f64>,
+    upgrade: Vec<f64>,
+    bounty: Vec<f64>,
+    mrr: Vec<f64>,
 }
 
 impl Workspace {
@@ -212,17 +243,44 @@ impl Workspace {
             .map(|p| p.plans.len())
             .max()
             .unwrap_or(1);
+        let sources = model.sources.len();
         Workspace {
             drawn: vec![0.0; layout.parameters],
             cohorts: vec![0; layout.cohort_total],
             next: vec![0; layout.cohort_total],
-            pending: vec![0; model.sources.len() * layout.months],
+            weights: vec![0.0; layout.cohort_total * sources],
+            next_weights: vec![0.0; layout.cohort_total * sources],
+            sources,
+            pending: vec![0; sources * layout.months],
+            traffic: layout
+                .traffic_ages
+                .iter()
+                .map(|ages| vec![0.0; *ages])
+                .collect(),
             renewal: vec![0.0; layout.renewal_total],
             recurring_rates: vec![0.0; model.programs.len() * (layout.months + 2)],
-            clawback_due: vec![0.0; model.sources.len()],
+            clawback_due: vec![0.0; sources],
+            clawback_now: vec![0.0; sources],
             split: vec![0; max_plans],
             shares: vec![0.0; max_plans],
             earned_by_program: vec![0.0; model.programs.len() * layout.months],
+            cumulative_new: vec![0; model.programs.len()],
+            balance: vec![0.0; model.programs.len()],
+            retention_rngs: layout
+                .retention_streams
+                .iter()
+                .map(|plans| plans.iter().map(|_| stream(0, 0, 0)).collect())
+                .collect(),
+            split_rngs: layout
+                .split_streams
+                .iter()
+                .map(|_| stream(0, 0, 0))
+                .collect(),
+            first: vec![0.0; sources],
+            recurring: vec![0.0; sources],
+            upgrade: vec![0.0; sources],
+            bounty: vec![0.0; sources],
+            mrr: vec![0.0; sources],
         }
     }
 }
@@ -260,15 +318,18 @@ pub fn simulate(
     record: &mut PathRecord,
 ) {
     let months = layout.months;
-    let drawn = &ws.drawn;
+    let sources = ws.sources;
     record.series.fill(0.0);
     record.by_source.fill(0.0);
     record.by_program.fill(0.0);
     record.first_payout = None;
     ws.cohorts.fill(0);
+    ws.weights.fill(0.0);
     ws.pending.fill(0);
     ws.clawback_due.fill(0.0);
+    ws.clawback_now.fill(0.0);
     ws.earned_by_program.fill(0.0);
+    let drawn = &ws.drawn;
 
     for (p, program) in model.programs.iter().enumerate() {
         for (k, plan) in program.plans.iter().enumerate() {
@@ -291,27 +352,35 @@ pub fn simulate(
     // Traffic and funnel: sources are independent of each other and of the
     // referrals' later life, so each source's whole funnel is drawn first.
     for (s, source) in model.sources.iter().enumerate() {
+        source.traffic.fill_expected(drawn, &mut ws.traffic[s]);
         let mut traffic_rng = stream(seed, path, layout.traffic_streams[s]);
         let mut funnel_rng = stream(seed, path, layout.funnel_streams[s]);
         let click_rate = source.click_rate.get(drawn);
         let noise = source.noise.get(drawn);
         let signup_rate = source.signup_rate.get(drawn);
         let paid_rate = source.paid_rate.get(drawn);
+        let expected = &ws.traffic[s];
         for t in 0..months {
-            let mut visits = 0u64;
-            let mut clicks = 0u64;
+            // The month's expected visits over all live copies, each copy with
+            // its own noise multiplier.
+            let mut rate = 0.0;
             for &published in &source.copies {
                 let age = t as i32 - published;
-                if age < 0 {
-                    continue;
+                if age >= 0 {
+                    rate += expected[age as usize] * traffic_multiplier(&mut traffic_rng, noise);
                 }
-                let expected = source.traffic.expected(drawn, age as u32);
-                let copy_visits = overdispersed(&mut traffic_rng, expected, noise);
-                visits += copy_visits;
-                clicks += binomial(&mut traffic_rng, copy_visits, click_rate);
             }
-            let signups = binomial(&mut funnel_rng, clicks, signup_rate);
-            let paid = binomial(&mut funnel_rng, signups, paid_rate);
+            // Poisson thinning: with visits ~ Poisson(rate), clicks ~ Bin(visits,
+            // ctr) and so on down the funnel, each stage's drop-outs are
+            // independent Poisson counts, so four Poisson draws give the same
+            // joint distribution as a Poisson and three binomials, at a cost
+            // that does not grow with traffic.
+            let clicked = rate * click_rate;
+            let signed = clicked * signup_rate;
+            let paid = poisson(&mut funnel_rng, signed * paid_rate);
+            let signups = paid + poisson(&mut funnel_rng, signed * (1.0 - paid_rate));
+            let clicks = signups + poisson(&mut funnel_rng, clicked * (1.0 - signup_rate));
+            let visits = clicks + poisson(&mut funnel_rng, rate * (1.0 - click_rate));
             let lands = t + source.trial_months;
             if lands < months {
                 ws.pending[s * months + lands] += paid;
@@ -326,40 +395,51 @@ pub fn simulate(
         }
     }
 
-    let mut retention_rngs: Vec<Vec<StreamRng>> = layout
-        .retention_streams
-        .iter()
-        .map(|plans| plans.iter().map(|&p| stream(seed, path, p)).collect())
-        .collect();
-    let mut split_rngs: Vec<StreamRng> = layout
-        .split_streams
-        .iter()
-        .map(|&p| stream(seed, path, p))
-        .collect();
-    let mut cumulative_new = vec![0u64; model.programs.len()];
-    let mut balance = vec![0.0f64; model.programs.len()];
     let mut cumulative_earned = 0.0;
     let mut cumulative_paid = 0.0;
+    ws.cumulative_new.fill(0);
+    ws.balance.fill(0.0);
+    for (rngs, purposes) in ws.retention_rngs.iter_mut().zip(&layout.retention_streams) {
+        for (rng, &purpose) in rngs.iter_mut().zip(purposes) {
+            *rng = stream(seed, path, purpose);
+        }
+    }
+    for (rng, &purpose) in ws.split_rngs.iter_mut().zip(&layout.split_streams) {
+        *rng = stream(seed, path, purpose);
+    }
 
     for t in 0..months {
-        // Rates in force this month, after tiers.
-        let mut first_rates = Vec::with_capacity(model.programs.len());
-        let mut recurring_overrides = Vec::with_capacity(model.programs.len());
+        // Last month's refunds are clawed back now.
+        std::mem::swap(&mut ws.clawback_now, &mut ws.clawback_due);
+        ws.clawback_due.fill(0.0);
+        for buffer in [
+            &mut ws.first,
+            &mut ws.recurring,
+            &mut ws.upgrade,
+            &mut ws.bounty,
+            &mut ws.mrr,
+        ] {
+            buffer.fill(0.0);
+        }
+        let mut new_total = 0u64;
+        let mut active_total = 0u64;
+
         for (p, program) in model.programs.iter().enumerate() {
-            let new: u64 = model
-                .sources
+            let program_sources = &layout.program_sources[p];
+            let new: u64 = program_sources
                 .iter()
-                .enumerate()
-                .filter(|(_, s)| s.program == p)
-                .map(|(s, _)| ws.pending[s * months + t])
+                .map(|&s| ws.pending[s * months + t])
                 .sum();
-            cumulative_new[p] += new;
+            new_total += new;
+            ws.cumulative_new[p] += new;
+
+            // Rates in force this month, after tiers.
             let mut first_rate = program.first_order_rate.get(drawn);
             let mut recurring_override = None;
             let reached = program.tiers.iter().filter(|tier| {
                 let count = match tier.period {
                     TierPeriod::Month => new,
-                    TierPeriod::Total => cumulative_new[p],
+                    TierPeriod::Total => ws.cumulative_new[p],
                 };
                 count >= tier.after
             });
@@ -369,39 +449,27 @@ pub fn simulate(
                 }
                 recurring_override = tier.recurring_rate.map(|r| r.get(drawn));
             }
-            first_rates.push(first_rate);
-            recurring_overrides.push(recurring_override);
-        }
-
-        let (
-            mut first_total,
-            mut recurring_total,
-            mut upgrade_total,
-            mut bounty_total,
-            mut clawback_total,
-        ) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        let (mut active_total, mut mrr_total, mut new_total) = (0u64, 0.0, 0u64);
-
-        for (s, source) in model.sources.iter().enumerate() {
-            let p = source.program;
-            let program = &model.programs[p];
-            let slots = &layout.cohort_slots[s];
             let rates = &ws.recurring_rates[p * (months + 2)..][..months + 2];
             let rate_on =
-                |renewal: usize| recurring_overrides[p].unwrap_or(rates[renewal.min(months + 1)]);
+                |renewal: usize| recurring_override.unwrap_or(rates[renewal.min(months + 1)]);
+            let slots = &layout.cohort_slots[p];
             let price = |k: usize| program.plans[k].price.get(drawn);
             let upgrade_rate = program.upgrade_rate.get(drawn);
 
-            // 1. Renewals: each active referral renews (or churns), and some
-            //    renewers move to a higher plan.
+            // 1. Renewals: each active referral renews or churns, and some
+            //    renewers move to a higher plan. Counts are drawn per bucket;
+            //    each source keeps its expected share of the bucket.
             for &(offset, buckets) in slots {
                 ws.next[offset..offset + buckets].fill(0);
+                ws.next_weights[offset * sources..(offset + buckets) * sources].fill(0.0);
             }
-            let (mut recurring, mut upgrade) = (0.0, 0.0);
             for (k, &(offset, buckets)) in slots.iter().enumerate() {
                 let plan = &program.plans[k];
                 let renewal_row = &ws.renewal[layout.renewal_rows[p][k]..][..months + 2];
-                let rng = &mut retention_rngs[s][k];
+                let rng = &mut ws.retention_rngs[p][k];
+                let upgrade = plan
+                    .upgrade
+                    .map(|up| (up, up.probability.get(drawn), slots[up.to]));
                 for age in 0..buckets {
                     let active = ws.cohorts[offset + age];
                     if active == 0 {
@@ -409,44 +477,52 @@ pub fn simulate(
                     }
                     let renewal = (age + 1).min(months + 1);
                     let renewed = binomial(rng, active, renewal_row[renewal]);
-                    let upgraded = match plan.upgrade {
-                        Some(up) => binomial(rng, renewed, up.probability.get(drawn)),
+                    let upgraded = match upgrade {
+                        Some((_, probability, _)) => binomial(rng, renewed, probability),
                         None => 0,
                     };
                     let stayed = renewed - upgraded;
-                    recurring += stayed as f64 * price(k) * rate_on(renewal);
-                    ws.next[offset + (age + 1).min(buckets - 1)] += stayed;
-                    if let Some(up) = plan.upgrade
+                    let to_age = (age + 1).min(buckets - 1);
+                    ws.next[offset + to_age] += stayed;
+                    let stay_share = stayed as f64 / active as f64;
+                    let stay_value = price(k) * rate_on(renewal);
+                    let from = (offset + age) * sources;
+                    for &s in program_sources {
+                        let moved = ws.weights[from + s] * stay_share;
+                        ws.next_weights[(offset + to_age) * sources + s] += moved;
+                        ws.recurring[s] += moved * stay_value;
+                    }
+                    if let Some((up, _, (to_offset, to_buckets))) = upgrade
                         && upgraded > 0
                     {
-                        upgrade += upgraded as f64 * price(up.to) * upgrade_rate;
-                        let (to_offset, to_buckets) = slots[up.to];
-                        ws.next[to_offset + (age + 1).min(to_buckets - 1)] += upgraded;
+                        let to_age = (age + 1).min(to_buckets - 1);
+                        ws.next[to_offset + to_age] += upgraded;
+                        let up_share = upgraded as f64 / active as f64;
+                        let up_value = price(up.to) * upgrade_rate;
+                        for &s in program_sources {
+                            let moved = ws.weights[from + s] * up_share;
+                            ws.next_weights[(to_offset + to_age) * sources + s] += moved;
+                            ws.upgrade[s] += moved * up_value;
+                        }
                     }
                 }
             }
             for &(offset, buckets) in slots {
                 ws.cohorts[offset..offset + buckets]
                     .copy_from_slice(&ws.next[offset..offset + buckets]);
+                let range = offset * sources..(offset + buckets) * sources;
+                ws.weights[range.clone()].copy_from_slice(&ws.next_weights[range]);
             }
 
             // 2. New paying referrals: split by plan, pay the first order;
             //    refunders are clawed back next month and never renew.
-            let new = ws.pending[s * months + t];
-            let (mut first, mut bounty) = (0.0, 0.0);
-            let clawback = -ws.clawback_due[s];
-            ws.clawback_due[s] = 0.0;
             if new > 0 {
                 let plans = program.plans.len();
                 for (k, share) in ws.shares[..plans].iter_mut().enumerate() {
                     *share = program.mix[k].get(drawn);
                 }
-                multinomial(
-                    &mut split_rngs[s],
-                    new,
-                    &ws.shares[..plans],
-                    &mut ws.split[..plans],
-                );
+                let rng = &mut ws.split_rngs[p];
+                multinomial(rng, new, &ws.shares[..plans], &mut ws.split[..plans]);
                 let bounty_each = program.bounty.get(drawn);
                 let refund_rate = program.refund_rate.get(drawn);
                 for (k, &(offset, _)) in slots.iter().enumerate() {
@@ -454,61 +530,81 @@ pub fn simulate(
                     if joined == 0 {
                         continue;
                     }
-                    let refunded = binomial(&mut split_rngs[s], joined, refund_rate);
-                    let first_each = price(k) * first_rates[p];
-                    first += joined as f64 * first_each;
-                    bounty += joined as f64 * bounty_each;
-                    ws.clawback_due[s] += refunded as f64 * (first_each + bounty_each);
+                    let refunded = binomial(rng, joined, refund_rate);
+                    let first_each = price(k) * first_rate;
+                    let kept = (joined - refunded) as f64;
                     ws.cohorts[offset] += joined - refunded;
-                }
-            }
-
-            // 3. Run-rate: what the active referrals earn at their next renewal.
-            let mut mrr = 0.0;
-            let mut active = 0u64;
-            for (k, &(offset, buckets)) in slots.iter().enumerate() {
-                for age in 0..buckets {
-                    let count = ws.cohorts[offset + age];
-                    if count > 0 {
-                        active += count;
-                        mrr += count as f64 * price(k) * rate_on(age + 1);
+                    for &s in program_sources {
+                        // Each source's expected share of this plan's newcomers.
+                        let share = ws.pending[s * months + t] as f64 / new as f64;
+                        ws.first[s] += share * joined as f64 * first_each;
+                        ws.bounty[s] += share * joined as f64 * bounty_each;
+                        ws.clawback_due[s] += share * refunded as f64 * (first_each + bounty_each);
+                        ws.weights[offset * sources + s] += share * kept;
                     }
                 }
             }
 
-            let earned = first + recurring + upgrade + bounty + clawback;
-            first_total += first;
-            recurring_total += recurring;
-            upgrade_total += upgrade;
-            bounty_total += bounty;
-            clawback_total += clawback;
-            active_total += active;
-            mrr_total += mrr;
-            new_total += new;
-            let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
-            by_source[SourceSeries::Earned as usize * months + t] = earned;
-            by_source[SourceSeries::NewReferrals as usize * months + t] = new as f64;
-            by_source[SourceSeries::Mrr as usize * months + t] = mrr;
-            ws.earned_by_program[p * months + t] += earned;
-            let by_program = &mut record.by_program[p * PROGRAM_SERIES * months..];
-            by_program[ProgramSeries::Earned as usize * months + t] += earned;
-            by_program[ProgramSeries::Mrr as usize * months + t] += mrr;
+            // 3. Run-rate: what the active referrals earn at their next renewal.
+            for (k, &(offset, buckets)) in slots.iter().enumerate() {
+                for age in 0..buckets {
+                    let count = ws.cohorts[offset + age];
+                    if count == 0 {
+                        continue;
+                    }
+                    active_total += count;
+                    let value = price(k) * rate_on(age + 1);
+                    for &s in program_sources {
+                        ws.mrr[s] += ws.weights[(offset + age) * sources + s] * value;
+                    }
+                }
+            }
         }
 
-        // 4. Payouts: commission clears after the hold and schedule lag and
+        // 4. The month's commission by source and program.
+        let (
+            mut first_total,
+            mut recurring_total,
+            mut upgrade_total,
+            mut bounty_total,
+            mut clawback_total,
+            mut mrr_total,
+        ) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for (s, source) in model.sources.iter().enumerate() {
+            // Clawbacks for last month's refunds.
+            let clawback = -ws.clawback_now[s];
+            let earned = ws.first[s] + ws.recurring[s] + ws.upgrade[s] + ws.bounty[s] + clawback;
+            first_total += ws.first[s];
+            recurring_total += ws.recurring[s];
+            upgrade_total += ws.upgrade[s];
+            bounty_total += ws.bounty[s];
+            clawback_total += clawback;
+            mrr_total += ws.mrr[s];
+            let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
+            by_source[SourceSeries::Earned as usize * months + t] = earned;
+            by_source[SourceSeries::NewReferrals as usize * months + t] =
+                ws.pending[s * months + t] as f64;
+            by_source[SourceSeries::Mrr as usize * months + t] = ws.mrr[s];
+            ws.earned_by_program[source.program * months + t] += earned;
+            let by_program = &mut record.by_program[source.program * PROGRAM_SERIES * months..];
+            by_program[ProgramSeries::Earned as usize * months + t] += earned;
+            by_program[ProgramSeries::Mrr as usize * months + t] += ws.mrr[s];
+        }
+
+        // 5. Payouts: commission clears after the hold and schedule lag and
         //    is paid once the program's cleared balance reaches its minimum.
         let mut paid_total = 0.0;
         for (p, program) in model.programs.iter().enumerate() {
             let lag = layout.lags[p];
             if t >= lag {
-                balance[p] += ws.earned_by_program[p * months + t - lag];
+                ws.balance[p] += ws.earned_by_program[p * months + t - lag];
             }
-            if balance[p] > 1e-9 && balance[p] >= program.payout_minimum {
-                paid_total += balance[p];
+            if ws.balance[p] > 1e-9 && ws.balance[p] >= program.payout_minimum {
+                paid_total += ws.balance[p];
                 record.by_program
                     [p * PROGRAM_SERIES * months + ProgramSeries::Paid as usize * months + t] =
-                    balance[p];
-                balance[p] = 0.0;
+                    ws.balance[p];
+                ws.balance[p] = 0.0;
                 record.first_payout.get_or_insert(t);
             }
         }

@@ -79,6 +79,45 @@ impl Traffic {
     }
 }
 
+impl Traffic {
+    /// Writes `expected(age)` for every age `0..table.len()`, without a
+    /// power function per entry (the engine calls this once per path).
+    pub fn fill_expected(&self, drawn: &[f64], table: &mut [f64]) {
+        match *self {
+            Traffic::Page {
+                peak_visits,
+                ramp_months,
+                half_life_months,
+            } => {
+                let peak = peak_visits.get(drawn);
+                let ramp = ramp_months.max(1) as f64;
+                let monthly_decay =
+                    half_life_months.map_or(1.0, |h| 0.5f64.powf(1.0 / h.get(drawn)));
+                let mut decay = 1.0;
+                for (age, slot) in table.iter_mut().enumerate() {
+                    let age = age as f64;
+                    if age > ramp - 1.0 {
+                        decay *= monthly_decay;
+                    }
+                    *slot = peak * ((age + 1.0) / ramp).min(1.0) * decay;
+                }
+            }
+            Traffic::Newsletter { .. } => {
+                let base = self.expected(drawn, 0);
+                let growth = match *self {
+                    Traffic::Newsletter { growth, .. } => 1.0 + growth.get(drawn),
+                    Traffic::Page { .. } => unreachable!(),
+                };
+                let mut value = base;
+                for slot in table.iter_mut() {
+                    *slot = value;
+                    value *= growth;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +133,20 @@ mod tests {
         assert!((visits[0] - 1000.0).abs() < 1e-9);
         assert!((visits[2] - 3000.0).abs() < 1e-9);
         assert!((visits[8] - 1500.0).abs() < 1e-9);
+        let mut table = vec![0.0; 40];
+        page.fill_expected(&[], &mut table);
+        for (age, value) in table.iter().enumerate() {
+            assert!((value - page.expected(&[], age as u32)).abs() < 1e-9 * value.max(1.0));
+        }
+        let newsletter = Traffic::Newsletter {
+            subscribers: Param::Fixed(1400.0),
+            growth: Param::Fixed(0.03),
+            sends_per_month: 4.0,
+            open_rate: Param::Fixed(0.4),
+        };
+        newsletter.fill_expected(&[], &mut table);
+        for (age, value) in table.iter().enumerate() {
+            assert!((value - newsletter.expected(&[], age as u32)).abs() < 1e-9 * value.max(1.0));
+        }
     }
 }

@@ -221,7 +221,7 @@ impl Summary {
             targets,
             totals,
             first_payout: stats::first_payout(model, sim),
-            referral_values: stats::referral_values(model, sim, 20_000),
+            referral_values: stats::referral_values(model, sim, 4_000),
             by_source,
             by_kind,
             inputs,
