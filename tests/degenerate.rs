@@ -255,3 +255,53 @@ fn a_newsletter_with_no_subscribers_and_a_long_horizon() {
     assert_eq!(earned(&run), 0.0);
     assert_eq!(run.summary["headline_bands"].as_array().unwrap().len(), 600);
 }
+
+#[test]
+fn vanishing_noise_does_not_crash_the_engine() {
+    // noise = 5e-324 made cv² underflow to 0 and the gamma draw panic.
+    let run = run(
+        &variant(&[("ctr = 0.04", "ctr = 0.04\nnoise = 5e-324")]),
+        30,
+    );
+    assert!(earned(&run) > 0.0);
+    let run2 = run_text_with_noise_table();
+    assert!(earned(&run2) > 0.0);
+}
+
+fn run_text_with_noise_table() -> Run {
+    run(
+        &variant(&[(
+            "ctr = 0.04",
+            "ctr = 0.04\nnoise = { dist = \"uniform\", min = 0, max = 1e-300 }",
+        )]),
+        30,
+    )
+}
+
+#[test]
+fn lognormal_and_gamma_tables_are_accepted_where_documented() {
+    // docs/SCENARIO.md shows both; they were refused for every field because
+    // their unbounded tail passed the field's maximum.
+    let run = run(
+        &variant(&[
+            (
+                "visits = \"2500..6000\"",
+                "visits = { dist = \"lognormal\", median = 3000, sigma = 0.5 }",
+            ),
+            (
+                "price = 19.99",
+                "price = { dist = \"gamma\", mean = 20, sd = 2 }",
+            ),
+        ]),
+        30,
+    );
+    assert!(earned(&run) > 0.0);
+    let keys: Vec<&str> = run.summary["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["key"].as_str())
+        .collect();
+    assert!(keys.contains(&"content[0].visits"), "{keys:?}");
+    assert!(keys.contains(&"programs[0].plans[0].price"), "{keys:?}");
+}

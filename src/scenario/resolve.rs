@@ -124,7 +124,12 @@ fn fmt_value(x: f64) -> String {
         return format!("{x}");
     }
     if x != 0.0 && (x.abs() >= 1e15 || x.abs() < 1e-6) {
-        format!("{x:e}")
+        let short = format!("{x:e}");
+        if short.len() > 8 {
+            format!("{x:.2e}")
+        } else {
+            short
+        }
     } else {
         format!("{x}")
     }
@@ -696,11 +701,12 @@ impl Resolver {
                         "an uncertain mix needs at least two plans",
                     ));
                 }
-                if shares.iter().any(|s| *s <= 0.0) {
+                if shares.iter().any(|s| *s < 1e-6) {
                     return Err(invalid(
                         &path.key("mix_concentration"),
                         "an uncertain mix needs every share above 0",
-                    ));
+                    )
+                    .help("give every plan a share of at least 0.000001, or remove `mix_concentration`"));
                 }
                 let placeholders = shares.iter().map(|s| Param::Fixed(*s)).collect();
                 self.mixes.push((index, shares, concentration));
@@ -1266,6 +1272,7 @@ fn interval(path: &KeyPath, low: f64, high: f64, domain: Domain) -> Result<Optio
                     path,
                     format!("no beta distribution has 90% of its mass in {low}..{high}"),
                 )
+                .help("widen the interval, or write a single number if the rate is known")
             });
     }
     if low <= 0.0 {
@@ -1392,8 +1399,11 @@ fn distribution(path: &KeyPath, spec: &DistSpec, domain: Domain) -> Result<Dist>
                 return Err(invalid(
                     path,
                     format!(
-                        "a normal with mean {mean} and sd {sd} has almost no mass inside {} .. {}",
-                        min, max
+                        "a normal with mean {} and sd {} has almost no mass inside {} .. {}",
+                        fmt_value(mean),
+                        fmt_value(sd),
+                        fmt_value(min),
+                        fmt_value(max)
                     ),
                 )
                 .help("move the mean inside the allowed range"));
@@ -1475,6 +1485,66 @@ fn distribution(path: &KeyPath, spec: &DistSpec, domain: Domain) -> Result<Dist>
             }
         }
     };
+    // Extreme shapes make sampling and quantiles fail or never finish
+    // (a beta with alpha = 1e300 hung `affsim check`).
+    let shape_ok = |x: f64| (1e-3..=1e6).contains(&x);
+    match dist {
+        Dist::Beta { alpha, beta } if !shape_ok(alpha) || !shape_ok(beta) => {
+            return Err(invalid(
+                path,
+                format!(
+                    "this beta is too extreme to simulate: alpha {}, beta {}",
+                    fmt_value(alpha),
+                    fmt_value(beta)
+                ),
+            )
+            .help("alpha and beta must lie between 0.001 and 1e6 (for mean + sd, a larger sd); for a near-certain value write a plain number"));
+        }
+        Dist::Gamma { shape, scale } if !shape_ok(shape) || !(scale.is_finite() && scale > 0.0) => {
+            return Err(invalid(
+                path,
+                format!(
+                    "this gamma is too extreme to simulate: shape {}, scale {}",
+                    fmt_value(shape),
+                    fmt_value(scale)
+                ),
+            )
+            .help("the shape ((mean / sd)²) must lie between 0.001 and 1e6; for a near-certain value write a plain number"));
+        }
+        Dist::Lognormal { mu, sigma }
+            if !(mu.is_finite() && sigma.is_finite() && sigma > 0.0 && sigma <= 10.0) =>
+        {
+            return Err(invalid(
+                path,
+                format!(
+                    "this lognormal is too extreme to simulate: sigma {}",
+                    fmt_value(sigma)
+                ),
+            )
+            .help("sigma must lie above 0 and at most 10"));
+        }
+        _ => {}
+    }
+    // Unbounded tails (lognormal, gamma) are fine where all but a negligible
+    // share of the mass lies inside the field's range.
+    if matches!(dist, Dist::Lognormal { .. } | Dist::Gamma { .. })
+        && domain.max.is_finite()
+        && domain.min <= 0.0
+    {
+        let top = dist.quantile(1.0 - 1e-9);
+        if !(top.is_finite() && top <= domain.max) {
+            return Err(invalid(
+                path,
+                format!(
+                    "this {name} reaches {} and beyond, outside this field's range ({})",
+                    fmt_value(top),
+                    domain.describe()
+                ),
+            )
+            .help("narrow the distribution (smaller sd or sigma) or lower its median"));
+        }
+        return Ok(dist);
+    }
     // The support must lie inside the field's domain.
     let (low, high) = match dist {
         Dist::Uniform { min, max }
