@@ -1500,7 +1500,7 @@ fn distribution(path: &KeyPath, spec: &DistSpec, domain: Domain) -> Result<Dist>
             )
             .help("alpha and beta must lie between 0.001 and 1e6 (for mean + sd, a larger sd); for a near-certain value write a plain number"));
         }
-        Dist::Gamma { shape, scale } if !shape_ok(shape) || !(scale.is_finite() && scale > 0.0) => {
+        Dist::Gamma { shape, scale } if !(shape_ok(shape) && scale.is_finite() && scale > 0.0) => {
             return Err(invalid(
                 path,
                 format!(
