@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::calibrate;
 use crate::engine::{self, RunOptions, Simulation};
 use crate::model::{Metric, Model};
 use crate::plot::{self, ChartOptions};
@@ -36,6 +37,78 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a scenario and print it resolved, with defaults filled in
     Check(ScenarioArgs),
+    /// Compare strategies (several files, or a file's [[variants]]) with common random numbers
+    Compare(CompareArgs),
+    /// Sweep one or two inputs over a range; with --goal, find the value that reaches a chance
+    Sweep(SweepArgs),
+    /// Rank the uncertain inputs by how much they move the first target's chance
+    Sensitivity(SensitivityArgs),
+}
+
+/// Options shared by the commands that run the model many times.
+#[derive(Args, Debug, Clone)]
+pub struct ManyRunArgs {
+    /// Paths per run (default: 20,000, or fewer if the scenario asks for fewer)
+    #[arg(long, value_name = "N")]
+    pub paths: Option<u64>,
+    /// Random seed (overrides simulation.seed)
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Folder for results (default: output/<scenario name>)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the JSON result to stdout instead of the text report
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing but errors
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Do not draw charts
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Chart size in pixels
+    #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// Worker threads (default: all cores); results do not depend on it
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Overwrite files in the output folder that affsim did not write
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CompareArgs {
+    /// Scenario files; a file with [[variants]] contributes its base and each variant
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// Override a field in every compared scenario
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    #[command(flatten)]
+    pub run: ManyRunArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// The key to vary and its range, e.g. --vary funnel.paid_rate=0.2:0.6:9 (repeat once for a grid)
+    #[arg(long, value_name = "KEY=LOW:HIGH:STEPS", required = true)]
+    pub vary: Vec<String>,
+    /// Find the smallest value at which the first target's chance reaches this, e.g. "P>=0.8"
+    #[arg(long, value_name = "P>=X")]
+    pub goal: Option<String>,
+    #[command(flatten)]
+    pub run: ManyRunArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SensitivityArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    #[command(flatten)]
+    pub run: ManyRunArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -81,6 +154,16 @@ pub struct RunArgs {
     /// Overwrite files in the output folder that affsim did not write
     #[arg(long)]
     pub force: bool,
+    /// Keep adding batches of paths until every target's standard error is below this (e.g. 0.002)
+    #[arg(long, value_name = "SE")]
+    pub precision: Option<f64>,
+    /// Print the memory estimate and the peak memory used to stderr
+    #[arg(long, hide = true)]
+    pub memory_report: bool,
+    /// Observed history to calibrate on (replaces the scenario's [observed]): a CSV of
+    /// `month,metric,value` rows, or a commissions export with date, amount and status columns
+    #[arg(long, value_name = "FILE.csv")]
+    pub observed: Option<PathBuf>,
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
@@ -130,6 +213,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Check(args) => check(&args),
+        Command::Compare(args) => compare(&args),
+        Command::Sweep(args) => sweep(&args),
+        Command::Sensitivity(args) => sensitivity(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -230,15 +316,140 @@ pub fn simulate(model: &Model, quiet: bool, options: RunOptions) -> Result<Simul
     result.map_err(|_| Failure::Interrupted)
 }
 
+/// Refuses a run that would not fit in memory, saying how many paths would.
+fn check_memory(model: &Model, paths: usize) -> Result<(), Failure> {
+    let Some(available) = engine::available_memory() else {
+        return Ok(());
+    };
+    let needed = engine::memory_estimate(model, paths);
+    if needed <= available {
+        return Ok(());
+    }
+    let per_path = (engine::memory_estimate(model, 1_000_000) - engine::memory_estimate(model, 0))
+        as f64
+        / 1e6;
+    let fits = ((available as f64 * 0.9 - engine::memory_estimate(model, 0) as f64) / per_path)
+        .max(0.0) as u64;
+    let gib = |bytes: f64| bytes / (1u64 << 30) as f64;
+    Err(input_error(
+        format!(
+            "{} paths need about {:.1} GiB of memory, but only {:.1} GiB is available",
+            report::count(paths as f64),
+            gib(needed as f64),
+            gib(available as f64)
+        ),
+        &format!(
+            "use --paths {} or fewer (about {} fit), or --precision to stop once the odds are precise enough",
+            fits,
+            report::count(fits as f64)
+        ),
+    ))
+}
+
+/// Paths in the first batch of a `--precision` run; each later batch doubles
+/// the total. Fixed, so a given seed always gives the same batches and the
+/// same answer, and checking costs little next to simulating.
+pub const PRECISION_BATCH: usize = 10_000;
+
+/// Adds batches of paths until every target probability's standard error is
+/// below `precision`.
+fn simulate_until_precise(
+    model: &Model,
+    quiet: bool,
+    precision: f64,
+    source: &str,
+) -> Result<Simulation, Failure> {
+    if !(precision > 0.0 && precision < 0.5) {
+        return Err(input_error(
+            format!("--precision {precision} is out of range"),
+            "give a standard error such as 0.002 (0.2 percentage points)",
+        ));
+    }
+    if model.targets.is_empty() {
+        return Err(input_error(
+            "--precision needs at least one [[targets]]",
+            "add a target, or use --paths",
+        ));
+    }
+    let mut sim: Option<Simulation> = None;
+    loop {
+        let done = sim.as_ref().map_or(0, |s| s.paths);
+        if done >= MAX_PATHS {
+            break;
+        }
+        let size = done.max(PRECISION_BATCH).min(MAX_PATHS - done);
+        check_memory(model, done + size)?;
+        let batch = simulate(
+            model,
+            quiet,
+            RunOptions {
+                paths: Some(size),
+                first_path: done as u64,
+                ..RunOptions::default()
+            },
+        )?;
+        match &mut sim {
+            Some(sim) => sim.append(batch),
+            None => sim = Some(batch),
+        }
+        // With observed history the odds that count are the calibrated ones,
+        // whose standard errors reflect the effective sample size.
+        let mut calibrated = sim.clone().expect("one batch run");
+        calibrate::calibrate(model, &mut calibrated, source);
+        let sim = &calibrated;
+        let worst = model
+            .targets
+            .iter()
+            .map(|target| {
+                let result = crate::stats::target(model, sim, target);
+                result
+                    .in_month
+                    .standard_error
+                    .max(result.by_month.standard_error)
+            })
+            .fold(0.0, f64::max);
+        // A probability of exactly 0 or 1 has a zero standard error after one
+        // batch; one batch is then all the evidence there is.
+        if worst < precision {
+            break;
+        }
+    }
+    let sim = sim.expect("at least one batch");
+    if !quiet {
+        eprintln!(
+            "--precision {precision}: every target's standard error is below it after {} paths",
+            report::count(sim.paths as f64)
+        );
+    }
+    Ok(sim)
+}
+
 fn run(args: &RunArgs) -> Result<(), Failure> {
     set_threads(args.threads)?;
     let mut scenario = load(&args.scenario)?;
     apply_run_options(&mut scenario.model, args.paths, args.seed)?;
+    let (source, history_notes) = observe(&mut scenario.model, args.observed.as_deref())?;
     let model = &scenario.model;
     let folder = report::output::folder(args.out.as_deref(), &model.name);
 
-    let sim = simulate(model, args.quiet, RunOptions::default())?;
-    let summary = Summary::build(model, &sim);
+    check_memory(model, model.paths)?;
+    let mut sim = match args.precision {
+        Some(precision) => simulate_until_precise(model, args.quiet, precision, &source)?,
+        None => simulate(model, args.quiet, RunOptions::default())?,
+    };
+    let calibration = calibrate::calibrate(model, &mut sim, &source).map(|mut c| {
+        c.notes = history_notes;
+        c
+    });
+    let mut summary = Summary::build(model, &sim);
+    summary.calibration = calibration;
+    if args.memory_report {
+        eprintln!(
+            "memory: estimated {} bytes, peak {} bytes",
+            engine::memory_estimate(model, sim.paths),
+            engine::peak_memory().unwrap_or(0)
+        );
+    }
 
     let mut outputs = Outputs::default();
     let json = report::json::render(&summary);
@@ -285,6 +496,25 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Puts the `--observed` history (if any) into the model, where charts find
+/// it too; returns where the history came from and what reading it noted.
+fn observe(model: &mut Model, file: Option<&Path>) -> Result<(String, Vec<String>), Failure> {
+    let Some(file) = file else {
+        return Ok(("the scenario's [observed]".into(), Vec::new()));
+    };
+    let history = calibrate::history::read(file, model.start, model.end())
+        .map_err(|message| Failure::Input(format!("error: {message}")))?;
+    let mut notes = history.notes;
+    if model.observed.is_some() {
+        notes.push(format!(
+            "{} replaces the scenario's [observed] section.",
+            file.display()
+        ));
+    }
+    model.observed = Some(history.observed);
+    Ok((file.display().to_string(), notes))
+}
+
 const MARKER: &str = ".affsim";
 
 /// Refuses to overwrite files in a folder affsim has not written to before.
@@ -320,4 +550,226 @@ fn check(args: &ScenarioArgs) -> Result<(), Failure> {
     let scenario = load(args)?;
     print!("{}", report::describe::render(&scenario.model));
     Ok(())
+}
+
+/// Paths and seed for a command that runs the model many times.
+fn many_run_settings(args: &ManyRunArgs, model: &Model) -> Result<(usize, u64), Failure> {
+    let paths = match args.paths {
+        Some(paths) if paths == 0 || paths > MAX_PATHS as u64 => {
+            return Err(input_error(
+                format!("--paths {paths} is out of range"),
+                &format!("use between 1 and {MAX_PATHS} paths"),
+            ));
+        }
+        Some(paths) => paths as usize,
+        None => model.paths.min(crate::strategy::DEFAULT_PATHS),
+    };
+    Ok((paths, args.seed.unwrap_or(model.seed)))
+}
+
+/// Writes a strategy command's files and prints its report.
+fn finish(
+    args: &ManyRunArgs,
+    scenario_name: &str,
+    outputs: Outputs,
+    json: String,
+    text: String,
+) -> Result<(), Failure> {
+    if CANCEL.load(Ordering::SeqCst) {
+        return Err(Failure::Interrupted);
+    }
+    let folder = report::output::folder(args.out.as_deref(), scenario_name);
+    guard_foreign_files(&folder, &outputs, args.force)?;
+    let written = outputs.write(&folder).map_err(|e| {
+        Failure::Runtime(format!("cannot write results to {}: {e}", folder.display()))
+    })?;
+    mark_folder(&folder);
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let _ = stdout.write_all(json.as_bytes());
+    } else if !args.quiet {
+        let _ = stdout.write_all(text.as_bytes());
+        let names: Vec<String> = written
+            .iter()
+            .filter_map(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        let _ = writeln!(
+            stdout,
+            "\nWrote {} in {}",
+            names.join(", "),
+            folder.display()
+        );
+    }
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("serialisable");
+    text.push('\n');
+    text
+}
+
+fn interrupted_or_input(message: String) -> Failure {
+    if message == "interrupted" {
+        Failure::Interrupted
+    } else {
+        Failure::Input(message)
+    }
+}
+
+fn compare(args: &CompareArgs) -> Result<(), Failure> {
+    set_threads(args.run.threads)?;
+    let mut strategies = Vec::new();
+    for path in &args.scenarios {
+        let base_args = ScenarioArgs {
+            scenario: path.clone(),
+            set: args.set.clone(),
+        };
+        let base = load(&base_args)?;
+        let variants = base.file.variants.clone();
+        strategies.push((base.model.name.clone(), base.model));
+        for variant in variants {
+            let mut sets = args.set.clone();
+            sets.extend(variant.set.iter().cloned());
+            let scenario = load(&ScenarioArgs {
+                scenario: path.clone(),
+                set: sets,
+            })
+            .map_err(|f| match f {
+                Failure::Input(message) => Failure::Input(format!(
+                    "in variant `{}` of {}:\n{message}",
+                    variant.name,
+                    path.display()
+                )),
+                other => other,
+            })?;
+            strategies.push((variant.name.clone(), scenario.model));
+        }
+    }
+    if strategies.len() < 2 {
+        return Err(input_error(
+            "only one strategy to compare",
+            "give two or more scenario files, or add [[variants]] to the file",
+        ));
+    }
+    let (paths, seed) = many_run_settings(&args.run, &strategies[0].1)?;
+    let comparison = crate::strategy::compare::compare(&strategies, paths, seed)
+        .map_err(interrupted_or_input)?;
+    let json = to_json(&comparison);
+    let mut outputs = Outputs::default();
+    outputs.add("compare.json", json.clone().into_bytes());
+    if !args.run.no_charts {
+        let options = ChartOptions {
+            width: args.run.size.0,
+            height: args.run.size.1,
+            svg: false,
+        };
+        for (name, bytes) in plot::strategy::compare(&strategies[0].1, &comparison, &options)
+            .map_err(Failure::Runtime)?
+        {
+            outputs.add(&name, bytes);
+        }
+    }
+    finish(
+        &args.run,
+        &strategies[0].1.name,
+        outputs,
+        json,
+        report::strategy::compare(&comparison),
+    )
+}
+
+fn sweep(args: &SweepArgs) -> Result<(), Failure> {
+    set_threads(args.run.threads)?;
+    let base = load(&args.scenario)?;
+    let axes = args
+        .vary
+        .iter()
+        .map(|text| crate::strategy::sweep::Axis::parse(text))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|message| input_error(message, "e.g. --vary funnel.paid_rate=0.2:0.6:9"))?;
+    let goal = args
+        .goal
+        .as_deref()
+        .map(crate::strategy::sweep::parse_goal)
+        .transpose()
+        .map_err(|message| input_error(message, "e.g. --goal \"P>=0.8\""))?;
+    let (paths, seed) = many_run_settings(&args.run, &base.model)?;
+    let build = |sets: &[String]| -> Result<Model, String> {
+        let mut all = args.scenario.set.clone();
+        all.extend(sets.iter().cloned());
+        match load(&ScenarioArgs {
+            scenario: args.scenario.scenario.clone(),
+            set: all,
+        }) {
+            Ok(scenario) => Ok(scenario.model),
+            Err(Failure::Input(message)) => Err(message),
+            Err(other) => Err(format!("{other:?}")),
+        }
+    };
+    let result = crate::strategy::sweep::sweep(&build, axes, goal, paths, seed)
+        .map_err(interrupted_or_input)?;
+    let json = to_json(&result);
+    let mut outputs = Outputs::default();
+    outputs.add(
+        "sweep.csv",
+        crate::strategy::sweep::csv(&result).into_bytes(),
+    );
+    outputs.add("sweep.json", json.clone().into_bytes());
+    if !args.run.no_charts {
+        let options = ChartOptions {
+            width: args.run.size.0,
+            height: args.run.size.1,
+            svg: false,
+        };
+        for (name, bytes) in
+            plot::strategy::sweep(&base.model, &result, &options).map_err(Failure::Runtime)?
+        {
+            outputs.add(&name, bytes);
+        }
+    }
+    finish(
+        &args.run,
+        &base.model.name,
+        outputs,
+        json,
+        report::strategy::sweep(&result),
+    )
+}
+
+fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
+    set_threads(args.run.threads)?;
+    let base = load(&args.scenario)?;
+    let (paths, seed) = many_run_settings(&args.run, &base.model)?;
+    if base.model.inputs.is_empty() {
+        return Err(input_error(
+            "the scenario has no uncertain inputs",
+            "write an input you are unsure of as a range, e.g. ctr = \"0.02..0.06\"",
+        ));
+    }
+    let result = crate::strategy::sensitivity::sensitivity(&base.model, paths, seed)
+        .map_err(interrupted_or_input)?;
+    let json = to_json(&result);
+    let mut outputs = Outputs::default();
+    outputs.add("sensitivity.json", json.clone().into_bytes());
+    if !args.run.no_charts {
+        let options = ChartOptions {
+            width: args.run.size.0,
+            height: args.run.size.1,
+            svg: false,
+        };
+        for (name, bytes) in
+            plot::strategy::sensitivity(&base.model, &result, &options).map_err(Failure::Runtime)?
+        {
+            outputs.add(&name, bytes);
+        }
+    }
+    finish(
+        &args.run,
+        &base.model.name,
+        outputs,
+        json,
+        report::strategy::sensitivity(&result),
+    )
 }

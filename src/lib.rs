@@ -5,6 +5,7 @@
 //! probabilities, standard errors) → [`report`] and [`plot`].
 
 pub mod calendar;
+pub mod calibrate;
 pub mod cli;
 pub mod engine;
 pub mod model;
@@ -12,3 +13,4 @@ pub mod plot;
 pub mod report;
 pub mod scenario;
 pub mod stats;
+pub mod strategy;

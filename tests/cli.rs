@@ -164,3 +164,70 @@ fn invalid_values_are_explained_with_their_location() {
         .stderr(predicate::str::contains("--set"));
     assert!(!out.path().join("x").exists());
 }
+
+#[test]
+fn compare_sweep_and_sensitivity_run_from_the_command_line() {
+    let out = tempfile::tempdir().unwrap();
+    affsim()
+        .args([
+            "compare",
+            "scenarios/q4.toml",
+            "--paths",
+            "1000",
+            "--no-charts",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("blog only"))
+        .stdout(predicate::str::contains("Scale-plan focus"));
+    assert!(out.path().join("compare.json").exists());
+    affsim()
+        .args([
+            "sweep",
+            "scenarios/q4.toml",
+            "--vary",
+            "funnel.paid_rate=0.2:0.6:3",
+            "--goal",
+            "P>=0.5",
+            "--paths",
+            "1000",
+            "--no-charts",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Goal:"));
+    assert!(
+        std::fs::read_to_string(out.path().join("sweep.csv"))
+            .unwrap()
+            .starts_with("funnel.paid_rate,probability")
+    );
+    affsim()
+        .args([
+            "sensitivity",
+            "scenarios/q4.toml",
+            "--paths",
+            "500",
+            "--no-charts",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("largest swing first"));
+    affsim()
+        .args([
+            "sweep",
+            "scenarios/q4.toml",
+            "--vary",
+            "funnel.paid_rate=0.6:0.2:3",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "LOW (0.6) must be below HIGH (0.2)",
+        ));
+}

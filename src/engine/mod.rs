@@ -62,6 +62,10 @@ pub struct Simulation {
     pub mean_by_source: Vec<f64>,
     /// Mean over paths, `[program][ProgramSeries][month]`.
     pub mean_by_program: Vec<f64>,
+    /// Importance weights per path, summing to one, set by calibration to
+    /// observed history; `None` means every path counts equally. The means
+    /// above are weighted means once this is set.
+    pub weights: Option<Vec<f64>>,
 }
 
 impl Simulation {
@@ -197,11 +201,60 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         mean,
         mean_by_source,
         mean_by_program,
+        weights: None,
     })
 }
 
 fn add(into: &mut [f64], values: &[f64]) {
     for (sum, value) in into.iter_mut().zip(values) {
         *sum += value;
+    }
+}
+
+/// Bytes a run of `paths` paths needs at its peak: the per-path series and
+/// parameters, the first-payout months, and one f32 column copy per worker
+/// thread while percentiles are computed, plus a fixed allowance for the
+/// program itself.
+pub fn memory_estimate(model: &Model, paths: usize) -> u64 {
+    let layout = Layout::new(model);
+    let per_path = layout.record_len() * 4 + layout.parameters * 8 + 2;
+    let columns = rayon::current_num_threads() * paths * 4 * 2;
+    (paths * per_path + columns) as u64 + 24 * 1024 * 1024
+}
+
+/// Memory the system can still give this process, from /proc/meminfo.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// This process's peak resident memory, from /proc/self/status.
+pub fn peak_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+impl Simulation {
+    /// Appends the paths of `other` (a later batch of the same model and
+    /// seed); means are combined by path counts.
+    pub fn append(&mut self, other: Simulation) {
+        let (n, m) = (self.paths as f64, other.paths as f64);
+        for (mine, theirs) in [
+            (&mut self.mean, &other.mean),
+            (&mut self.mean_by_source, &other.mean_by_source),
+            (&mut self.mean_by_program, &other.mean_by_program),
+        ] {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a = (*a * n + b * m) / (n + m);
+            }
+        }
+        self.series.extend_from_slice(&other.series);
+        self.parameters.extend_from_slice(&other.parameters);
+        self.first_payout.extend_from_slice(&other.first_payout);
+        self.paths += other.paths;
     }
 }

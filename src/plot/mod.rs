@@ -1,10 +1,32 @@
 //! Charts: shareable PNG (and SVG) pictures of a run.
 //!
-//! Placeholder until the charts land: `render_all` draws nothing yet.
+//! Each chart is a [`Chart`] that draws on any plotters backend, so the PNG
+//! and SVG copies come from the same code. Text uses the DejaVu Sans font
+//! embedded in the binary: charts render the same on a machine without fonts.
+
+pub mod breakdown;
+pub mod cumulative;
+pub mod fan;
+pub mod frame;
+pub mod strategy;
+pub mod style;
+pub mod target;
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
 
 use crate::engine::Simulation;
-use crate::model::Model;
-use crate::report::Summary;
+use crate::model::{Model, Param};
+use crate::report::format;
+use crate::report::{Summary, TargetReport};
+use frame::fail;
+use style::Theme;
+
+pub type Res<T = ()> = Result<T, String>;
 
 /// Chart options from the command line.
 #[derive(Clone, Copy, Debug)]
@@ -24,12 +46,253 @@ impl Default for ChartOptions {
     }
 }
 
-/// Renders every chart of a run as `(file name, bytes)`.
+/// Everything a chart may draw from.
+pub struct Ctx<'a> {
+    pub model: &'a Model,
+    pub sim: &'a Simulation,
+    pub summary: &'a Summary,
+    pub theme: Theme,
+}
+
+/// One picture of a run.
+pub trait Chart {
+    /// File name without extension.
+    const NAME: &'static str;
+    fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res;
+}
+
+/// Renders every chart of a run as `(file name, bytes)`: `fan.png`,
+/// `target.png`, `cumulative.png`, `breakdown.png`, and with `options.svg`
+/// an `.svg` copy of each.
 pub fn render_all(
-    _model: &Model,
-    _sim: &Simulation,
-    _summary: &Summary,
-    _options: &ChartOptions,
+    model: &Model,
+    sim: &Simulation,
+    summary: &Summary,
+    options: &ChartOptions,
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
-    Ok(Vec::new())
+    if options.width < 16 || options.height < 16 {
+        return Err(format!(
+            "a {}x{} chart is too small to draw",
+            options.width, options.height
+        ));
+    }
+    register_fonts()?;
+    let ctx = Ctx {
+        model,
+        sim,
+        summary,
+        theme: Theme::new(options.width, options.height),
+    };
+    let mut out = Vec::new();
+    render::<fan::Fan>(&ctx, options, &mut out)?;
+    render::<target::TargetChart>(&ctx, options, &mut out)?;
+    render::<cumulative::Cumulative>(&ctx, options, &mut out)?;
+    render::<breakdown::Breakdown>(&ctx, options, &mut out)?;
+    Ok(out)
+}
+
+/// Renders one chart as PNG bytes (and SVG text).
+pub fn render<C: Chart>(
+    ctx: &Ctx,
+    options: &ChartOptions,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> Res {
+    let (width, height) = (options.width, options.height);
+    let mut rgb = vec![0u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        C::draw(ctx, &root)?;
+        root.present().map_err(fail)?;
+    }
+    out.push((format!("{}.png", C::NAME), encode_png(&rgb, width, height)?));
+    if options.svg {
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+            C::draw(ctx, &root)?;
+            root.present().map_err(fail)?;
+        }
+        out.push((format!("{}.svg", C::NAME), svg.into_bytes()));
+    }
+    Ok(())
+}
+
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Res<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    // Charts are mostly flat colour: the best setting keeps files small enough
+    // to post and costs little time.
+    encoder.set_compression(png::Compression::Best);
+    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+    writer.write_image_data(rgb).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+static REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+
+/// Registers the embedded fonts once per process; plotters keeps a global
+/// font table.
+fn register_fonts() -> Res {
+    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
+    DONE.get_or_init(|| {
+        for (style, bytes) in [(FontStyle::Normal, REGULAR), (FontStyle::Bold, BOLD)] {
+            plotters::style::register_font(style::FAMILY, style, bytes)
+                .map_err(|_| "the embedded chart font is unreadable".to_string())?;
+        }
+        Ok(())
+    })
+    .clone()
+}
+
+impl Ctx<'_> {
+    /// "q4: recurring commission MRR, month by month".
+    pub fn title(&self, what: &str) -> String {
+        format!("{}: {what}", self.model.name)
+    }
+
+    /// Key assumptions and the run's size, under every title.
+    pub fn subtitle(&self) -> Vec<String> {
+        let model = self.model;
+        let horizon = format!("{} – {}", model.start.long(), model.end().long());
+        let first = match &model.description {
+            Some(description) => format!("{description} · {horizon}"),
+            None => horizon,
+        };
+        let mut second: Vec<String> = model
+            .programs
+            .iter()
+            .map(|program| {
+                let mut terms = vec![format!(
+                    "{} first order",
+                    self.param(program.first_order_rate, format::rate)
+                )];
+                if let Some((_, rate)) = program.recurring.steps.first() {
+                    let mut recurring = format!("{} recurring", self.param(*rate, format::rate));
+                    if let Some(limit) = program.recurring.for_renewals {
+                        recurring += &format!(" for {limit} renewals");
+                    }
+                    terms.push(recurring);
+                }
+                if program.payout_minimum > 0.0 {
+                    terms.push(format!(
+                        "{} payout minimum",
+                        format::money_whole(program.payout_minimum)
+                    ));
+                }
+                if program.hold_days > 0 {
+                    terms.push(format!("{}-day hold", program.hold_days));
+                }
+                format!("{}: {}", program.name, terms.join(", "))
+            })
+            .collect();
+        second.push(plural(model.sources.len(), "content source"));
+        second.push(format!(
+            "{}, seed {}",
+            plural(self.sim.paths, "path"),
+            self.sim.seed
+        ));
+        vec![first, second.join(" · ")]
+    }
+
+    /// A model input as text; uncertain inputs by their median.
+    fn param(&self, param: Param, show: impl Fn(f64) -> String) -> String {
+        match param {
+            Param::Fixed(value) => show(value),
+            Param::Drawn(index) => match self.model.inputs.get(index) {
+                Some(input) => format!("~{}", show(input.dist.median())),
+                None => "uncertain".into(),
+            },
+        }
+    }
+}
+
+/// "1 path", "2,000 paths".
+pub fn plural(n: usize, noun: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{} {noun}{s}", format::count(n as f64))
+}
+
+/// "33.0% chance of ≥ $500 recurring commission MRR in Oct 2026".
+pub fn chance(target: &TargetReport) -> String {
+    let result = &target.result;
+    format!(
+        "{} chance of ≥ {} {} in {}",
+        format::percent(result.in_month.value),
+        style::Unit::of(result.metric).value(result.threshold),
+        result.metric.phrase(),
+        result.month.long()
+    )
+}
+
+/// Half the width a single month gets, so one-month runs still show a shape.
+const SINGLE_MONTH_HALF_WIDTH: f64 = 0.3;
+
+/// Horizontal range for month-indexed data, with half a month of air.
+pub fn month_range(first: f64, months: usize) -> Range<f64> {
+    first - 0.5..months.max(1) as f64 - 0.5
+}
+
+/// A month-by-month series as points; a single month becomes a short
+/// horizontal segment so it stays visible.
+pub fn line(values: &[f64]) -> Vec<(f64, f64)> {
+    match values {
+        [only] => vec![
+            (-SINGLE_MONTH_HALF_WIDTH, clean(*only)),
+            (SINGLE_MONTH_HALF_WIDTH, clean(*only)),
+        ],
+        _ => values
+            .iter()
+            .enumerate()
+            .map(|(t, v)| (t as f64, clean(*v)))
+            .collect(),
+    }
+}
+
+/// The polygon between two month-by-month series.
+pub fn band(low: &[f64], high: &[f64]) -> Vec<(f64, f64)> {
+    let mut points = line(high);
+    points.extend(line(low).into_iter().rev());
+    points
+}
+
+/// Engine output is finite, but a chart must not fail on a stray NaN.
+pub fn clean(value: f64) -> f64 {
+    if value.is_finite() { value } else { 0.0 }
+}
+
+/// A vertical range showing every value and zero, with air above and below;
+/// never empty, so all-zero runs still get an axis.
+pub fn value_range(values: impl IntoIterator<Item = f64>) -> Range<f64> {
+    let (mut low, mut high) = (0.0f64, 0.0f64);
+    for value in values.into_iter().map(clean) {
+        low = low.min(value);
+        high = high.max(value);
+    }
+    let span = high - low;
+    if span <= 0.0 {
+        return 0.0..1.0;
+    }
+    // Less air below zero: negatives are small (clawbacks) and the eye
+    // reads from the zero line.
+    let low = if low < 0.0 { low - span * 0.03 } else { 0.0 };
+    low..high + span * 0.08
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn degenerate_data_still_has_shape() {
+        assert_eq!(value_range([0.0, 0.0]), 0.0..1.0);
+        assert_eq!(value_range([f64::NAN]), 0.0..1.0);
+        let range = value_range([-10.0, 100.0]);
+        assert!(range.start < -10.0 && range.end > 100.0);
+        assert_eq!(line(&[5.0]).len(), 2);
+        assert_eq!(band(&[1.0, 2.0], &[3.0, 4.0]).len(), 4);
+    }
 }

@@ -6,6 +6,7 @@ pub mod describe;
 pub mod format;
 pub mod json;
 pub mod output;
+pub mod strategy;
 pub mod terminal;
 
 use serde::Serialize;
@@ -37,6 +38,9 @@ pub struct Summary {
     pub by_kind: Vec<KindShare>,
     pub inputs: Vec<InputReport>,
     pub notes: Vec<String>,
+    /// How the projection was conditioned on observed months; `None` when
+    /// nothing was observed (all numbers are then the scenario's prior ones).
+    pub calibration: Option<crate::calibrate::Calibration>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -137,14 +141,14 @@ impl Summary {
             })
             .collect();
 
-        let mut earned_end: Vec<f32> = sim.column(Metric::CumulativeEarned, last).collect();
-        let earned_percentiles = stats::percentiles(&mut earned_end, &[10.0, 50.0, 90.0]);
+        let earned_percentiles =
+            stats::column_percentiles(sim, Metric::CumulativeEarned, last, &[10.0, 50.0, 90.0]);
         let totals = Totals {
-            earned: Estimate::mean(sim.column(Metric::CumulativeEarned, last).map(f64::from)),
+            earned: stats::column_mean(sim, Metric::CumulativeEarned, last),
             earned_p10: earned_percentiles[0],
             earned_p50: earned_percentiles[1],
             earned_p90: earned_percentiles[2],
-            paid: Estimate::mean(sim.column(Metric::CumulativePaid, last).map(f64::from)),
+            paid: stats::column_mean(sim, Metric::CumulativePaid, last),
             unpaid_at_end: sim.mean(Metric::CumulativeEarned, last)
                 - sim.mean(Metric::CumulativePaid, last),
         };
@@ -226,6 +230,7 @@ impl Summary {
             by_kind,
             inputs,
             notes,
+            calibration: None,
         }
     }
 }

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use super::format::{self, count, money, money_or_count, percent};
 use super::{Summary, input_value};
+use crate::calibrate::Calibration;
 use crate::model::Metric;
 
 pub fn render(summary: &Summary) -> String {
@@ -21,6 +22,10 @@ pub fn render(summary: &Summary) -> String {
         summary.start.long(),
         summary.end.long()
     );
+
+    if let Some(calibration) = &summary.calibration {
+        calibration_section(w, calibration);
+    }
 
     if !summary.targets.is_empty() {
         let _ = writeln!(w, "\nTargets (± is one Monte Carlo standard error)");
@@ -185,7 +190,12 @@ pub fn render(summary: &Summary) -> String {
     if !summary.inputs.is_empty() {
         let _ = writeln!(
             w,
-            "\nUncertain inputs (each future draws its own value once)"
+            "\nUncertain inputs (each future draws its own value once){}",
+            if summary.calibration.as_ref().is_some_and(|c| c.applied) {
+                "; as assumed, before your history"
+            } else {
+                ""
+            }
         );
         for input in &summary.inputs {
             let _ = writeln!(
@@ -204,6 +214,107 @@ pub fn render(summary: &Summary) -> String {
     let _ = Metric::Mrr;
     let _ = money_or_count;
     out
+}
+
+fn calibration_section(w: &mut String, calibration: &Calibration) {
+    let span = if calibration.first_month == calibration.last_month {
+        calibration.first_month.long()
+    } else {
+        format!(
+            "{} to {}",
+            calibration.first_month.long(),
+            calibration.last_month.long()
+        )
+    };
+    let _ = writeln!(
+        w,
+        "\nWhat your observed history says ({span}, from {})",
+        calibration.source
+    );
+    for warning in &calibration.warnings {
+        let _ = writeln!(w, "  WARNING: {warning}");
+    }
+    for sentence in &calibration.sentences {
+        let _ = writeln!(w, "  {sentence}");
+    }
+    let rows: Vec<[String; 5]> = calibration
+        .points
+        .iter()
+        .map(|point| {
+            let value = |v: f64| money_or_count(point.metric, v);
+            [
+                format!("{} {}", point.month.long(), point.metric.key()),
+                value(point.value),
+                format!("{} to {}", value(point.prior_p1), value(point.prior_p99)),
+                value(point.prior_median),
+                if calibration.applied {
+                    value(point.posterior_median)
+                } else {
+                    "-".into()
+                },
+            ]
+        })
+        .collect();
+    let _ = writeln!(
+        w,
+        "  Observed against the scenario (98% of the assumed futures fall in the range):"
+    );
+    table(
+        w,
+        [
+            "month",
+            "observed",
+            "assumed range",
+            "assumed median",
+            "now median",
+        ],
+        &rows,
+    );
+    if calibration.applied {
+        let _ = writeln!(
+            w,
+            "  Uncertain inputs before and after your history (median, 90% interval):"
+        );
+        let interval = |unit, lo: f64, mid: f64, hi: f64| {
+            format!(
+                "{} ({} to {})",
+                input_value(unit, mid),
+                input_value(unit, lo),
+                input_value(unit, hi)
+            )
+        };
+        let rows: Vec<[String; 3]> = calibration
+            .inputs
+            .iter()
+            .map(|input| {
+                [
+                    input.label.clone(),
+                    interval(
+                        input.unit,
+                        input.prior_p5,
+                        input.prior_median,
+                        input.prior_p95,
+                    ),
+                    interval(
+                        input.unit,
+                        input.posterior_p5,
+                        input.posterior_median,
+                        input.posterior_p95,
+                    ),
+                ]
+            })
+            .collect();
+        table(w, ["input", "assumed", "after your history"], &rows);
+        let _ = writeln!(
+            w,
+            "  Everything below is conditioned on your history (effective sample size {} of {} futures).",
+            count(calibration.effective_sample_size.floor()),
+            count(calibration.paths as f64)
+        );
+    }
+    for note in &calibration.notes {
+        let _ = writeln!(w, "  Note: {note}");
+    }
 }
 
 fn capitalise(text: &str) -> String {

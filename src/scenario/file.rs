@@ -24,6 +24,18 @@ pub struct ScenarioFile {
     pub targets: Vec<TargetSection>,
     #[serde(default)]
     pub observed: Option<ObservedSection>,
+    /// Strategies to compare against this base scenario (`affsim compare`).
+    #[serde(default)]
+    pub variants: Vec<VariantSection>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantSection {
+    pub name: String,
+    /// Overrides in `--set` syntax, e.g. ["content[1].visits=0"].
+    #[serde(default)]
+    pub set: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

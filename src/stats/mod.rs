@@ -28,6 +28,36 @@ impl Estimate {
         }
     }
 
+    /// Self-normalised importance-sampling mean of `values` under weights
+    /// summing to one. The standard error is the delta-method one,
+    /// `sqrt(sum w²(x - mean)²)`: it reduces to the usual binomial or
+    /// sample-mean error for equal weights and grows as the effective
+    /// sample size `1 / sum w²` shrinks.
+    pub fn weighted(values: impl Iterator<Item = (f64, f64)> + Clone) -> Estimate {
+        let (mut total, mut sum) = (0.0, 0.0);
+        for (value, weight) in values.clone() {
+            total += weight;
+            sum += weight * value;
+        }
+        if total <= 0.0 {
+            return Estimate {
+                value: 0.0,
+                standard_error: 0.0,
+            };
+        }
+        let mean = sum / total;
+        let variance: f64 = values
+            .map(|(value, weight)| {
+                let w = weight / total;
+                w * w * (value - mean) * (value - mean)
+            })
+            .sum();
+        Estimate {
+            value: mean,
+            standard_error: variance.sqrt(),
+        }
+    }
+
     /// Mean of values with the standard error of the mean.
     pub fn mean(values: impl Iterator<Item = f64>) -> Estimate {
         let (mut n, mut sum, mut sum_sq) = (0usize, 0.0, 0.0);
@@ -76,6 +106,140 @@ pub fn percentiles(values: &mut [f32], wanted: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// Weighted percentiles of `(value, weight)` pairs, which are reordered.
+///
+/// Each value owns the stretch of the cumulative weight its weight spans and
+/// is flat over it, except for ramps of at most half an average weight at
+/// either end, through which percentiles interpolate linearly to the
+/// neighbouring value. With equal weights the ramps meet at the midpoints
+/// (the Hazen rule); a path carrying most of the weight holds most
+/// percentiles, as it should, instead of being smeared towards its
+/// neighbours.
+pub fn weighted_percentiles(pairs: &mut [(f32, f64)], wanted: &[f64]) -> Vec<f64> {
+    let total: f64 = pairs.iter().map(|p| p.1).sum();
+    if pairs.is_empty() || total <= 0.0 {
+        return vec![0.0; wanted.len()];
+    }
+    // Ties broken by weight so that the order, hence the result, is unique.
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let ramp_cap = 0.5 / pairs.len() as f64;
+    let mut knots: Vec<(f64, f64)> = Vec::with_capacity(2 * pairs.len());
+    let mut before = 0.0;
+    for &(value, weight) in pairs.iter() {
+        let w = weight / total;
+        let ramp = (w / 2.0).min(ramp_cap);
+        knots.push((before + ramp, value as f64));
+        knots.push((before + w - ramp, value as f64));
+        before += w;
+    }
+    let mut out = Vec::with_capacity(wanted.len());
+    let mut k = 0;
+    for &p in wanted {
+        let p = p / 100.0;
+        while k < knots.len() && knots[k].0 < p {
+            k += 1;
+        }
+        let value = if k == 0 {
+            knots[0].1
+        } else if k == knots.len() {
+            knots[k - 1].1
+        } else {
+            let ((u0, x0), (u1, x1)) = (knots[k - 1], knots[k]);
+            let t = if u1 > u0 { (p - u0) / (u1 - u0) } else { 1.0 };
+            x0 + t.clamp(0.0, 1.0) * (x1 - x0)
+        };
+        out.push(value);
+    }
+    out
+}
+
+/// Paths that carry weight, with their weights; all paths equally when the
+/// simulation is not calibrated. Paths of zero weight are skipped so that
+/// calibrated statistics only sort what matters.
+pub fn weighted_paths(sim: &Simulation) -> Vec<(usize, f64)> {
+    match &sim.weights {
+        Some(weights) => weights
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w > 0.0)
+            .map(|(i, w)| (i, *w))
+            .collect(),
+        None => {
+            let w = 1.0 / sim.paths.max(1) as f64;
+            (0..sim.paths).map(|i| (i, w)).collect()
+        }
+    }
+}
+
+/// Percentiles of a metric in one month across paths, honouring weights.
+pub fn column_percentiles(
+    sim: &Simulation,
+    metric: Metric,
+    month: usize,
+    wanted: &[f64],
+) -> Vec<f64> {
+    match &sim.weights {
+        None => {
+            let mut column: Vec<f32> = sim.column(metric, month).collect();
+            percentiles(&mut column, wanted)
+        }
+        Some(_) => {
+            let mut pairs: Vec<(f32, f64)> = weighted_paths(sim)
+                .into_iter()
+                .map(|(path, w)| (sim.value(path, metric, month), w))
+                .collect();
+            weighted_percentiles(&mut pairs, wanted)
+        }
+    }
+}
+
+/// Mean of a metric in one month across paths with its standard error,
+/// honouring weights.
+pub fn column_mean(sim: &Simulation, metric: Metric, month: usize) -> Estimate {
+    match &sim.weights {
+        None => Estimate::mean(sim.column(metric, month).map(f64::from)),
+        Some(_) => {
+            let paths = weighted_paths(sim);
+            Estimate::weighted(
+                paths
+                    .iter()
+                    .map(|&(path, w)| (sim.value(path, metric, month) as f64, w)),
+            )
+        }
+    }
+}
+
+/// Effective sample size `1 / sum w²` (the path count when unweighted).
+pub fn effective_sample_size(sim: &Simulation) -> f64 {
+    match &sim.weights {
+        Some(weights) => {
+            let sum_sq: f64 = weights.iter().map(|w| w * w).sum();
+            if sum_sq > 0.0 { 1.0 / sum_sq } else { 0.0 }
+        }
+        None => sim.paths as f64,
+    }
+}
+
+/// The smallest key whose cumulative weight reaches one half: the weighted
+/// counterpart of the lower median that the unweighted code takes.
+fn weighted_median<K: Ord + Copy>(mut pairs: Vec<(K, f64)>) -> Option<K> {
+    let total: f64 = pairs.iter().map(|p| p.1).sum();
+    if pairs.is_empty() || total <= 0.0 {
+        return None;
+    }
+    pairs.sort_unstable_by_key(|p| p.0);
+    let mut cumulative = 0.0;
+    for (key, w) in &pairs {
+        cumulative += w;
+        // A hair of tolerance so that rounding in the sum cannot skip a key
+        // that holds exactly half the weight.
+        if cumulative >= 0.5 * total * (1.0 - 1e-12) {
+            return Some(*key);
+        }
+    }
+    pairs.last().map(|p| p.0)
+}
+
 /// One metric's distribution in one month.
 #[derive(Clone, Debug, Serialize)]
 pub struct Band {
@@ -103,9 +267,13 @@ pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric
     let computed: Vec<Band> = jobs
         .par_iter()
         .map_init(Vec::new, |column, &(m, t)| {
-            column.clear();
-            column.extend(sim.column(metrics[m], t));
-            let p = percentiles(column, &PERCENTILES);
+            let p = if sim.weights.is_some() {
+                column_percentiles(sim, metrics[m], t, &PERCENTILES)
+            } else {
+                column.clear();
+                column.extend(sim.column(metrics[m], t));
+                percentiles(column, &PERCENTILES)
+            };
             Band {
                 month: model.month(t),
                 percentiles: p.try_into().expect("seven"),
@@ -139,6 +307,9 @@ pub struct TargetResult {
 }
 
 pub fn target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult {
+    if sim.weights.is_some() {
+        return weighted_target(model, sim, target);
+    }
     let threshold = target.threshold;
     let (mut in_month, mut by_month, mut ever) = (0, 0, 0);
     let mut first: Vec<usize> = Vec::with_capacity(sim.paths);
@@ -175,6 +346,37 @@ pub fn target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult 
     }
 }
 
+fn weighted_target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult {
+    let threshold = target.threshold;
+    let paths = weighted_paths(sim);
+    let mut in_month = Vec::with_capacity(paths.len());
+    let mut by_month = Vec::with_capacity(paths.len());
+    let mut ever = Vec::with_capacity(paths.len());
+    let mut first = Vec::with_capacity(paths.len());
+    for &(path, w) in &paths {
+        let series = sim.path_series(path, target.metric);
+        let reached = series.iter().position(|v| *v as f64 >= threshold);
+        let hit = |yes: bool| (if yes { 1.0 } else { 0.0 }, w);
+        in_month.push(hit(series[target.month_index] as f64 >= threshold));
+        by_month.push(hit(reached.is_some_and(|t| t <= target.month_index)));
+        ever.push(hit(reached.is_some()));
+        first.push((reached.unwrap_or(usize::MAX), w));
+    }
+    let median_first_month = weighted_median(first)
+        .filter(|m| *m != usize::MAX)
+        .map(|m| model.month(m));
+    TargetResult {
+        label: target.label.clone(),
+        metric: target.metric,
+        threshold,
+        month: target.month,
+        in_month: Estimate::weighted(in_month.into_iter()),
+        by_month: Estimate::weighted(by_month.into_iter()),
+        median_first_month,
+        ever: Estimate::weighted(ever.into_iter()),
+    }
+}
+
 /// When cash first arrives.
 #[derive(Clone, Debug, Serialize)]
 pub struct FirstPayout {
@@ -187,6 +389,24 @@ pub struct FirstPayout {
 }
 
 pub fn first_payout(model: &Model, sim: &Simulation) -> FirstPayout {
+    if sim.weights.is_some() {
+        let pairs: Vec<(u16, f64)> = weighted_paths(sim)
+            .into_iter()
+            .map(|(path, w)| (sim.first_payout[path], w))
+            .collect();
+        let any = Estimate::weighted(
+            pairs
+                .iter()
+                .map(|&(m, w)| (if m != u16::MAX { 1.0 } else { 0.0 }, w)),
+        );
+        return FirstPayout {
+            any,
+            median_month: weighted_median(pairs)
+                .filter(|m| *m != u16::MAX)
+                .map(|m| model.month(m as usize)),
+            day: model.programs.first().map_or(28, |p| p.payout.day),
+        };
+    }
     let mut months: Vec<u16> = sim.first_payout.clone();
     let any = months.iter().filter(|m| **m != u16::MAX).count();
     let median_month = if months.is_empty() {
@@ -225,6 +445,9 @@ pub const LIFETIME_MONTHS: usize = 120;
 /// uncertain inputs (at most `limit` paths). Counts first order, bounty,
 /// renewals and refunds at base rates; ignores tiers and upgrades.
 pub fn referral_values(model: &Model, sim: &Simulation, limit: usize) -> Vec<ReferralValue> {
+    if sim.weights.is_some() {
+        return weighted_referral_values(model, sim);
+    }
     let n = sim.paths.min(limit).max(1);
     let mut out = Vec::new();
     for program in &model.programs {
@@ -250,6 +473,41 @@ pub fn referral_values(model: &Model, sim: &Simulation, limit: usize) -> Vec<Ref
                 first_year: Estimate::mean(first_year.into_iter()),
                 lifetime: Estimate::mean(lifetime.into_iter()),
                 expected_renewals: renewals / n as f64,
+            });
+        }
+    }
+    out
+}
+
+/// Calibrated paths cannot be thinned to the first `limit` (the weight may sit
+/// elsewhere), so every path that carries weight is used.
+fn weighted_referral_values(model: &Model, sim: &Simulation) -> Vec<ReferralValue> {
+    let paths = weighted_paths(sim);
+    let mut out = Vec::new();
+    for program in &model.programs {
+        for plan in &program.plans {
+            let mut first_year = Vec::with_capacity(paths.len());
+            let mut lifetime = Vec::with_capacity(paths.len());
+            let mut prices = Vec::with_capacity(paths.len());
+            let mut renewals = 0.0;
+            let mut total = 0.0;
+            for &(path, w) in &paths {
+                let drawn = sim.parameters_of(path);
+                let (value_12, value_life, expected_renewals) =
+                    referral_value(program, plan, drawn);
+                first_year.push((value_12, w));
+                lifetime.push((value_life, w));
+                prices.push((plan.price.get(drawn) as f32, w));
+                renewals += w * expected_renewals;
+                total += w;
+            }
+            out.push(ReferralValue {
+                program: program.name.clone(),
+                plan: plan.name.clone(),
+                price: weighted_percentiles(&mut prices, &[50.0])[0],
+                first_year: Estimate::weighted(first_year.into_iter()),
+                lifetime: Estimate::weighted(lifetime.into_iter()),
+                expected_renewals: if total > 0.0 { renewals / total } else { 0.0 },
             });
         }
     }
@@ -297,5 +555,108 @@ mod tests {
         assert_eq!(percentiles(&mut one, &[5.0, 95.0]), vec![7.5, 7.5]);
         let mut signed = vec![-0.0f32, 0.0, -2.5, 1e9, -1e9];
         assert_eq!(percentiles(&mut signed, &[0.0, 100.0]), vec![-1e9, 1e9]);
+    }
+
+    #[test]
+    fn weighted_percentiles_follow_the_weights() {
+        // Equal weights: the median of 1..=5 is 3 and the extremes clamp.
+        let mut pairs: Vec<(f32, f64)> = (1..=5).map(|v| (v as f32, 0.2)).collect();
+        assert_eq!(
+            weighted_percentiles(&mut pairs, &[0.0, 50.0, 100.0]),
+            vec![1.0, 3.0, 5.0]
+        );
+        // Nearly all weight on one value: every central percentile is it.
+        let mut pairs: Vec<(f32, f64)> = (0..50)
+            .map(|i| (i as f32 / 10.0, 1e-4))
+            .chain((0..50).map(|i| (8.0 + i as f32, 1e-4)))
+            .chain([(7.0, 0.99)])
+            .collect();
+        let q = weighted_percentiles(&mut pairs, &[5.0, 50.0, 95.0]);
+        assert!(q.iter().all(|v| (*v - 7.0).abs() < 1e-9), "{q:?}");
+        // Zero total weight gives zeros, not NaN.
+        let mut pairs = vec![(1.0, 0.0), (2.0, 0.0)];
+        assert_eq!(weighted_percentiles(&mut pairs, &[50.0]), vec![0.0]);
+    }
+
+    #[test]
+    fn weighted_estimates_match_the_unweighted_ones_for_equal_weights() {
+        let hits = [1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0];
+        let n = hits.len();
+        let weighted = Estimate::weighted(hits.iter().map(|h| (*h, 1.0 / n as f64)));
+        let plain = Estimate::proportion(3, n);
+        assert!((weighted.value - plain.value).abs() < 1e-15);
+        assert!((weighted.standard_error - plain.standard_error).abs() < 1e-15);
+        assert_eq!(
+            weighted_median(vec![(3u16, 0.2), (1, 0.3), (9, 0.5)]),
+            Some(3)
+        );
+        assert_eq!(
+            weighted_median(vec![(3u16, 0.2), (1, 0.2), (9, 0.6)]),
+            Some(9)
+        );
+    }
+}
+
+/// Whether each path meets a target in its month.
+pub fn hits(sim: &Simulation, target: &Target) -> Vec<bool> {
+    (0..sim.paths)
+        .map(|path| sim.value(path, target.metric, target.month_index) as f64 >= target.threshold)
+        .collect()
+}
+
+/// The mean of `b - a` over paired paths (common random numbers), with the
+/// standard error of the paired difference.
+pub fn paired_difference(a: &[f64], b: &[f64]) -> Estimate {
+    Estimate::mean(a.iter().zip(b).map(|(a, b)| b - a))
+}
+
+/// Spearman rank correlation of two equally long samples (average ranks for ties).
+pub fn rank_correlation(x: &[f64], y: &[f64]) -> f64 {
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = x.len() as f64;
+    let mean = (n + 1.0) / 2.0;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mean) * (b - mean);
+        sxx += (a - mean) * (a - mean);
+        syy += (b - mean) * (b - mean);
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        0.0
+    } else {
+        sxy / (sxx * syy).sqrt()
+    }
+}
+
+fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut ranks = vec![0.0; values.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i;
+        while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
+            j += 1;
+        }
+        let rank = (i + j) as f64 / 2.0 + 1.0;
+        for &index in &order[i..=j] {
+            ranks[index] = rank;
+        }
+        i = j + 1;
+    }
+    ranks
+}
+
+#[cfg(test)]
+mod correlation_tests {
+    use super::*;
+
+    #[test]
+    fn rank_correlation_sees_monotone_links_and_ties() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert!((rank_correlation(&x, &[10.0, 20.0, 25.0, 100.0, 1000.0]) - 1.0).abs() < 1e-12);
+        assert!((rank_correlation(&x, &[5.0, 4.0, 3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
+        assert_eq!(rank_correlation(&x, &[1.0; 5]), 0.0);
+        assert_eq!(ranks(&[3.0, 1.0, 3.0]), vec![2.5, 1.0, 2.5]);
     }
 }

@@ -1,0 +1,586 @@
+//! Calibration: conditioning the projection on months already observed.
+//!
+//! Approximate Bayesian computation by importance weighting of whole prior
+//! paths (docs/MODEL.md, section 10, states the method and its assumptions). Each
+//! simulated path is weighted by a Gaussian kernel on the distance between
+//! its observed-month series and the observations, on a signed log1p scale.
+//! A path carries its parameters *and* its realised state (active referrals,
+//! traffic, balances) into the future, so weighting whole paths conditions
+//! both at once, and the weighted paths are the posterior predictive.
+
+pub mod history;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::calendar::Month;
+use crate::engine::{CHUNK, Layout, PathRecord, Simulation, Workspace, path};
+use crate::model::{Metric, Model, Observed, Unit};
+use crate::report::format::{count, money_or_count, percent};
+use crate::report::input_value;
+use crate::stats;
+
+/// Share of the paths the kernel bandwidth aims to keep as effective sample
+/// size: small enough that the kernel is tight (close to exact conditioning),
+/// large enough that percentiles and target odds keep a usable Monte Carlo
+/// error (5,000 effective paths out of 100,000).
+pub const TARGET_ESS_FRACTION: f64 = 0.05;
+/// Narrowest bandwidth (per observation, log scale): dashboards round, and
+/// the model is a model, so a match closer than about 5% is not evidence.
+pub const MIN_BANDWIDTH: f64 = 0.05;
+/// Widest bandwidth: beyond a factor of about 1.65 per observed value (one
+/// kernel standard deviation) the weights no longer say which futures match.
+pub const MAX_BANDWIDTH: f64 = 0.5;
+/// Below this effective sample size, as a share of paths (and never fewer
+/// than [`MIN_ESS`]), the history is called implausible and not used.
+pub const MIN_ESS_FRACTION: f64 = 0.001;
+pub const MIN_ESS: f64 = 20.0;
+/// Weights below this fraction of the largest are set to zero: on q4 they
+/// hold about a millionth of the total, far below Monte Carlo error, and
+/// skipping them saves a quarter of the sorting and re-simulation.
+const NEGLIGIBLE: f64 = 1e-6;
+
+/// The scale on which observations and simulations are compared: relative
+/// differences for large values, absolute ones near zero, defined for the
+/// negative months that clawbacks can produce.
+pub fn transform(value: f64) -> f64 {
+    value.signum() * value.abs().ln_1p()
+}
+
+/// One observed value: a metric in a month of the horizon.
+#[derive(Clone, Copy, Debug)]
+pub struct Point {
+    pub metric: Metric,
+    pub month: usize,
+    pub value: f64,
+}
+
+/// The observed values that fall inside the horizon, in a fixed order.
+pub fn points(model: &Model, observed: &Observed) -> Vec<Point> {
+    let mut out = Vec::new();
+    for (metric, values) in &observed.series {
+        for (k, value) in values.iter().enumerate() {
+            if !value.is_finite() {
+                continue;
+            }
+            if let Some(month) = model.month_index(observed.start.plus(k as i32)) {
+                out.push(Point {
+                    metric: *metric,
+                    month,
+                    value: *value,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Squared distance of every path from the observations.
+pub fn distances(sim: &Simulation, points: &[Point]) -> Vec<f64> {
+    let targets: Vec<f64> = points.iter().map(|p| transform(p.value)).collect();
+    (0..sim.paths)
+        .into_par_iter()
+        .with_min_len(CHUNK)
+        .map(|path| {
+            points
+                .iter()
+                .zip(&targets)
+                .map(|(p, target)| {
+                    let d = transform(sim.value(path, p.metric, p.month) as f64) - target;
+                    d * d
+                })
+                .sum()
+        })
+        .collect()
+}
+
+/// Kernel weights for one bandwidth, normalised, with their effective sample
+/// size. Distances are shifted by their minimum so that the closest path has
+/// weight one before normalising: no underflow to all-zero, hence no NaN,
+/// however far the observations are.
+fn kernel(distances: &[f64], floor: f64, bandwidth: f64) -> (Vec<f64>, f64) {
+    let scale = 0.5 / (bandwidth * bandwidth);
+    let mut weights: Vec<f64> = distances
+        .iter()
+        .map(|d| {
+            let w = (-(d - floor) * scale).exp();
+            if w < NEGLIGIBLE { 0.0 } else { w }
+        })
+        .collect();
+    let total: f64 = weights.iter().sum();
+    weights.iter_mut().for_each(|w| *w /= total);
+    let ess = 1.0 / weights.iter().map(|w| w * w).sum::<f64>();
+    (weights, ess)
+}
+
+/// The weights chosen for a simulation.
+#[derive(Clone, Debug)]
+pub struct Fit {
+    /// Normalised, one per path.
+    pub weights: Vec<f64>,
+    pub effective_sample_size: f64,
+    pub bandwidth: f64,
+    pub target_ess: f64,
+}
+
+/// Chooses the bandwidth whose effective sample size is the target (within
+/// the bandwidth limits) by bisection on its logarithm; ESS grows with the
+/// bandwidth, from the number of closest ties to the number of paths.
+pub fn fit(distances: &[f64]) -> Fit {
+    let n = distances.len();
+    let target_ess = (TARGET_ESS_FRACTION * n as f64).max(1.0);
+    let floor = distances.iter().copied().fold(f64::INFINITY, f64::min);
+    let narrow = kernel(distances, floor, MIN_BANDWIDTH);
+    let (bandwidth, (weights, ess)) = if narrow.1 >= target_ess {
+        (MIN_BANDWIDTH, narrow)
+    } else {
+        let wide = kernel(distances, floor, MAX_BANDWIDTH);
+        if wide.1 <= target_ess {
+            (MAX_BANDWIDTH, wide)
+        } else {
+            let (mut lo, mut hi) = (MIN_BANDWIDTH.ln(), MAX_BANDWIDTH.ln());
+            for _ in 0..40 {
+                let mid = 0.5 * (lo + hi);
+                if kernel(distances, floor, mid.exp()).1 < target_ess {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            // The upper end keeps the ESS at or just above the target.
+            (hi.exp(), kernel(distances, floor, hi.exp()))
+        }
+    };
+    Fit {
+        weights,
+        effective_sample_size: ess,
+        bandwidth,
+        target_ess,
+    }
+}
+
+/// Prior against posterior for one uncertain input.
+#[derive(Clone, Debug, Serialize)]
+pub struct InputShift {
+    pub key: String,
+    pub label: String,
+    pub unit: Unit,
+    pub prior_p5: f64,
+    pub prior_median: f64,
+    pub prior_p95: f64,
+    pub posterior_p5: f64,
+    pub posterior_median: f64,
+    pub posterior_p95: f64,
+    /// Move of the median as a share of the prior 90% interval's width.
+    pub shift: f64,
+    /// Posterior 90% width over prior 90% width.
+    pub width_ratio: f64,
+}
+
+/// One observed value against what the scenario expected.
+#[derive(Clone, Debug, Serialize)]
+pub struct ObservedPoint {
+    pub metric: Metric,
+    pub month: Month,
+    pub value: f64,
+    pub prior_p1: f64,
+    pub prior_median: f64,
+    pub prior_p99: f64,
+    /// Share of prior futures at or below the observed value.
+    pub prior_share_below: f64,
+    pub posterior_median: f64,
+}
+
+/// How conditioning on the history changed a target's odds.
+#[derive(Clone, Debug, Serialize)]
+pub struct TargetShift {
+    pub label: String,
+    /// P(metric >= threshold in the target month) under the assumptions alone.
+    pub prior: stats::Estimate,
+    /// The same after conditioning on the history.
+    pub posterior: stats::Estimate,
+}
+
+/// What calibration did, for the report and summary.json.
+#[derive(Clone, Debug, Serialize)]
+pub struct Calibration {
+    /// Where the history came from: "scenario [observed]" or a file.
+    pub source: String,
+    pub first_month: Month,
+    pub last_month: Month,
+    /// Distinct months with at least one observation.
+    pub months: usize,
+    pub points: Vec<ObservedPoint>,
+    pub paths: usize,
+    pub effective_sample_size: f64,
+    pub target_effective_sample_size: f64,
+    /// Kernel standard deviation per observed value, on the log1p scale.
+    pub bandwidth: f64,
+    /// False when the history was too implausible to use: the projection is
+    /// then the prior one, and `warnings` says so.
+    pub applied: bool,
+    pub inputs: Vec<InputShift>,
+    pub targets: Vec<TargetShift>,
+    /// Plain-words findings, as printed.
+    pub sentences: Vec<String>,
+    pub warnings: Vec<String>,
+    /// What reading the history did silently (rows left out, ...).
+    pub notes: Vec<String>,
+}
+
+/// Conditions `sim` on `model.observed`: sets `sim.weights` and reweights
+/// `sim.mean*`. Returns `None` (and leaves `sim` untouched, so every number
+/// is the prior one) when there is nothing observed inside the horizon.
+pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Calibration> {
+    let observed = model.observed.as_ref()?;
+    let points = points(model, observed);
+    if points.is_empty() || sim.paths == 0 {
+        return None;
+    }
+    let distances = distances(sim, &points);
+    let fit = fit(&distances);
+    let n = sim.paths as f64;
+    let min_ess = (MIN_ESS_FRACTION * n).max(MIN_ESS).min(n);
+    let applied = fit.effective_sample_size >= min_ess;
+
+    let prior_points = prior_points(model, sim, &points);
+    let mut months: Vec<usize> = points.iter().map(|p| p.month).collect();
+    months.sort_unstable();
+    months.dedup();
+    let observed_months = months.len();
+
+    let mut warnings = Vec::new();
+    let mut sentences = Vec::new();
+    for point in &prior_points {
+        if point.value < point.prior_p1 || point.value > point.prior_p99 {
+            let (direction, side) = if point.value < point.prior_p1 {
+                ("low", "below")
+            } else {
+                ("high", "above")
+            };
+            warnings.push(format!(
+                "In {} you observed {} {}; under the scenario's assumptions fewer than 1 in 100 futures are that {direction} (98% of them land between {} and {}). Check the scenario's assumptions for that month; the observation is {side} what they allow.",
+                point.month.long(),
+                money_or_count(point.metric, point.value),
+                point.metric.phrase(),
+                money_or_count(point.metric, point.prior_p1),
+                money_or_count(point.metric, point.prior_p99),
+            ));
+        }
+    }
+
+    let first_month = model.month(months[0]);
+    let last_month = model.month(*months.last().expect("non-empty"));
+    let span = if observed_months == 1 {
+        first_month.long()
+    } else {
+        format!("{} to {}", first_month.long(), last_month.long())
+    };
+
+    let prior_targets: Vec<_> = model
+        .targets
+        .iter()
+        .map(|t| stats::target(model, sim, t))
+        .collect();
+    if applied {
+        sim.weights = Some(fit.weights.clone());
+        reweight_means(model, sim, &fit.weights);
+        if fit.effective_sample_size < fit.target_ess {
+            warnings.push(format!(
+                "Few simulated futures resemble your history: the projection rests on the equivalent of {} of {} futures (aim: {}), even with the loosest match allowed, so it leans towards the scenario's assumptions. Treat it with caution and check the assumptions, or run more paths (--paths).",
+                count(fit.effective_sample_size.floor()),
+                count(n),
+                count(fit.target_ess.floor())
+            ));
+        }
+    } else {
+        warnings.insert(
+            0,
+            format!(
+                "Your observed history ({span}) is implausible under the scenario's assumptions: not one simulated future comes close to it (effective sample size {:.1} of {} futures). The projection below therefore IGNORES your history and shows the scenario's assumptions alone. Revise the assumptions (traffic, click-through, conversion) until futures like yours become possible.",
+                fit.effective_sample_size,
+                count(n)
+            ),
+        );
+    }
+
+    let inputs = input_shifts(model, sim);
+    let targets: Vec<TargetShift> = model
+        .targets
+        .iter()
+        .zip(prior_targets)
+        .map(|(target, prior)| TargetShift {
+            label: target.label.clone(),
+            prior: prior.in_month,
+            posterior: stats::target(model, sim, target).in_month,
+        })
+        .collect();
+    let posterior_points: Vec<ObservedPoint> = prior_points
+        .into_iter()
+        .map(|mut point| {
+            if applied {
+                let month = model.month_index(point.month).expect("inside");
+                point.posterior_median =
+                    stats::column_percentiles(sim, point.metric, month, &[50.0])[0];
+            }
+            point
+        })
+        .collect();
+
+    if applied {
+        let them = if observed_months == 1 {
+            "Your observed month".to_string()
+        } else {
+            format!("Your {} observed months", words(observed_months))
+        };
+        let mut moved: Vec<&InputShift> = inputs.iter().filter(|s| s.shift.abs() >= 0.15).collect();
+        moved.sort_by(|a, b| b.shift.abs().total_cmp(&a.shift.abs()));
+        for shift in moved.iter().take(4) {
+            sentences.push(format!(
+                "{them} pulled the estimate of {} {} from {} to {}.",
+                lower_first(&shift.label),
+                if shift.shift > 0.0 { "up" } else { "down" },
+                input_value(shift.unit, shift.prior_median),
+                input_value(shift.unit, shift.posterior_median),
+            ));
+        }
+        if moved.is_empty() {
+            sentences.push(format!(
+                "No single uncertain input moved much ({} cannot tell, say, a good click-through rate from good traffic), but together they rule out the futures that started much faster or much slower than yours.",
+                lower_first_word(&them)
+            ));
+        }
+        let narrowed: Vec<&InputShift> = inputs.iter().filter(|s| s.width_ratio < 0.75).collect();
+        if !narrowed.is_empty() {
+            let names: Vec<String> = narrowed.iter().map(|s| lower_first(&s.label)).collect();
+            sentences.push(format!(
+                "They narrowed the range of {}.",
+                join_words(&names)
+            ));
+        }
+        for shift in &targets {
+            sentences.push(format!(
+                "The chance of \u{201c}{}\u{201d} is now {} (the assumptions alone said {}).",
+                shift.label,
+                percent(shift.posterior.value),
+                percent(shift.prior.value)
+            ));
+        }
+        sentences.push(format!(
+            "The projection keeps the simulated futures that resemble your history, weighted by how closely they match; it rests on the equivalent of {} of the {} futures (the effective sample size).",
+            count(fit.effective_sample_size.floor()),
+            count(n),
+        ));
+    }
+
+    Some(Calibration {
+        source: source.to_string(),
+        first_month,
+        last_month,
+        months: observed_months,
+        points: posterior_points,
+        paths: sim.paths,
+        effective_sample_size: fit.effective_sample_size,
+        target_effective_sample_size: fit.target_ess,
+        bandwidth: fit.bandwidth,
+        applied,
+        inputs,
+        targets,
+        sentences,
+        warnings,
+        notes: Vec::new(),
+    })
+}
+
+fn prior_points(model: &Model, sim: &Simulation, points: &[Point]) -> Vec<ObservedPoint> {
+    points
+        .iter()
+        .map(|p| {
+            let mut column: Vec<f32> = sim.column(p.metric, p.month).collect();
+            let below = column.iter().filter(|v| **v as f64 <= p.value).count();
+            let q = stats::percentiles(&mut column, &[1.0, 50.0, 99.0]);
+            ObservedPoint {
+                metric: p.metric,
+                month: model.month(p.month),
+                value: p.value,
+                prior_p1: q[0],
+                prior_median: q[1],
+                prior_p99: q[2],
+                prior_share_below: below as f64 / sim.paths as f64,
+                posterior_median: q[1],
+            }
+        })
+        .collect()
+}
+
+/// Prior (as specified) against posterior (weighted paths) for each scalar
+/// uncertain input; with no weights the posterior is the sample prior.
+pub fn input_shifts(model: &Model, sim: &Simulation) -> Vec<InputShift> {
+    model
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let post = posterior_quantiles(sim, i, &[5.0, 50.0, 95.0]);
+            let (p5, median, p95) = (
+                input.dist.quantile(0.05),
+                input.dist.median(),
+                input.dist.quantile(0.95),
+            );
+            let width = p95 - p5;
+            InputShift {
+                key: input.key.clone(),
+                label: input.label.clone(),
+                unit: input.unit,
+                prior_p5: p5,
+                prior_median: median,
+                prior_p95: p95,
+                posterior_p5: post[0],
+                posterior_median: post[1],
+                posterior_p95: post[2],
+                shift: if width > 0.0 {
+                    (post[1] - median) / width
+                } else {
+                    0.0
+                },
+                width_ratio: if width > 0.0 {
+                    (post[2] - post[0]) / width
+                } else {
+                    1.0
+                },
+            }
+        })
+        .collect()
+}
+
+/// Quantiles of parameter `index` across paths, honouring weights.
+pub fn posterior_quantiles(sim: &Simulation, index: usize, wanted: &[f64]) -> Vec<f64> {
+    let mut pairs: Vec<(f32, f64)> = stats::weighted_paths(sim)
+        .into_iter()
+        .map(|(path, w)| (sim.parameters_of(path)[index] as f32, w))
+        .collect();
+    stats::weighted_percentiles(&mut pairs, wanted)
+}
+
+/// Paths below this fraction of the largest weight are left out of the
+/// re-simulated breakdown means (the rest renormalised). On q4 they hold
+/// about 0.16% of the weight, well below the Monte Carlo error of the means,
+/// and leaving them out halves the re-simulation.
+const BREAKDOWN_FLOOR: f64 = 1e-3;
+
+/// Recomputes `sim.mean`, `mean_by_source` and `mean_by_program` as weighted
+/// means. `mean` comes from the stored series of every weighted path. The
+/// breakdowns are not stored per path, so the heavier paths are re-simulated:
+/// each path's streams depend only on (seed, path index) and its inputs are
+/// stored, so the re-run reproduces it exactly. Chunks are summed in order,
+/// so the result does not depend on thread count.
+pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
+    let layout = Layout::new(model);
+    let record = PathRecord::new(model);
+    let lens = (
+        record.series.len(),
+        record.by_source.len(),
+        record.by_program.len(),
+    );
+    let max = weights.iter().copied().fold(0.0, f64::max);
+    let floor = BREAKDOWN_FLOOR * max;
+    let kept: f64 = weights.iter().filter(|w| **w > 0.0 && **w >= floor).sum();
+    let sim_ref = &*sim;
+    let chunks: Vec<[Vec<f64>; 3]> = weights
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(chunk, weights)| {
+            let mut sums = [vec![0.0; lens.0], vec![0.0; lens.1], vec![0.0; lens.2]];
+            let mut ws = Workspace::new(model, &layout);
+            let mut record = PathRecord::new(model);
+            for (i, w) in weights.iter().enumerate() {
+                if *w == 0.0 {
+                    continue;
+                }
+                let local = chunk * CHUNK + i;
+                let stored = &sim_ref.series[local * lens.0..(local + 1) * lens.0];
+                for (s, v) in sums[0].iter_mut().zip(stored) {
+                    *s += w * *v as f64;
+                }
+                if *w < floor {
+                    continue;
+                }
+                ws.drawn.copy_from_slice(sim_ref.parameters_of(local));
+                path::simulate(
+                    model,
+                    &layout,
+                    sim_ref.seed,
+                    sim_ref.first_path + local as u64,
+                    &mut ws,
+                    &mut record,
+                );
+                // The re-run must be the very path that was weighted.
+                debug_assert!(
+                    record
+                        .series
+                        .iter()
+                        .zip(stored)
+                        .all(|(a, b)| *a as f32 == *b),
+                    "re-simulated path {local} differs from the stored one"
+                );
+                let share = w / kept;
+                for (sum, values) in sums[1..]
+                    .iter_mut()
+                    .zip([&record.by_source, &record.by_program])
+                {
+                    for (s, v) in sum.iter_mut().zip(values) {
+                        *s += share * v;
+                    }
+                }
+            }
+            sums
+        })
+        .collect();
+    let mut totals = [vec![0.0; lens.0], vec![0.0; lens.1], vec![0.0; lens.2]];
+    for sums in chunks {
+        for (total, sum) in totals.iter_mut().zip(sums) {
+            for (t, s) in total.iter_mut().zip(sum) {
+                *t += s;
+            }
+        }
+    }
+    let [mean, by_source, by_program] = totals;
+    sim.mean = mean;
+    sim.mean_by_source = by_source;
+    sim.mean_by_program = by_program;
+}
+
+fn words(n: usize) -> String {
+    const NAMES: [&str; 13] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve",
+    ];
+    NAMES
+        .get(n)
+        .map_or_else(|| n.to_string(), |s| s.to_string())
+}
+
+fn lower_first(label: &str) -> String {
+    // Labels read "Blog ...: click-through rate"; only a leading "Funnel"
+    // style common noun is lowered, names of content keep their capitals.
+    if let Some(rest) = label.strip_prefix("Funnel: ") {
+        return format!("the funnel's {rest}");
+    }
+    label.to_string()
+}
+
+fn lower_first_word(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_lowercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}
+
+fn join_words(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}

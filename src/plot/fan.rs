@@ -1,0 +1,237 @@
+//! fan.png: the headline metric month by month, as nested percentile bands,
+//! with each target and the months already observed.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::frame::{self, Axis, Header, XTicks, fail, glyph};
+use super::style::{Unit, palette, size};
+use super::{Chart, Ctx, Res, band, chance, line, month_range, value_range};
+use crate::model::{Metric, Model};
+use crate::report::TargetReport;
+
+pub struct Fan;
+
+/// Observed months to show, as `(month index, value)`, and their legend label.
+struct Observed {
+    label: String,
+    points: Vec<(f64, f64)>,
+}
+
+/// Prefers observations of the headline metric itself; otherwise shows
+/// observed commission earned, labelled as such so nobody mistakes it for
+/// the headline.
+fn observed(model: &Model) -> Option<Observed> {
+    let observed = model.observed.as_ref()?;
+    let (metric, values) = observed
+        .series
+        .iter()
+        .find(|(metric, _)| *metric == model.headline)
+        .or_else(|| {
+            observed
+                .series
+                .iter()
+                .find(|(metric, _)| *metric == Metric::Earned)
+        })?;
+    let offset = observed.start.since(model.start);
+    let points: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| ((offset + i as i32) as f64, *value))
+        .filter(|(x, value)| *x < model.months as f64 && value.is_finite())
+        .collect();
+    let label = if *metric == Metric::Earned {
+        "observed: commission earned per month".to_string()
+    } else {
+        format!("observed: {}", metric.phrase())
+    };
+    (!points.is_empty()).then_some(Observed { label, points })
+}
+
+/// The answer line: the headline targets' odds, or the median at the end.
+fn answer(ctx: &Ctx, targets: &[&TargetReport]) -> String {
+    let unit = Unit::of(ctx.model.headline);
+    match targets {
+        [first, rest @ ..] => {
+            let mut text = chance(first);
+            let mut said = vec![(first.result.threshold, first.result.month)];
+            for other in rest {
+                let result = &other.result;
+                // Two more at most: the answer line must stay one line.
+                if said.contains(&(result.threshold, result.month)) || said.len() > 2 {
+                    continue;
+                }
+                said.push((result.threshold, result.month));
+                let same = result.threshold == first.result.threshold;
+                text += &if same {
+                    format!(
+                        " · {} in {}",
+                        crate::report::percent(result.in_month.value),
+                        result.month.long()
+                    )
+                } else {
+                    format!(" · {}", chance(other))
+                };
+            }
+            text
+        }
+        [] => match ctx.summary.headline_bands.last() {
+            Some(last) => format!(
+                "Median {} in {}: {} (90% of futures between {} and {})",
+                ctx.model.headline.phrase(),
+                last.month.long(),
+                unit.value(last.p(50.0)),
+                unit.value(last.p(5.0)),
+                unit.value(last.p(95.0))
+            ),
+            None => String::new(),
+        },
+    }
+}
+
+impl Chart for Fan {
+    const NAME: &'static str = "fan";
+
+    fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res {
+        let (model, theme) = (ctx.model, &ctx.theme);
+        let metric = model.headline;
+        let unit = Unit::of(metric);
+        let bands = &ctx.summary.headline_bands;
+        let pick = |q: f64| bands.iter().map(|b| b.p(q)).collect::<Vec<f64>>();
+        let (p5, p25, p50, p75, p95) = (pick(5.0), pick(25.0), pick(50.0), pick(75.0), pick(95.0));
+        let targets: Vec<&TargetReport> = ctx
+            .summary
+            .targets
+            .iter()
+            .filter(|t| t.result.metric == metric)
+            .collect();
+        let observed = observed(model);
+
+        let header = Header {
+            title: ctx.title(&format!("{}, month by month", metric.phrase())),
+            answer: answer(ctx, &targets),
+            subtitle: ctx.subtitle(),
+        };
+        let body = frame::frame(root, theme, &header)?;
+        let first_x = observed
+            .as_ref()
+            .and_then(|o| o.points.first())
+            .map_or(0.0, |p| p.0.min(0.0));
+        let x = Axis {
+            range: month_range(first_x, model.months),
+            unit: Unit::Count,
+            label: String::new(),
+        };
+        let y = Axis {
+            range: value_range(
+                p5.iter()
+                    .chain(&p95)
+                    .copied()
+                    .chain(targets.iter().map(|t| t.result.threshold))
+                    .chain(observed.iter().flat_map(|o| o.points.iter().map(|p| p.1))),
+            ),
+            unit,
+            label: frame::capitalise(metric.phrase()),
+        };
+        let mut chart = frame::axes(&body, theme, &x, XTicks::Months(model.start), &y)?;
+
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band(&p5, &p95),
+                palette::BAND_OUTER.filled(),
+            )))
+            .map_err(fail)?
+            .label("P5–P95: 90% of simulated futures")
+            .legend(glyph::swatch(palette::BAND_OUTER, theme));
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band(&p25, &p75),
+                palette::BAND_INNER.filled(),
+            )))
+            .map_err(fail)?
+            .label("P25–P75: the middle half")
+            .legend(glyph::swatch(palette::BAND_INNER, theme));
+        chart
+            .draw_series(LineSeries::new(
+                line(&p50),
+                palette::MEDIAN.stroke_width(theme.line()),
+            ))
+            .map_err(fail)?
+            .label("median")
+            .legend(glyph::line(palette::MEDIAN, theme));
+
+        let mut thresholds: Vec<f64> = Vec::new();
+        let mut marked = Vec::new();
+        for target in &targets {
+            let result = &target.result;
+            // A second target on the same month and amount adds nothing to see.
+            if marked.contains(&(result.threshold, result.month)) {
+                continue;
+            }
+            marked.push((result.threshold, result.month));
+            let at = (
+                model.month_index(result.month).unwrap_or(0) as f64,
+                result.threshold,
+            );
+            if !thresholds.contains(&result.threshold) {
+                thresholds.push(result.threshold);
+                frame::dashed(
+                    &mut chart,
+                    theme,
+                    (x.range.start, result.threshold),
+                    (x.range.end, result.threshold),
+                    palette::TARGET,
+                )?;
+            }
+            frame::dashed(
+                &mut chart,
+                theme,
+                (at.0, y.range.start),
+                at,
+                palette::TARGET,
+            )?;
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    at,
+                    theme.px(9.0),
+                    palette::TARGET.stroke_width(theme.line()),
+                )))
+                .map_err(fail)?
+                .label(chance(target))
+                .legend(glyph::ring(palette::TARGET, theme));
+            frame::note(
+                &mut chart,
+                at,
+                (0, -theme.px(16.0)),
+                &crate::report::percent(result.in_month.value),
+                theme.bold(size::NOTE, palette::TARGET),
+                (HPos::Center, VPos::Bottom),
+            )?;
+        }
+
+        if let Some(observed) = &observed {
+            let r = theme.px(7.0);
+            // A white rim keeps the dots visible on the darker band.
+            chart
+                .draw_series(
+                    observed
+                        .points
+                        .iter()
+                        .map(|p| Circle::new(*p, r + theme.px(2.0), palette::BACKGROUND.filled())),
+                )
+                .map_err(fail)?;
+            chart
+                .draw_series(
+                    observed
+                        .points
+                        .iter()
+                        .map(|p| Circle::new(*p, r, palette::OBSERVED.filled())),
+                )
+                .map_err(fail)?
+                .label(observed.label.as_str())
+                .legend(glyph::dot(palette::OBSERVED, theme));
+        }
+        frame::legend(&mut chart, theme, SeriesLabelPosition::UpperLeft)
+    }
+}

@@ -1,0 +1,332 @@
+//! target.png: how the first target's metric is spread across futures in the
+//! target month, and the share of futures that reach the threshold.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::stats;
+use plotters::style::text_anchor::{HPos, VPos};
+
+use super::frame::{self, Axis, Header, XTicks, fail, glyph};
+use super::style::{Unit, palette, size};
+use super::{Chart, Ctx, Res, chance, clean, value_range};
+use crate::calendar::Month;
+use crate::model::Metric;
+use crate::report::{TargetReport, percent};
+
+pub struct TargetChart;
+
+/// Bars in the histogram (before aligning an edge on the threshold).
+const BINS: f64 = 40.0;
+/// The top of the value axis: beyond it a few extreme futures would squash
+/// every other bar into one.
+const TOP_QUANTILE: f64 = 0.995;
+/// A threshold this many times beyond the top of the axis would flatten the
+/// whole distribution into one bar; it is then named instead of drawn.
+const FAR: f64 = 3.0;
+
+/// What the chart shows: the first target, or without targets the headline
+/// metric in the last month.
+struct Subject<'a> {
+    metric: Metric,
+    month: Month,
+    month_index: usize,
+    target: Option<&'a TargetReport>,
+}
+
+/// Histogram bars as `(left edge, right edge, share of futures in %)`.
+struct Histogram {
+    bars: Vec<(f64, f64, f64)>,
+    /// Values above the axis, counted in the last bar.
+    clipped_above: Option<f64>,
+}
+
+/// Bins `sorted` so that `threshold`, when given, falls on a bar edge: each
+/// bar is then wholly below or wholly at-or-above it.
+/// `sorted` holds (value, weight) pairs in value order; bars show each bin's
+/// share of the total weight (calibrated runs weight their paths).
+fn histogram(sorted: &[(f64, f64)], top: f64, threshold: Option<f64>) -> Histogram {
+    let total: f64 = sorted
+        .iter()
+        .map(|p| p.1)
+        .sum::<f64>()
+        .max(f64::MIN_POSITIVE);
+    let low = sorted
+        .first()
+        .map_or(0.0, |p| p.0)
+        .min(0.0)
+        .min(threshold.unwrap_or(0.0));
+    let mut high = top.max(threshold.unwrap_or(low));
+    if high <= low {
+        high = low + threshold.map_or(1.0, |t| t.abs().max(1.0));
+    }
+    let width = (high - low) / BINS;
+    let first = match threshold {
+        Some(t) => t - ((t - low) / width).ceil() * width,
+        None => low,
+    };
+    let count = (((high - first) / width).ceil() as usize).max(1);
+    // A bar starting at the threshold must exist so that the shaded side has
+    // an edge even when every future falls short.
+    let count = match threshold {
+        Some(t) => count.max(((t - first) / width).round() as usize + 1),
+        None => count,
+    };
+    let mut tally = vec![0.0f64; count];
+    for (value, weight) in sorted {
+        let bin = ((value - first) / width).floor();
+        tally[(bin.max(0.0) as usize).min(count - 1)] += weight;
+    }
+    let last_edge = first + count as f64 * width;
+    let clipped_above = sorted
+        .last()
+        .filter(|max| max.0 > last_edge)
+        .map(|_| first + (count - 1) as f64 * width);
+    let bars = tally
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let left = first + i as f64 * width;
+            (left, left + width, *c * 100.0 / total)
+        })
+        .collect();
+    Histogram {
+        bars,
+        clipped_above,
+    }
+}
+
+impl Chart for TargetChart {
+    const NAME: &'static str = "target";
+
+    fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res {
+        let (model, theme) = (ctx.model, &ctx.theme);
+        let subject = match ctx.summary.targets.first() {
+            Some(target) => Subject {
+                metric: target.result.metric,
+                month: target.result.month,
+                month_index: model
+                    .month_index(target.result.month)
+                    .unwrap_or(model.months - 1),
+                target: Some(target),
+            },
+            None => Subject {
+                metric: model.headline,
+                month: model.end(),
+                month_index: model.months - 1,
+                target: None,
+            },
+        };
+        let unit = Unit::of(subject.metric);
+        let threshold = subject.target.map(|t| t.result.threshold);
+        let mut values: Vec<(f64, f64)> = stats::weighted_paths(ctx.sim)
+            .into_iter()
+            .map(|(path, weight)| {
+                let value = ctx.sim.value(path, subject.metric, subject.month_index);
+                (clean(value as f64), weight)
+            })
+            .collect();
+        values.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let quantiles = stats::column_percentiles(
+            ctx.sim,
+            subject.metric,
+            subject.month_index,
+            &[50.0, TOP_QUANTILE * 100.0],
+        );
+        let (median, top) = (clean(quantiles[0]), clean(quantiles[1]));
+        let far = threshold.filter(|t| top > 0.0 && *t > FAR * top);
+        let histogram = histogram(&values, top, threshold.filter(|_| far.is_none()));
+
+        let answer = match subject.target {
+            Some(target) => chance(target),
+            None => format!(
+                "No target in the scenario: median {} in {} is {}",
+                subject.metric.phrase(),
+                subject.month.long(),
+                unit.value(median)
+            ),
+        };
+        let header = Header {
+            title: ctx.title(&format!(
+                "{} in {} across {}",
+                subject.metric.phrase(),
+                subject.month.long(),
+                super::plural(ctx.sim.paths, "simulated future")
+            )),
+            answer,
+            subtitle: ctx.subtitle(),
+        };
+        let body = frame::frame(root, theme, &header)?;
+
+        let x_start = histogram.bars.first().map_or(0.0, |b| b.0);
+        let x_end = histogram.bars.last().map_or(1.0, |b| b.1);
+        let pad = (x_end - x_start) * 0.02;
+        let mut x_label = format!(
+            "{} in {}",
+            frame::capitalise(subject.metric.phrase()),
+            subject.month.long()
+        );
+        if let Some(edge) = histogram.clipped_above {
+            x_label += &format!(" (the last bar counts all above {})", unit.value(edge));
+        }
+        let x = Axis {
+            range: x_start - pad..x_end + pad,
+            unit,
+            label: x_label,
+        };
+        // Headroom above the tallest bar keeps the labels off the bars.
+        let tallest = histogram.bars.iter().map(|b| b.2).fold(0.0, f64::max);
+        let y = Axis {
+            range: value_range([tallest * 1.4]),
+            unit: Unit::Percent,
+            label: "Share of simulated futures".into(),
+        };
+        let mut chart = frame::axes(&body, theme, &x, XTicks::Values, &y)?;
+
+        let above = |left: f64| threshold.is_some_and(|t| left >= t - 1e-9 * t.abs().max(1.0));
+        if let (Some(t), None) = (threshold, far) {
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(t, y.range.start), (x.range.end, y.range.end)],
+                    palette::tint(palette::TARGET, 0.12).filled(),
+                )))
+                .map_err(fail)?;
+        }
+        let gap = (x_end - x_start) / BINS * 0.08;
+        let bar_series = |shade: bool, colour: RGBColor| {
+            histogram
+                .bars
+                .iter()
+                .filter(move |b| above(b.0) == shade && b.2 > 0.0)
+                .map(move |b| Rectangle::new([(b.0 + gap, 0.0), (b.1 - gap, b.2)], colour.filled()))
+        };
+        let (low_colour, high_colour) = (palette::BAND_INNER, palette::MEDIAN);
+        match (subject.target, threshold) {
+            (Some(target), Some(t)) => {
+                let p = target.result.in_month.value;
+                let amount = unit.value(t);
+                chart
+                    .draw_series(bar_series(false, low_colour))
+                    .map_err(fail)?
+                    .label(format!("below {amount}: {} of futures", percent(1.0 - p)))
+                    .legend(glyph::swatch(low_colour, theme));
+                chart
+                    .draw_series(bar_series(true, high_colour))
+                    .map_err(fail)?
+                    .label(format!("at or above {amount}: {} of futures", percent(p)))
+                    .legend(glyph::swatch(high_colour, theme));
+                if far.is_none() {
+                    chart
+                        .draw_series(LineSeries::new(
+                            [(t, y.range.start), (t, y.range.end)],
+                            palette::TARGET.stroke_width(theme.line()),
+                        ))
+                        .map_err(fail)?
+                        .label(format!("target: {amount} in {}", subject.month.long()))
+                        .legend(glyph::line(palette::TARGET, theme));
+                }
+            }
+            _ => {
+                chart
+                    .draw_series(bar_series(false, low_colour))
+                    .map_err(fail)?
+                    .label("simulated futures")
+                    .legend(glyph::swatch(low_colour, theme));
+            }
+        }
+        chart
+            .draw_series(LineSeries::new(
+                [(median, y.range.start), (median, tallest * 1.12)],
+                palette::INK.stroke_width(theme.px(2.0) as u32),
+            ))
+            .map_err(fail)?
+            .label(format!("median: {}", unit.value(median)))
+            .legend(glyph::line(palette::INK, theme));
+
+        // The share label sits on the shaded side when there is room, and
+        // the legend takes the opposite top corner.
+        let mut corner = SeriesLabelPosition::UpperRight;
+        if let (Some(target), Some(t)) = (subject.target, threshold) {
+            let fraction = (t - x.range.start) / (x.range.end - x.range.start);
+            let text = format!(
+                "{} of futures ≥ {}",
+                percent(target.result.in_month.value),
+                unit.value(t)
+            );
+            let style = theme.bold(size::ANSWER, palette::TARGET);
+            let at = (t, y.range.end);
+            let drop = theme.px(18.0);
+            if far.is_some() {
+                corner = SeriesLabelPosition::UpperLeft;
+                let text = format!("{text}: the target is far beyond this axis →");
+                frame::note(
+                    &mut chart,
+                    (x.range.end, y.range.end),
+                    (-theme.px(12.0), drop),
+                    &text,
+                    style,
+                    (HPos::Right, VPos::Top),
+                )?;
+            } else if fraction <= 0.5 {
+                frame::note(
+                    &mut chart,
+                    at,
+                    (theme.px(12.0), drop),
+                    &text,
+                    style,
+                    (HPos::Left, VPos::Top),
+                )?;
+            } else {
+                corner = SeriesLabelPosition::UpperLeft;
+                let text = format!("{text} →");
+                frame::note(
+                    &mut chart,
+                    at,
+                    (-theme.px(12.0), drop),
+                    &text,
+                    style,
+                    (HPos::Right, VPos::Top),
+                )?;
+            }
+        }
+        frame::legend(&mut chart, theme, corner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threshold_falls_on_a_bar_edge() {
+        let values: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64, 1.0)).collect();
+        let h = histogram(&values, 995.0, Some(500.0));
+        assert!(h.bars.iter().any(|b| (b.0 - 500.0).abs() < 1e-6));
+        let total: f64 = h.bars.iter().map(|b| b.2).sum();
+        assert!((total - 100.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn degenerate_inputs_still_bin() {
+        let h = histogram(&[(0.0, 0.1); 10], 0.0, Some(500.0));
+        assert!(h.bars.iter().any(|b| b.0 >= 500.0 - 1e-6));
+        assert!(!histogram(&[(0.0, 1.0)], 0.0, None).bars.is_empty());
+        assert!(
+            !histogram(&[(1e9, 0.5), (1e9, 0.5)], 1e9, Some(1.0))
+                .bars
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn bars_show_shares_of_weight() {
+        let h = histogram(&[(1.0, 0.9), (900.0, 0.1)], 900.0, Some(500.0));
+        let above: f64 = h
+            .bars
+            .iter()
+            .filter(|b| b.0 >= 500.0 - 1e-6)
+            .map(|b| b.2)
+            .sum();
+        assert!((above - 10.0).abs() < 1e-9, "{above}");
+    }
+}

@@ -1,0 +1,308 @@
+//! Terminal reports of the strategy commands: compare, sweep, sensitivity.
+
+use std::fmt::Write;
+
+use super::format::{count, money, money_or_count, percent, points};
+use super::input_value;
+use super::terminal::table;
+use crate::strategy::compare::Comparison;
+use crate::strategy::sensitivity::Sensitivity;
+use crate::strategy::sweep::Sweep;
+
+/// A difference of probabilities in percentage points.
+fn signed_points(value: f64) -> String {
+    let sign = if value >= 0.0 { "+" } else { "-" };
+    format!("{sign}{:.1} pts", value.abs() * 100.0)
+}
+
+fn signed_money(value: f64) -> String {
+    if value >= 0.0 {
+        format!("+{}", money(value))
+    } else {
+        money(value)
+    }
+}
+
+pub fn compare(comparison: &Comparison) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let reference = &comparison.strategies[0].name;
+    let _ = writeln!(
+        w,
+        "Comparing {} strategies over {} paths each (seed {}), with common random numbers:",
+        comparison.strategies.len(),
+        count(comparison.paths as f64),
+        comparison.seed
+    );
+    let _ = writeln!(
+        w,
+        "every strategy faces the same simulated luck, so differences come from the strategy."
+    );
+    if comparison.calibrated {
+        let _ = writeln!(
+            w,
+            "Each strategy is conditioned on your observed history, as `affsim run` is. That weights the\nfutures differently per strategy, so differences carry larger, unpaired errors."
+        );
+    }
+    for (t, target) in comparison.targets.iter().enumerate() {
+        let _ = writeln!(
+            w,
+            "\n{}\n  (chance that {} is at least {} in {}; ± is one standard error)",
+            target.label,
+            target.metric.phrase(),
+            money_or_count(target.metric, target.threshold),
+            target.month.long()
+        );
+        let rows: Vec<[String; 3]> = comparison
+            .strategies
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let result = &s.targets[t];
+                let difference = if i == 0 {
+                    "reference".to_string()
+                } else if result.within_noise {
+                    format!(
+                        "{} ± {:.1} (within noise)",
+                        signed_points(result.difference.value),
+                        result.difference.standard_error * 100.0
+                    )
+                } else {
+                    format!(
+                        "{} ± {:.1}",
+                        signed_points(result.difference.value),
+                        result.difference.standard_error * 100.0
+                    )
+                };
+                [
+                    s.name.clone(),
+                    format!(
+                        "{} ± {}",
+                        percent(result.probability.value),
+                        points(result.probability.standard_error)
+                    ),
+                    difference,
+                ]
+            })
+            .collect();
+        table(w, ["strategy", "chance", &format!("vs {reference}")], &rows);
+    }
+    let _ = writeln!(w, "\nMoney");
+    let rows: Vec<[String; 4]> = comparison
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let difference = if i == 0 {
+                "reference".to_string()
+            } else {
+                let noise = if s.cumulative_within_noise {
+                    " (within noise)"
+                } else {
+                    ""
+                };
+                format!(
+                    "{} ± {}{noise}",
+                    signed_money(s.cumulative_difference.value),
+                    money(s.cumulative_difference.standard_error)
+                )
+            };
+            [
+                s.name.clone(),
+                money_or_count(comparison.headline, s.median_headline),
+                money(s.cumulative_earned.value),
+                difference,
+            ]
+        })
+        .collect();
+    let end = comparison.strategies[0]
+        .bands
+        .last()
+        .map(|b| b.month.long())
+        .unwrap_or_default();
+    table(
+        w,
+        [
+            "strategy",
+            &format!(
+                "median {} in {}",
+                short_name(comparison.headline),
+                comparison.headline_month.long()
+            ),
+            &format!("expected earned by {end}"),
+            &format!("vs {reference}"),
+        ],
+        &rows,
+    );
+    if let (Some(target), true) = (comparison.targets.first(), comparison.strategies.len() > 1) {
+        let best = comparison
+            .strategies
+            .iter()
+            .max_by(|a, b| {
+                a.targets[0]
+                    .probability
+                    .value
+                    .total_cmp(&b.targets[0].probability.value)
+            })
+            .expect("non-empty");
+        let _ = writeln!(
+            w,
+            "\nIn words: `{}` gives the best chance of {}: {}.",
+            best.name,
+            target.label,
+            percent(best.targets[0].probability.value)
+        );
+    }
+    out
+}
+
+pub fn sweep(sweep: &Sweep) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let target = &sweep.target;
+    let _ = writeln!(
+        w,
+        "Sweeping {} over {} paths per value (seed {}), with common random numbers",
+        sweep
+            .axes
+            .iter()
+            .map(|a| format!("`{}`", a.key))
+            .collect::<Vec<_>>()
+            .join(" and "),
+        count(sweep.paths as f64),
+        sweep.seed
+    );
+    let _ = writeln!(
+        w,
+        "Target: {} ({} ≥ {} in {})\n",
+        target.label,
+        target.metric.phrase(),
+        money_or_count(target.metric, target.threshold),
+        target.month.long()
+    );
+    let keys: Vec<String> = sweep.axes.iter().map(|a| a.key.clone()).collect();
+    for point in &sweep.points {
+        let values: Vec<String> = keys
+            .iter()
+            .zip(&point.values)
+            .map(|(k, v)| format!("{k} = {}", trim(*v)))
+            .collect();
+        let _ = writeln!(
+            w,
+            "  {:<40} {:>7} ± {:<6} chance; median {}",
+            values.join(", "),
+            percent(point.probability.value),
+            points(point.probability.standard_error),
+            money_or_count(target.metric, point.median)
+        );
+    }
+    if let Some(goal) = &sweep.goal {
+        let key = &sweep.axes[0].key;
+        let _ = writeln!(w);
+        match goal.value {
+            Some(value) => {
+                let _ = writeln!(
+                    w,
+                    "Goal: for the chance to reach {}, `{key}` must be at least about {} (found to within {}; chance there {}).",
+                    percent(goal.goal),
+                    trim(value),
+                    trim(goal.resolution),
+                    percent(goal.probability_at_value.map_or(0.0, |p| p.value))
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    w,
+                    "Goal: no value of `{key}` between {} and {} brings the chance to {}; the best, at {}, gives {}.",
+                    trim(sweep.axes[0].values[0]),
+                    trim(*sweep.axes[0].values.last().expect("values")),
+                    percent(goal.goal),
+                    trim(*sweep.axes[0].values.last().expect("values")),
+                    percent(goal.probability_at_high.value)
+                );
+            }
+        }
+    }
+    out
+}
+
+fn trim(value: f64) -> String {
+    let text = format!("{value:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+pub fn sensitivity(result: &Sensitivity) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let target = &result.target;
+    let _ = writeln!(
+        w,
+        "Which uncertain inputs matter most for: {} ({} paths per run, seed {})",
+        target.label,
+        count(result.paths as f64),
+        result.seed
+    );
+    let _ = writeln!(
+        w,
+        "With everything uncertain, the chance is {} ± {}.",
+        percent(result.probability.value),
+        points(result.probability.standard_error)
+    );
+    let _ = writeln!(
+        w,
+        "Each input held at its P10 and its P90 (the others left uncertain), largest swing first:\n"
+    );
+    let rows: Vec<[String; 5]> = result
+        .inputs
+        .iter()
+        .map(|input| {
+            let noise = if crate::strategy::within_noise(input.swing, input.swing_standard_error) {
+                " (noise)"
+            } else {
+                ""
+            };
+            [
+                input.label.clone(),
+                format!(
+                    "{} → {}",
+                    percent(input.probability_at_p10.value),
+                    percent(input.probability_at_p90.value)
+                ),
+                format!("{}{noise}", signed_points(input.swing)),
+                format!(
+                    "{} .. {}",
+                    input_value(input.unit, input.p10),
+                    input_value(input.unit, input.p90)
+                ),
+                format!("{:+.2}", input.rank_correlation),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        [
+            "input",
+            "chance at P10 → P90",
+            "swing",
+            "P10 .. P90",
+            "rank corr.",
+        ],
+        &rows,
+    );
+    if let Some(first) = result.inputs.first() {
+        let _ = writeln!(
+            w,
+            "\nIn words: what you know least about {} matters most; pinning it down (or improving it) moves the odds by up to {:.0} points.",
+            first.label,
+            first.swing.abs() * 100.0
+        );
+    }
+    out
+}
+
+fn short_name(metric: crate::model::Metric) -> String {
+    match metric {
+        crate::model::Metric::Mrr => "MRR".into(),
+        other => other.key().replace('_', " "),
+    }
+}

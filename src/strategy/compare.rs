@@ -1,0 +1,125 @@
+//! `affsim compare`: several strategies under common random numbers.
+
+use serde::Serialize;
+
+use super::within_noise;
+use crate::calendar::Month;
+use crate::engine::{RunOptions, Simulation};
+use crate::model::{Metric, Model, Target};
+use crate::stats::{self, Band, Estimate};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TargetComparison {
+    pub probability: Estimate,
+    /// This strategy's probability minus the first strategy's, paired over paths.
+    pub difference: Estimate,
+    pub within_noise: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StrategyResult {
+    pub name: String,
+    pub targets: Vec<TargetComparison>,
+    /// Median of the headline metric in the first target's month (or the last month).
+    pub median_headline: f64,
+    /// Expected cumulative commission earned by the end.
+    pub cumulative_earned: Estimate,
+    /// Paired difference of cumulative earned to the first strategy.
+    pub cumulative_difference: Estimate,
+    pub cumulative_within_noise: bool,
+    /// Headline bands month by month (for the chart).
+    pub bands: Vec<Band>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    /// Whether the runs were conditioned on observed history (then
+    /// differences are not paired and carry larger errors).
+    pub calibrated: bool,
+    pub paths: usize,
+    pub seed: u64,
+    pub headline: Metric,
+    pub headline_month: Month,
+    pub targets: Vec<Target>,
+    pub strategies: Vec<StrategyResult>,
+}
+
+/// Runs every strategy with the same seed and paths; targets are the first
+/// strategy's, applied to all.
+pub fn compare(
+    strategies: &[(String, Model)],
+    paths: usize,
+    seed: u64,
+) -> Result<Comparison, String> {
+    let (_, first) = strategies.first().ok_or("nothing to compare")?;
+    for (name, model) in strategies {
+        if model.start != first.start || model.months != first.months {
+            return Err(format!(
+                "`{name}` simulates {} to {}, but `{}` simulates {} to {}; compared strategies must cover the same months",
+                model.start.long(),
+                model.end().long(),
+                strategies[0].0,
+                first.start.long(),
+                first.end().long()
+            ));
+        }
+    }
+    let targets = first.targets.clone();
+    let headline = first.headline;
+    let headline_index = targets.first().map_or(first.months - 1, |t| t.month_index);
+    let options = RunOptions {
+        paths: Some(paths),
+        seed: Some(seed),
+        ..RunOptions::default()
+    };
+
+    let mut runs: Vec<Simulation> = Vec::new();
+    let mut results = Vec::new();
+    let mut calibrated = false;
+    let last = first.months - 1;
+    for (name, model) in strategies {
+        let sim = super::simulate(model, &options)?;
+        calibrated |= sim.weights.is_some();
+        let reference = runs.first().unwrap_or(&sim);
+        let target_results = targets
+            .iter()
+            .map(|target| {
+                let difference = super::chance_difference(model, reference, &sim, target);
+                TargetComparison {
+                    probability: super::chance(model, &sim, target),
+                    within_noise: within_noise(difference.value, difference.standard_error),
+                    difference,
+                }
+            })
+            .collect();
+        let cumulative_difference =
+            super::mean_difference(reference, &sim, Metric::CumulativeEarned, last);
+        let bands = stats::bands(model, &sim, &[headline]).remove(0).1;
+        results.push(StrategyResult {
+            name: name.clone(),
+            targets: target_results,
+            median_headline: median(&sim, headline, headline_index),
+            cumulative_earned: stats::column_mean(&sim, Metric::CumulativeEarned, last),
+            cumulative_within_noise: within_noise(
+                cumulative_difference.value,
+                cumulative_difference.standard_error,
+            ),
+            cumulative_difference,
+            bands,
+        });
+        runs.push(sim);
+    }
+    Ok(Comparison {
+        calibrated,
+        paths,
+        seed,
+        headline,
+        headline_month: first.month(headline_index),
+        targets,
+        strategies: results,
+    })
+}
+
+pub fn median(sim: &Simulation, metric: Metric, month: usize) -> f64 {
+    stats::column_percentiles(sim, metric, month, &[50.0])[0]
+}

@@ -1,0 +1,89 @@
+//! `affsim sensitivity`: which uncertain inputs drive the first target.
+
+use serde::Serialize;
+
+use crate::engine::{self, RunOptions};
+use crate::model::{Model, Target, Unit};
+use crate::stats::{self, Estimate};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct InputEffect {
+    pub key: String,
+    pub label: String,
+    pub unit: Unit,
+    pub p10: f64,
+    pub p90: f64,
+    /// Spearman correlation of the drawn input with the target metric in the
+    /// target month, over the unconditioned (prior) futures.
+    pub rank_correlation: f64,
+    /// The target's chance with this input held at its P10 (others uncertain).
+    pub probability_at_p10: Estimate,
+    pub probability_at_p90: Estimate,
+    /// `probability_at_p90 - probability_at_p10`.
+    pub swing: f64,
+    /// Standard error of the swing (paired over paths).
+    pub swing_standard_error: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Sensitivity {
+    pub paths: usize,
+    pub seed: u64,
+    pub target: Target,
+    pub probability: Estimate,
+    /// Ranked by the size of the swing, largest first.
+    pub inputs: Vec<InputEffect>,
+}
+
+pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity, String> {
+    let target = model
+        .targets
+        .first()
+        .cloned()
+        .ok_or("the scenario has no [[targets]]; sensitivity ranks inputs by their effect on the first target")?;
+    let options = RunOptions {
+        paths: Some(paths),
+        seed: Some(seed),
+        ..RunOptions::default()
+    };
+    let run = |pins: &[(usize, f64)]| {
+        engine::run(model, &RunOptions { pins, ..options }).map_err(|_| "interrupted".to_string())
+    };
+    let base = run(&[])?;
+    let outcome: Vec<f64> = base
+        .column(target.metric, target.month_index)
+        .map(f64::from)
+        .collect();
+    let base_hits = stats::hits(&base, &target);
+    let probability = Estimate::proportion(base_hits.iter().filter(|h| **h).count(), paths);
+
+    let mut inputs = Vec::new();
+    for (index, input) in model.inputs.iter().enumerate() {
+        let drawn: Vec<f64> = (0..base.paths)
+            .map(|path| base.parameters_of(path)[index])
+            .collect();
+        let (p10, p90) = (input.dist.quantile(0.10), input.dist.quantile(0.90));
+        let (low, high) = (run(&[(index, p10)])?, run(&[(index, p90)])?);
+        let swing = super::chance_difference(model, &low, &high, &target);
+        inputs.push(InputEffect {
+            key: input.key.clone(),
+            label: input.label.clone(),
+            unit: input.unit,
+            p10,
+            p90,
+            rank_correlation: stats::rank_correlation(&drawn, &outcome),
+            probability_at_p10: super::chance(model, &low, &target),
+            probability_at_p90: super::chance(model, &high, &target),
+            swing: swing.value,
+            swing_standard_error: swing.standard_error,
+        });
+    }
+    inputs.sort_by(|a, b| b.swing.abs().total_cmp(&a.swing.abs()));
+    Ok(Sensitivity {
+        paths,
+        seed,
+        target,
+        probability,
+        inputs,
+    })
+}

@@ -1,0 +1,286 @@
+//! `affsim sweep`: the first target's odds across a range of one or two
+//! inputs, and goal seeking on one.
+
+use serde::Serialize;
+
+use super::Builder;
+use crate::engine::{self, RunOptions};
+use crate::model::{Model, Target};
+use crate::stats::{self, Estimate};
+
+/// One swept key: `KEY=LOW:HIGH:STEPS`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Axis {
+    pub key: String,
+    pub values: Vec<f64>,
+}
+
+impl Axis {
+    pub fn parse(text: &str) -> Result<Axis, String> {
+        let help = "write it as KEY=LOW:HIGH:STEPS, e.g. --vary funnel.paid_rate=0.2:0.6:9";
+        let (key, range) = text
+            .split_once('=')
+            .ok_or_else(|| format!("`{text}` has no `=`; {help}"))?;
+        let parts: Vec<&str> = range.split(':').collect();
+        let [low, high, steps] = parts[..] else {
+            return Err(format!("`{range}` is not LOW:HIGH:STEPS; {help}"));
+        };
+        let number = |s: &str| s.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+        let (Some(low), Some(high)) = (number(low), number(high)) else {
+            return Err(format!(
+                "the range `{range}` needs two finite numbers; {help}"
+            ));
+        };
+        let steps: usize = steps
+            .trim()
+            .parse()
+            .map_err(|_| format!("STEPS `{steps}` is not a whole number; {help}"))?;
+        if !(2..=200).contains(&steps) {
+            return Err(format!("STEPS must be between 2 and 200, not {steps}"));
+        }
+        if low >= high {
+            return Err(format!("LOW ({low}) must be below HIGH ({high}); {help}"));
+        }
+        let values = (0..steps)
+            .map(|i| low + (high - low) * i as f64 / (steps - 1) as f64)
+            .collect();
+        Ok(Axis {
+            key: key.trim().to_string(),
+            values,
+        })
+    }
+}
+
+/// A goal such as `P>=0.8`: the first target's probability to reach.
+pub fn parse_goal(text: &str) -> Result<f64, String> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let value = compact
+        .strip_prefix("P>=")
+        .or_else(|| compact.strip_prefix("p>="))
+        .ok_or_else(|| format!("`{text}` is not a goal; write it like \"P>=0.8\" (an 80% chance of the first target)"))?;
+    let value = value.strip_suffix('%').map_or_else(
+        || value.parse::<f64>(),
+        |v| v.parse::<f64>().map(|v| v / 100.0),
+    );
+    match value {
+        Ok(p) if p > 0.0 && p < 1.0 => Ok(p),
+        _ => Err(format!(
+            "the goal `{text}` needs a probability strictly between 0 and 1, e.g. P>=0.8"
+        )),
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Point {
+    pub values: Vec<f64>,
+    /// The first target's chance in its month.
+    pub probability: Estimate,
+    /// Median of the first target's metric in its month.
+    pub median: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Sweep {
+    pub paths: usize,
+    pub seed: u64,
+    pub target: Target,
+    pub axes: Vec<Axis>,
+    pub points: Vec<Point>,
+    pub goal: Option<GoalResult>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GoalResult {
+    pub goal: f64,
+    /// The smallest value reaching the goal, if any value in range does.
+    pub value: Option<f64>,
+    pub probability_at_value: Option<Estimate>,
+    pub probability_at_low: Estimate,
+    pub probability_at_high: Estimate,
+    /// Width of the final bracket.
+    pub resolution: f64,
+}
+
+fn evaluate(
+    build: Builder,
+    sets: &[String],
+    paths: usize,
+    seed: u64,
+) -> Result<(Target, Point), String> {
+    let model: Model = build(sets)?;
+    let target = model
+        .targets
+        .first()
+        .cloned()
+        .ok_or("the scenario has no [[targets]]; a sweep reports the first target's odds")?;
+    let sim = engine::run(
+        &model,
+        &RunOptions {
+            paths: Some(paths),
+            seed: Some(seed),
+            ..RunOptions::default()
+        },
+    )
+    .map_err(|_| "interrupted".to_string())?;
+    let hits = stats::hits(&sim, &target);
+    let probability = Estimate::proportion(hits.iter().filter(|h| **h).count(), hits.len());
+    let median = super::compare::median(&sim, target.metric, target.month_index);
+    Ok((
+        target,
+        Point {
+            values: Vec::new(),
+            probability,
+            median,
+        },
+    ))
+}
+
+fn assignment(axis: &Axis, value: f64) -> String {
+    format!("{}={value}", axis.key)
+}
+
+pub fn sweep(
+    build: Builder,
+    axes: Vec<Axis>,
+    goal: Option<f64>,
+    paths: usize,
+    seed: u64,
+) -> Result<Sweep, String> {
+    if axes.is_empty() || axes.len() > 2 {
+        return Err(
+            "sweep one or two keys: --vary KEY=LOW:HIGH:STEPS (repeat once for a grid)".into(),
+        );
+    }
+    if goal.is_some() && axes.len() != 1 {
+        return Err("goal seeking varies exactly one key".into());
+    }
+    let mut points = Vec::new();
+    let mut target = None;
+    let second: Vec<Option<f64>> = match axes.get(1) {
+        Some(axis) => axis.values.iter().map(|v| Some(*v)).collect(),
+        None => vec![None],
+    };
+    for &x in &axes[0].values {
+        for &y in &second {
+            let mut sets = vec![assignment(&axes[0], x)];
+            let mut values = vec![x];
+            if let Some(y) = y {
+                sets.push(assignment(&axes[1], y));
+                values.push(y);
+            }
+            let (t, mut point) = evaluate(build, &sets, paths, seed)?;
+            point.values = values;
+            target.get_or_insert(t);
+            points.push(point);
+        }
+    }
+    let goal = match goal {
+        Some(goal) => Some(seek(build, &axes[0], goal, paths, seed)?),
+        None => None,
+    };
+    Ok(Sweep {
+        paths,
+        seed,
+        target: target.expect("at least two points"),
+        axes,
+        points,
+        goal,
+    })
+}
+
+/// Bisection for the smallest value whose probability reaches `goal`,
+/// assuming the probability rises with the value (common random numbers make
+/// each evaluation a smooth function of it).
+fn seek(
+    build: Builder,
+    axis: &Axis,
+    goal: f64,
+    paths: usize,
+    seed: u64,
+) -> Result<GoalResult, String> {
+    let (mut low, mut high) = (axis.values[0], *axis.values.last().expect("two values"));
+    let at = |value: f64| {
+        evaluate(build, &[assignment(axis, value)], paths, seed).map(|(_, p)| p.probability)
+    };
+    let (p_low, p_high) = (at(low)?, at(high)?);
+    let step = axis.values[1] - axis.values[0];
+    let mut result = GoalResult {
+        goal,
+        value: None,
+        probability_at_value: None,
+        probability_at_low: p_low,
+        probability_at_high: p_high,
+        resolution: high - low,
+    };
+    if p_low.value >= goal {
+        result.value = Some(low);
+        result.probability_at_value = Some(p_low);
+        result.resolution = 0.0;
+        return Ok(result);
+    }
+    if p_high.value < goal {
+        return Ok(result);
+    }
+    let mut p_at_high = p_high;
+    // Bisect to a tenth of the sweep's step (and at most 30 halvings).
+    for _ in 0..30 {
+        if high - low <= step / 10.0 {
+            break;
+        }
+        let middle = 0.5 * (low + high);
+        let p = at(middle)?;
+        if p.value >= goal {
+            high = middle;
+            p_at_high = p;
+        } else {
+            low = middle;
+        }
+    }
+    result.value = Some(high);
+    result.probability_at_value = Some(p_at_high);
+    result.resolution = high - low;
+    Ok(result)
+}
+
+/// `sweep.csv`: one row per point.
+pub fn csv(sweep: &Sweep) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = sweep.axes.iter().map(|a| a.key.clone()).collect();
+    header.extend(
+        [
+            "probability",
+            "standard_error",
+            &format!("median_{}", sweep.target.metric.key()),
+        ]
+        .map(String::from),
+    );
+    writer.write_record(&header).expect("in-memory write");
+    for point in &sweep.points {
+        let mut row: Vec<String> = point.values.iter().map(|v| v.to_string()).collect();
+        row.push(format!("{:.6}", point.probability.value));
+        row.push(format!("{:.6}", point.probability.standard_error));
+        row.push(format!("{:.4}", point.median));
+        writer.write_record(&row).expect("in-memory write");
+    }
+    String::from_utf8(writer.into_inner().expect("flushed")).expect("utf-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_and_goals_parse() {
+        let axis = Axis::parse("funnel.paid_rate=0.2:0.6:5").unwrap();
+        assert_eq!(axis.key, "funnel.paid_rate");
+        assert_eq!(axis.values.len(), 5);
+        assert!((axis.values[1] - 0.3).abs() < 1e-12);
+        assert!(Axis::parse("x=1:0:3").is_err());
+        assert!(Axis::parse("x=0:1").is_err());
+        assert!(Axis::parse("x=0:1:1").is_err());
+        assert_eq!(parse_goal("P>=0.8").unwrap(), 0.8);
+        assert_eq!(parse_goal("P >= 80%").unwrap(), 0.8);
+        assert!(parse_goal("P>=1.5").is_err());
+        assert!(parse_goal("0.8").is_err());
+    }
+}

@@ -1,0 +1,89 @@
+//! Run-until-precise and the memory estimate (issue 6). No timing here: speed
+//! goals live in benches/.
+
+use assert_cmd::Command;
+
+fn affsim() -> Command {
+    Command::cargo_bin("affsim").unwrap()
+}
+
+#[test]
+fn precision_runs_are_deterministic_and_meet_their_precision() {
+    let run = || {
+        let out = tempfile::tempdir().unwrap();
+        let output = affsim()
+            .args([
+                "run",
+                "scenarios/q4.toml",
+                "--precision",
+                "0.004",
+                "--no-charts",
+                "--json",
+                "--out",
+            ])
+            .arg(out.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let bands = std::fs::read_to_string(out.path().join("bands.csv")).unwrap();
+        (String::from_utf8(output.stdout).unwrap(), bands)
+    };
+    let (first, first_bands) = run();
+    let (second, second_bands) = run();
+    assert_eq!(first, second);
+    assert_eq!(first_bands, second_bands);
+    let summary: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let paths = summary["paths"].as_u64().unwrap();
+    assert!(
+        [10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 640_000].contains(&paths),
+        "doubling batches: {paths}"
+    );
+    for target in summary["targets"].as_array().unwrap() {
+        assert!(target["in_month"]["standard_error"].as_f64().unwrap() < 0.008);
+        assert!(target["by_month"]["standard_error"].as_f64().unwrap() < 0.008);
+    }
+}
+
+#[test]
+fn the_memory_estimate_is_within_a_factor_of_two_of_the_peak() {
+    for paths in ["100000", "400000"] {
+        let out = tempfile::tempdir().unwrap();
+        let output = affsim()
+            .args([
+                "run",
+                "scenarios/q4.toml",
+                "--paths",
+                paths,
+                "--no-charts",
+                "--quiet",
+                "--memory-report",
+                "--out",
+            ])
+            .arg(out.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        let numbers: Vec<f64> = stderr
+            .split_whitespace()
+            .filter_map(|word| word.parse::<f64>().ok())
+            .collect();
+        let (estimated, peak) = (numbers[0], numbers[1]);
+        assert!(
+            estimated < 2.0 * peak && peak < 2.0 * estimated,
+            "{paths} paths: estimated {estimated}, peak {peak}"
+        );
+    }
+}
+
+#[test]
+fn a_run_too_big_for_memory_is_refused_with_what_fits() {
+    let out = tempfile::tempdir().unwrap();
+    affsim()
+        .args(["run", "scenarios/q4.toml", "--paths", "100000000", "--out"])
+        .arg(out.path().join("x"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("or fewer"));
+    assert!(!out.path().join("x").exists());
+}

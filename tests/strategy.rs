@@ -1,0 +1,116 @@
+//! Strategy tools: compare, sweep and goal seek, sensitivity.
+
+use affsim::model::Model;
+use affsim::scenario;
+use affsim::strategy::{compare, sensitivity, sweep};
+
+fn build(text: &str, sets: &[String]) -> Result<Model, String> {
+    scenario::parse("test.toml", text.as_bytes().to_vec(), sets)
+        .map(|s| s.model)
+        .map_err(|e| e.render(false))
+}
+
+fn q4() -> String {
+    std::fs::read_to_string("scenarios/q4.toml").unwrap()
+}
+
+#[test]
+fn comparing_a_scenario_with_itself_gives_exactly_zero_difference() {
+    let model = build(&q4(), &[]).unwrap();
+    let result =
+        compare::compare(&[("a".into(), model.clone()), ("b".into(), model)], 2000, 5).unwrap();
+    let b = &result.strategies[1];
+    for target in &b.targets {
+        assert_eq!(target.difference.value, 0.0);
+        assert_eq!(target.difference.standard_error, 0.0);
+        assert!(target.within_noise);
+    }
+    assert_eq!(b.cumulative_difference.value, 0.0);
+}
+
+#[test]
+fn raising_the_recurring_rate_never_lowers_the_odds() {
+    let text = q4();
+    let builder = |sets: &[String]| build(&text, sets);
+    let axis = sweep::Axis::parse("programs[0].recurring_rate=0.02:0.2:10").unwrap();
+    let result = sweep::sweep(&builder, vec![axis], None, 3000, 9).unwrap();
+    for pair in result.points.windows(2) {
+        // Common random numbers: each path's MRR grows with the rate, so the
+        // share above the threshold can only grow; not a statistical claim.
+        assert!(
+            pair[1].probability.value >= pair[0].probability.value,
+            "{:?}",
+            result.points
+        );
+        assert!(pair[1].median >= pair[0].median);
+    }
+}
+
+/// Ten referrals a month on average (Poisson), no churn, no uncertainty: the
+/// active referrals in month 10 are Poisson(100) and MRR = N · $10 · rate, so
+/// P(MRR >= $90) = P(N >= 9 / rate). P(N >= 90) = 0.854 and P(N >= 91) = 0.829,
+/// so the smallest rate with an 85% chance is 9 / 90 = 0.1.
+const NO_CHURN: &str = r#"
+name = "closed-form"
+[simulation]
+start = "2026-01"
+months = 10
+paths = 20000
+seed = 3
+[funnel]
+signup_rate = 1.0
+paid_rate = 1.0
+[[programs]]
+name = "P"
+recurring_rate = 0.05
+[[programs.plans]]
+name = "Plan"
+price = 10
+churn = 0
+[[content]]
+name = "steady"
+publish = "2026-01"
+visits = 10
+ctr = 1.0
+noise = 0
+[[targets]]
+metric = "mrr"
+at_least = 90
+month = "2026-10"
+"#;
+
+#[test]
+fn goal_seek_lands_within_one_step_of_the_analytic_answer() {
+    let builder = |sets: &[String]| build(NO_CHURN, sets);
+    let axis = sweep::Axis::parse("programs[0].recurring_rate=0.05:0.2:16").unwrap();
+    let step = axis.values[1] - axis.values[0];
+    let result = sweep::sweep(&builder, vec![axis], Some(0.85), 20_000, 3).unwrap();
+    let goal = result.goal.unwrap();
+    let found = goal.value.expect("the range contains the answer");
+    assert!(
+        (found - 0.1).abs() <= step,
+        "found {found}, expected 0.1 within {step}"
+    );
+}
+
+#[test]
+fn goal_seek_says_so_when_no_value_reaches_the_goal() {
+    let builder = |sets: &[String]| build(NO_CHURN, sets);
+    let axis = sweep::Axis::parse("programs[0].recurring_rate=0.01:0.05:5").unwrap();
+    let result = sweep::sweep(&builder, vec![axis], Some(0.85), 2000, 3).unwrap();
+    assert_eq!(result.goal.unwrap().value, None);
+}
+
+#[test]
+fn the_decisive_input_ranks_first_in_sensitivity() {
+    let text = NO_CHURN
+        .replace("ctr = 1.0", "ctr = \"0.3..0.99\"")
+        .replace("churn = 0\n", "churn = \"0.001..0.002\"\n")
+        .replace("recurring_rate = 0.05", "recurring_rate = 0.1");
+    let model = build(&text, &[]).unwrap();
+    let result = sensitivity::sensitivity(&model, 4000, 11).unwrap();
+    assert_eq!(result.inputs.len(), 2);
+    assert_eq!(result.inputs[0].key, "content[0].ctr");
+    assert!(result.inputs[0].swing > 0.3, "{:?}", result.inputs[0]);
+    assert!(result.inputs[0].rank_correlation > 0.5);
+}
