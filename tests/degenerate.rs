@@ -24,7 +24,12 @@ struct Run {
 }
 
 /// Keys whose value may be null: "none" rather than a number.
-const MAY_BE_NULL: &[&str] = &["description", "median_first_month", "median_month"];
+const MAY_BE_NULL: &[&str] = &[
+    "description",
+    "median_first_month",
+    "median_month",
+    "calibration",
+];
 
 fn no_nan(value: &Value, key: &str, at: &str) {
     match value {
