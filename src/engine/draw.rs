@@ -63,7 +63,9 @@ pub fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> u64 {
 /// traffic.
 #[inline]
 pub fn traffic_multiplier<R: Rng + ?Sized>(rng: &mut R, cv: f64) -> f64 {
-    if cv <= 0.0 {
+    // Below 1e-9 the multiplier is 1 to within 1e-18; a smaller cv would
+    // underflow cv² to 0, which Gamma refuses (noise = 5e-324 panicked).
+    if cv.is_nan() || cv <= 1e-9 {
         return 1.0;
     }
     let shape = 1.0 / (cv * cv);

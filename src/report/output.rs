@@ -54,23 +54,76 @@ impl Outputs {
         self.files.iter().map(|(name, _)| name.as_str())
     }
 
-    /// Writes every file into `folder` through a temporary file and a rename.
+    /// Writes every file into `folder`, all or nothing as far as the file
+    /// system allows: every file is first written in full to a temporary file
+    /// beside its target (and synced), and only when all of them are written
+    /// are they renamed over their targets, each rename being atomic. A failure
+    /// before the renames removes the temporary files and leaves the folder as
+    /// it was; names that are not plain file names are refused up front.
     pub fn write(&self, folder: &Path) -> std::io::Result<Vec<PathBuf>> {
+        for (name, _) in &self.files {
+            if !is_plain_file_name(name) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("refusing to write `{name}`: not a plain file name"),
+                ));
+            }
+        }
         std::fs::create_dir_all(folder)?;
-        let mut written = Vec::new();
+        for (name, _) in &self.files {
+            let target = folder.join(name);
+            if let Ok(meta) = std::fs::symlink_metadata(&target)
+                && meta.is_dir()
+            {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{} is a folder, not a file", target.display()),
+                ));
+            }
+        }
+        let mut temporaries: Vec<(PathBuf, PathBuf)> = Vec::new();
+        let cleanup = |temporaries: &[(PathBuf, PathBuf)]| {
+            for (temporary, _) in temporaries {
+                let _ = std::fs::remove_file(temporary);
+            }
+        };
         for (name, bytes) in &self.files {
             let target = folder.join(name);
             let temporary = folder.join(format!(".{name}.affsim-tmp"));
-            {
+            temporaries.push((temporary.clone(), target));
+            let written = (|| {
                 let mut file = std::fs::File::create(&temporary)?;
                 file.write_all(bytes)?;
-                file.sync_all()?;
+                file.sync_all()
+            })();
+            if let Err(error) = written {
+                cleanup(&temporaries);
+                return Err(error);
             }
-            std::fs::rename(&temporary, &target)?;
-            written.push(target);
+        }
+        let mut written = Vec::new();
+        for (i, (temporary, target)) in temporaries.iter().enumerate() {
+            if let Err(error) = std::fs::rename(temporary, target) {
+                cleanup(&temporaries[i..]);
+                return Err(error);
+            }
+            written.push(target.clone());
+        }
+        // Make the renames themselves durable where the platform allows it.
+        if let Ok(dir) = std::fs::File::open(folder) {
+            let _ = dir.sync_all();
         }
         Ok(written)
     }
+}
+
+/// A name that stays inside the folder: no separators, not `.` or `..`.
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0'])
+        && Path::new(name).file_name() == Some(std::ffi::OsStr::new(name))
 }
 
 #[cfg(test)]
@@ -83,5 +136,19 @@ mod tests {
         assert_eq!(folder_name("Q4 Blog + Video"), "q4-blog-video");
         assert_eq!(folder_name("..."), "scenario");
         assert_eq!(folder_name("/etc/passwd"), "etc-passwd");
+    }
+
+    #[test]
+    fn only_plain_file_names_are_written() {
+        assert!(is_plain_file_name("summary.json"));
+        for bad in ["", ".", "..", "../x", "a/b", "a\\b", "/etc/passwd", "x\0"] {
+            assert!(!is_plain_file_name(bad), "{bad:?}");
+        }
+        let dir = std::env::temp_dir().join(format!("affsim-output-test-{}", std::process::id()));
+        let mut outputs = Outputs::default();
+        outputs.add("ok.txt", b"fine".to_vec());
+        outputs.add("../escape.txt", b"bad".to_vec());
+        assert!(outputs.write(&dir).is_err());
+        assert!(!dir.exists(), "nothing is created when a name is refused");
     }
 }

@@ -90,11 +90,24 @@ impl std::error::Error for ScenarioError {}
 
 /// 1-based (line, column) of a byte offset, counting columns in characters.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let offset = past_end_to_last_line(text, offset);
     let before = &text[..floor_char_boundary(text, offset)];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
+}
+
+/// An offset at (or past) the end of a file that ends with a newline names
+/// no real line; point at the end of the last line instead, as the rendered
+/// snippet does.
+fn past_end_to_last_line(text: &str, offset: usize) -> usize {
+    let offset = offset.min(text.len());
+    if offset == text.len() && text.ends_with('\n') {
+        let trimmed = text.trim_end_matches(['\n', '\r']);
+        if trimmed.is_empty() { 0 } else { trimmed.len() }
+    } else {
+        offset
+    }
 }
 
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
@@ -105,7 +118,7 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
 }
 
 fn clamp_span(text: &str, span: Range<usize>) -> Range<usize> {
-    let start = floor_char_boundary(text, span.start.min(text.len()));
+    let start = floor_char_boundary(text, past_end_to_last_line(text, span.start));
     let mut end = floor_char_boundary(text, span.end.min(text.len())).max(start);
     // A span covering a whole multi-line table is noise: keep its first line.
     if let Some(newline) = text[start..end].find('\n')
@@ -116,17 +129,24 @@ fn clamp_span(text: &str, span: Range<usize>) -> Range<usize> {
     start..end
 }
 
-/// "did you mean `churn`?" for a misspelt name, when one is close enough.
+/// "did you mean `churn`?" for a misspelt name, when one is close enough:
+/// similar by Jaro-Winkler, or one or two typos away (a swap counts as one).
 pub fn did_you_mean<'a>(
     wrong: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
+    let wrong_lower = wrong.to_lowercase();
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(wrong, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| format!("did you mean `{c}`?"))
+        .filter_map(|c| {
+            let lower = c.to_lowercase();
+            let score = strsim::jaro_winkler(&wrong_lower, &lower);
+            let typos = strsim::osa_distance(&wrong_lower, &lower);
+            let allowed = (lower.chars().count() / 4).clamp(1, 2);
+            (score > 0.8 || typos <= allowed).then_some((typos, score, c))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| format!("did you mean `{c}`?"))
 }
 
 #[cfg(test)]
@@ -137,6 +157,10 @@ mod tests {
     fn positions_are_one_based() {
         assert_eq!(line_column("ab\ncd", 0), (1, 1));
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
+        // The end of a file with a final newline is the end of its last line.
+        assert_eq!(line_column("ab\ncd\n", 6), (2, 3));
+        assert_eq!(line_column("ab\ncd\r\n\n", 8), (2, 3));
+        assert_eq!(line_column("\n\n", 2), (1, 1));
     }
 
     #[test]
@@ -146,5 +170,9 @@ mod tests {
             Some("did you mean `churn`?")
         );
         assert_eq!(did_you_mean("zzz", ["churn", "price"]), None);
+        assert_eq!(
+            did_you_mean("crt", ["name", "ctr", "noise"]).as_deref(),
+            Some("did you mean `ctr`?")
+        );
     }
 }

@@ -92,7 +92,7 @@ pub fn parse_interval(text: &str) -> Result<(f64, f64), String> {
         })?;
         if !value.is_finite() {
             return Err(format!(
-                "the interval `{text}` has an end that is not a finite number"
+                "the interval `{text}` has an end that is not a finite number; write both ends as numbers, e.g. \"800..3000\""
             ));
         }
         Ok(value * scale)

@@ -74,7 +74,7 @@ pub fn parse(name: &str, bytes: Vec<u8>, overrides: &[String]) -> Result<Scenari
         };
     if text.trim().is_empty() {
         return Err(error_at(
-            None,
+            Some(0..0),
             "the scenario file is empty".into(),
             Some("start from a copy of scenarios/q4.toml".into()),
         ));
@@ -132,12 +132,16 @@ pub fn parse(name: &str, bytes: Vec<u8>, overrides: &[String]) -> Result<Scenari
     let model = resolve::resolve(&file).map_err(|invalid| {
         let span = span_of(root.get_ref(), &invalid.path).or_else(|| Some(root.span()));
         let origin = span.map(&locate).unwrap_or(Origin::File { span: None });
+        let (message, help) = match invalid.help {
+            Some(help) => (invalid.message, Some(help)),
+            None => split_fix(&invalid.message),
+        };
         ScenarioError {
             file: name.to_string(),
             text: text.clone(),
             origin,
-            message: format!("{}: {}", invalid.path, invalid.message),
-            help: invalid.help,
+            message: format!("{}: {}", invalid.path, message),
+            help,
         }
     })?;
     Ok(Scenario {
@@ -191,23 +195,78 @@ fn explain_serde_error(message: &str) -> (String, Option<String>) {
     }
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or(rest);
-        return (
-            format!("missing field `{field}`"),
-            Some(format!(
-                "add `{field} = ...` to this table; see docs/SCENARIO.md"
-            )),
-        );
+        let help = match field {
+            "programs" => "add a [[programs]] table with its name, commission rates and [[programs.plans]]; see scenarios/q4.toml".to_string(),
+            "plans" => "add at least one [[programs.plans]] table after this program, with name, price and churn".to_string(),
+            "simulation" => "add a [simulation] table with at least `start = \"YYYY-MM\"`".to_string(),
+            "name" => "add `name = \"...\"` (at the top of the file for the scenario's name)".to_string(),
+            _ => format!("add `{field} = ...` to this table; see docs/SCENARIO.md"),
+        };
+        return (format!("missing field `{field}`"), Some(help));
     }
-    if message.starts_with("invalid type") {
-        return (
-            message.to_string(),
-            Some(
-                "check the value's type: numbers are unquoted, names and intervals are quoted"
-                    .into(),
-            ),
-        );
+    if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        let readable = readable_types(message);
+        let help = if message.contains("as i128") || message.contains("as u64") {
+            "this whole number is far too large; see the field's allowed range in docs/SCENARIO.md"
+        } else {
+            "check the value's type: numbers are unquoted, names, months and intervals are quoted"
+        };
+        return (readable, Some(help.into()));
+    }
+    split_fix(message)
+}
+
+/// Splits "what is wrong; use/write what fixes it" into message and help.
+fn split_fix(message: &str) -> (String, Option<String>) {
+    for marker in ["; use ", "; write "] {
+        if let Some(at) = message.find(marker) {
+            let fix = &message[at + 2..];
+            return (message[..at].to_string(), Some(fix.to_string()));
+        }
     }
     (message.to_string(), None)
+}
+
+/// serde names Rust types; users know TOML's.
+fn readable_types(message: &str) -> String {
+    let mut text = message.to_string();
+    if let Some(at) = text.find(" as i128") {
+        text.replace_range(at..at + " as i128".len(), "");
+    }
+    for (rust, toml) in [
+        ("expected i64", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list (or [[...]] tables)"),
+        ("invalid type: map,", "invalid type: table,"),
+        ("invalid type: sequence,", "invalid type: list,"),
+    ] {
+        text = text.replace(rust, toml);
+    }
+    if let Some(at) = text.find("expected struct ") {
+        let name = &text[at + "expected struct ".len()..];
+        let name = name
+            .split(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("");
+        let words = match name {
+            "SimulationSection" => "the [simulation] table",
+            "FunnelSection" => "the [funnel] table",
+            "ProgramSection" => "a [[programs]] table",
+            "PlanSection" => "a [[programs.plans]] table",
+            "ContentSection" => "a [[content]] table",
+            "TargetSection" => "a [[targets]] table",
+            "ObservedSection" => "the [observed] table",
+            "SbgSection" => "a table like { alpha = 1.0, beta = 12.0 }",
+            "WeibullSection" => "a table like { scale_months = 18, shape = 0.8 }",
+            "RepeatSection" => "a table like { every_months = 1, count = 6 }",
+            "ScheduleStep" => "a table like { renewals = 3, rate = 0.4 }",
+            "TierSection" => "a table like { after = 10, recurring_rate = 0.3 }",
+            _ => "a table",
+        };
+        text = format!("{}expected {words}", &text[..at]);
+    }
+    text
 }
 
 /// The span of the value at `path`, or of its nearest existing parent.
@@ -309,11 +368,13 @@ fn apply_override<'i>(
                     Some(0..key.len()),
                 ));
             };
-            node = item.get_mut();
             if i + 1 == segments.len() {
-                *node = value.into_inner();
+                // Replace the whole item, span included, so that errors in
+                // the new value point at the --set argument, not the file.
+                *item = value;
                 return Ok(());
             }
+            node = item.get_mut();
             i += 1;
         }
         let DeValue::Table(inner) = node else {

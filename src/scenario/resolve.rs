@@ -87,6 +87,13 @@ impl Domain {
         x.is_finite() && (x > self.min || (self.min_inclusive && x == self.min)) && x <= self.max
     }
 
+    fn describe_short(&self) -> String {
+        match self.unit {
+            Unit::Rate if self.min == 0.0 => "from 0 to 1".to_string(),
+            _ => self.describe(),
+        }
+    }
+
     fn describe(&self) -> String {
         let low = if self.min_inclusive {
             format!("from {}", self.min)
@@ -108,6 +115,32 @@ fn fmt_number(x: f64) -> String {
         format!("{x:e}")
     } else {
         format!("{x}")
+    }
+}
+
+/// A number as a user wrote it, short: `1e300`, not three hundred digits.
+fn fmt_value(x: f64) -> String {
+    if !x.is_finite() {
+        return format!("{x}");
+    }
+    if x != 0.0 && (x.abs() >= 1e15 || x.abs() < 1e-6) {
+        let short = format!("{x:e}");
+        if short.len() > 8 {
+            format!("{x:.2e}")
+        } else {
+            short
+        }
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Out-of-range help: nan and inf get their own words.
+fn range_help(value: f64, domain: &Domain) -> String {
+    if value.is_finite() {
+        format!("use a value {}", domain.describe_short())
+    } else {
+        "nan and inf are not allowed; write a finite number".to_string()
     }
 }
 
@@ -143,25 +176,30 @@ fn whole(path: &KeyPath, value: i64, min: i64, max: i64, what: &str) -> Result<i
         return Err(invalid(
             path,
             format!("{what} must be between {min} and {max}, not {value}"),
-        ));
+        )
+        .help(format!("use a whole number from {min} to {max}")));
     }
     Ok(value)
 }
 
 fn finite(path: &KeyPath, value: f64, min: f64, max: f64, what: &str) -> Result<f64> {
     if !value.is_finite() {
-        return Err(invalid(
-            path,
-            format!("{what} must be a finite number, not {value}"),
-        ));
+        return Err(
+            invalid(path, format!("{what} must be a finite number, not {value}")).help(format!(
+                "nan and inf are not allowed; write a number from {} to {}",
+                fmt_number(min),
+                fmt_number(max)
+            )),
+        );
     }
     if value < min || value > max {
         return Err(invalid(
             path,
             format!(
-                "{what} must be between {} and {}, not {value}",
+                "{what} must be between {} and {}, not {}",
                 fmt_number(min),
-                fmt_number(max)
+                fmt_number(max),
+                fmt_value(value)
             ),
         ));
     }
@@ -172,6 +210,18 @@ impl Resolver {
     fn model(&mut self, file: &ScenarioFile) -> Result<Model> {
         let root = KeyPath::root();
         check_name(&root.key("name"), &file.name, "scenario")?;
+        if let Some(description) = &file.description
+            && description
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            // It is printed as is; control characters could rewrite the terminal.
+            return Err(invalid(
+                &root.key("description"),
+                "the description contains control characters",
+            )
+            .help("use plain text; line breaks and tabs are fine"));
+        }
         let sim = &file.simulation;
         let sim_path = root.key("simulation");
         let start = sim.start;
@@ -199,7 +249,11 @@ impl Resolver {
                     return Err(invalid(
                         &sim_path.key("end"),
                         format!("the horizon is {months} months; at most {MAX_MONTHS} are allowed"),
-                    ));
+                    )
+                    .help(format!(
+                        "move `end` closer to `start` ({}), or use `months` (1 to {MAX_MONTHS})",
+                        start.long()
+                    )));
                 }
                 months
             }
@@ -562,15 +616,19 @@ impl Resolver {
             .iter()
             .map(|p| p.name.trim().to_lowercase())
             .collect();
+        // Names first: an upgrade to a duplicated name would otherwise hide the real fault.
+        for (i, plan) in section.plans.iter().enumerate() {
+            if plan_names[..i].contains(&plan_names[i]) {
+                return Err(invalid(
+                    &path.key("plans").index(i).key("name"),
+                    format!("two plans of `{name}` are named `{}`", plan.name),
+                )
+                .help("plan names must be unique within a program; rename one"));
+            }
+        }
         let mut plans = Vec::new();
         for (i, plan) in section.plans.iter().enumerate() {
             let plan_path = path.key("plans").index(i);
-            if plan_names[..i].contains(&plan_names[i]) {
-                return Err(invalid(
-                    &plan_path.key("name"),
-                    format!("two plans of `{name}` are named `{}`", plan.name),
-                ));
-            }
             plans.push(self.plan(plan, &plan_path, name, &section.plans)?);
         }
 
@@ -643,11 +701,12 @@ impl Resolver {
                         "an uncertain mix needs at least two plans",
                     ));
                 }
-                if shares.iter().any(|s| *s <= 0.0) {
+                if shares.iter().any(|s| *s < 1e-6) {
                     return Err(invalid(
                         &path.key("mix_concentration"),
                         "an uncertain mix needs every share above 0",
-                    ));
+                    )
+                    .help("give every plan a share of at least 0.000001, or remove `mix_concentration`"));
                 }
                 let placeholders = shares.iter().map(|s| Param::Fixed(*s)).collect();
                 self.mixes.push((index, shares, concentration));
@@ -1132,10 +1191,12 @@ impl Resolver {
                     return Err(invalid(
                         path,
                         format!(
-                            "{value} is out of range: this field takes {}",
+                            "{} is out of range: this field takes {}",
+                            fmt_value(*value),
                             domain.describe()
                         ),
-                    ));
+                    )
+                    .help(range_help(*value, &domain)));
                 }
                 return Ok(Param::Fixed(*value));
             }
@@ -1186,10 +1247,12 @@ fn interval(path: &KeyPath, low: f64, high: f64, domain: Domain) -> Result<Optio
             return Err(invalid(
                 path,
                 format!(
-                    "the interval end {end} is out of range: this field takes {}",
+                    "the interval end {} is out of range: this field takes {}",
+                    fmt_value(end),
                     domain.describe()
                 ),
-            ));
+            )
+            .help(range_help(end, &domain)));
         }
     }
     if low == high {
@@ -1209,6 +1272,7 @@ fn interval(path: &KeyPath, low: f64, high: f64, domain: Domain) -> Result<Optio
                     path,
                     format!("no beta distribution has 90% of its mass in {low}..{high}"),
                 )
+                .help("widen the interval, or write a single number if the rate is known")
             });
     }
     if low <= 0.0 {
@@ -1248,7 +1312,8 @@ fn distribution(path: &KeyPath, spec: &DistSpec, domain: Domain) -> Result<Dist>
             return Err(invalid(
                 &path.key(name),
                 format!("`{name}` must be a finite number, not {value}"),
-            ));
+            )
+            .help("nan and inf are not allowed; write a finite number"));
         }
     }
     let name = format!("{kind:?}").to_lowercase();
@@ -1334,8 +1399,11 @@ fn distribution(path: &KeyPath, spec: &DistSpec, domain: Domain) -> Result<Dist>
                 return Err(invalid(
                     path,
                     format!(
-                        "a normal with mean {mean} and sd {sd} has almost no mass inside {} .. {}",
-                        min, max
+                        "a normal with mean {} and sd {} has almost no mass inside {} .. {}",
+                        fmt_value(mean),
+                        fmt_value(sd),
+                        fmt_value(min),
+                        fmt_value(max)
                     ),
                 )
                 .help("move the mean inside the allowed range"));
@@ -1417,6 +1485,66 @@ fn distribution(path: &KeyPath, spec: &DistSpec, domain: Domain) -> Result<Dist>
             }
         }
     };
+    // Extreme shapes make sampling and quantiles fail or never finish
+    // (a beta with alpha = 1e300 hung `affsim check`).
+    let shape_ok = |x: f64| (1e-3..=1e6).contains(&x);
+    match dist {
+        Dist::Beta { alpha, beta } if !shape_ok(alpha) || !shape_ok(beta) => {
+            return Err(invalid(
+                path,
+                format!(
+                    "this beta is too extreme to simulate: alpha {}, beta {}",
+                    fmt_value(alpha),
+                    fmt_value(beta)
+                ),
+            )
+            .help("alpha and beta must lie between 0.001 and 1e6 (for mean + sd, a larger sd); for a near-certain value write a plain number"));
+        }
+        Dist::Gamma { shape, scale } if !(shape_ok(shape) && scale.is_finite() && scale > 0.0) => {
+            return Err(invalid(
+                path,
+                format!(
+                    "this gamma is too extreme to simulate: shape {}, scale {}",
+                    fmt_value(shape),
+                    fmt_value(scale)
+                ),
+            )
+            .help("the shape ((mean / sd)²) must lie between 0.001 and 1e6; for a near-certain value write a plain number"));
+        }
+        Dist::Lognormal { mu, sigma }
+            if !(mu.is_finite() && sigma.is_finite() && sigma > 0.0 && sigma <= 10.0) =>
+        {
+            return Err(invalid(
+                path,
+                format!(
+                    "this lognormal is too extreme to simulate: sigma {}",
+                    fmt_value(sigma)
+                ),
+            )
+            .help("sigma must lie above 0 and at most 10"));
+        }
+        _ => {}
+    }
+    // Unbounded tails (lognormal, gamma) are fine where all but a negligible
+    // share of the mass lies inside the field's range.
+    if matches!(dist, Dist::Lognormal { .. } | Dist::Gamma { .. })
+        && domain.max.is_finite()
+        && domain.min <= 0.0
+    {
+        let top = dist.quantile(1.0 - 1e-9);
+        if !(top.is_finite() && top <= domain.max) {
+            return Err(invalid(
+                path,
+                format!(
+                    "this {name} reaches {} and beyond, outside this field's range ({})",
+                    fmt_value(top),
+                    domain.describe()
+                ),
+            )
+            .help("narrow the distribution (smaller sd or sigma) or lower its median"));
+        }
+        return Ok(dist);
+    }
     // The support must lie inside the field's domain.
     let (low, high) = match dist {
         Dist::Uniform { min, max }
