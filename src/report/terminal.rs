@@ -16,8 +16,13 @@ pub fn render(summary: &Summary) -> String {
     }
     let _ = writeln!(
         w,
-        "{} simulated futures (paths), seed {}, {} to {}",
+        "{} simulated {} (paths), seed {}, {} to {}",
         count(summary.paths as f64),
+        if summary.paths == 1 {
+            "future"
+        } else {
+            "futures"
+        },
         summary.seed,
         summary.start.long(),
         summary.end.long()
