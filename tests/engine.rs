@@ -276,3 +276,25 @@ fn tiers_raise_the_rate_once_enough_referrals_arrive() {
         assert!((raised.value(path, Metric::FirstOrder, 0) as f64 - expected).abs() < 1e-3);
     }
 }
+
+#[test]
+fn plan_breakdowns_add_up_to_the_totals() {
+    let text = std::fs::read_to_string("scenarios/q4.toml").unwrap();
+    let model = model(&text.replace("paths = 100000", "paths = 2000"));
+    let sim = simulate(&model);
+    for month in 0..sim.months {
+        let (mut new, mut active) = (0.0, 0.0);
+        for (p, program) in model.programs.iter().enumerate() {
+            for k in 0..program.plans.len() {
+                let at = |series: engine::PlanSeries| {
+                    sim.mean_by_program
+                        [engine::plan_offset(&model, p, k) + series as usize * sim.months + month]
+                };
+                new += at(engine::PlanSeries::NewReferrals);
+                active += at(engine::PlanSeries::ActiveReferrals);
+            }
+        }
+        assert!((new - sim.mean(Metric::NewReferrals, month)).abs() < 1e-9 * new.max(1.0));
+        assert!((active - sim.mean(Metric::ActiveReferrals, month)).abs() < 1e-9 * active.max(1.0));
+    }
+}

@@ -14,7 +14,8 @@ use rayon::prelude::*;
 
 use crate::model::{Metric, Model};
 pub use path::{
-    Layout, PROGRAM_SERIES, PathRecord, ProgramSeries, SOURCE_SERIES, SourceSeries, Workspace,
+    Layout, PLAN_SERIES, PROGRAM_SERIES, PathRecord, PlanSeries, ProgramSeries, SOURCE_SERIES,
+    SourceSeries, Workspace, plan_offset,
 };
 
 /// Paths per chunk: the unit of parallel work and of deterministic summation.
@@ -60,7 +61,8 @@ pub struct Simulation {
     pub mean: Vec<f64>,
     /// Mean over paths, `[source][SourceSeries][month]`.
     pub mean_by_source: Vec<f64>,
-    /// Mean over paths, `[program][ProgramSeries][month]`.
+    /// Mean over paths, `[program][ProgramSeries][month]` then
+    /// `[plan][PlanSeries][month]` (see [`plan_offset`]).
     pub mean_by_program: Vec<f64>,
     /// Importance weights per path, summing to one, set by calibration to
     /// observed history; `None` means every path counts equally. The means

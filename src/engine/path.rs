@@ -30,6 +30,24 @@ pub enum ProgramSeries {
 }
 pub const PROGRAM_SERIES: usize = 3;
 
+/// Per-plan monthly series kept for breakdowns (means only). They follow the
+/// program series in `PathRecord::by_program`, plan by plan in scenario order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanSeries {
+    NewReferrals = 0,
+    ActiveReferrals = 1,
+}
+pub const PLAN_SERIES: usize = 2;
+
+/// Where plan `k` of program `p`'s series start in `by_program`.
+pub fn plan_offset(model: &Model, p: usize, k: usize) -> usize {
+    let before: usize = model.programs[..p]
+        .iter()
+        .map(|program| program.plans.len())
+        .sum();
+    (model.programs.len() * PROGRAM_SERIES + (before + k) * PLAN_SERIES) * model.months
+}
+
 /// What the engine precomputes once per model: array layouts and stream names.
 #[derive(Clone, Debug)]
 pub struct Layout {
@@ -176,7 +194,8 @@ pub struct PathRecord {
     pub series: Vec<f64>,
     /// `[source][SourceSeries][month]`.
     pub by_source: Vec<f64>,
-    /// `[program][ProgramSeries][month]`.
+    /// `[program][ProgramSeries][month]`, then `[plan][PlanSeries][month]`
+    /// (see [`plan_offset`]).
     pub by_program: Vec<f64>,
     pub first_payout: Option<usize>,
 }
@@ -186,7 +205,13 @@ impl PathRecord {
         PathRecord {
             series: vec![0.0; Metric::COUNT * model.months],
             by_source: vec![0.0; model.sources.len() * SOURCE_SERIES * model.months],
-            by_program: vec![0.0; model.programs.len() * PROGRAM_SERIES * model.months],
+            by_program: vec![
+                0.0;
+                (model.programs.len() * PROGRAM_SERIES
+                    + model.programs.iter().map(|p| p.plans.len()).sum::<usize>()
+                        * PLAN_SERIES)
+                    * model.months
+            ],
             first_payout: None,
         }
     }
@@ -530,6 +555,9 @@ pub fn simulate(
                     if joined == 0 {
                         continue;
                     }
+                    record.by_program[plan_offset(model, p, k)
+                        + PlanSeries::NewReferrals as usize * months
+                        + t] = joined as f64;
                     let refunded = binomial(rng, joined, refund_rate);
                     let first_each = price(k) * first_rate;
                     let kept = (joined - refunded) as f64;
@@ -547,6 +575,10 @@ pub fn simulate(
 
             // 3. Run-rate: what the active referrals earn at their next renewal.
             for (k, &(offset, buckets)) in slots.iter().enumerate() {
+                let plan_active: u64 = ws.cohorts[offset..offset + buckets].iter().sum();
+                record.by_program[plan_offset(model, p, k)
+                    + PlanSeries::ActiveReferrals as usize * months
+                    + t] = plan_active as f64;
                 for age in 0..buckets {
                     let count = ws.cohorts[offset + age];
                     if count == 0 {

@@ -36,6 +36,7 @@ pub struct Summary {
     pub referral_values: Vec<ReferralValue>,
     pub by_source: Vec<SourceShare>,
     pub by_kind: Vec<KindShare>,
+    pub by_plan: Vec<PlanShare>,
     pub inputs: Vec<InputReport>,
     pub notes: Vec<String>,
     /// How the projection was conditioned on observed months; `None` when
@@ -74,6 +75,17 @@ pub struct SourceShare {
     pub mean_visits: f64,
     pub mean_clicks: f64,
     pub mean_new_referrals: f64,
+}
+
+/// New and active referrals by plan (expected values).
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanShare {
+    pub program: String,
+    pub plan: String,
+    /// New paying referrals over the whole simulation.
+    pub mean_new_referrals: f64,
+    /// Active referrals at the end of the last month.
+    pub mean_active_at_end: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -228,6 +240,7 @@ impl Summary {
             referral_values: stats::referral_values(model, sim, 4_000),
             by_source,
             by_kind,
+            by_plan: plan_shares(model, sim),
             inputs,
             notes,
             calibration: None,
@@ -260,4 +273,24 @@ fn target_sentences(model: &Model, result: &TargetResult) -> Vec<String> {
         ),
     });
     sentences
+}
+
+fn plan_shares(model: &Model, sim: &Simulation) -> Vec<PlanShare> {
+    use crate::engine::{PlanSeries, plan_offset};
+    let months = sim.months;
+    let mut out = Vec::new();
+    for (p, program) in model.programs.iter().enumerate() {
+        for (k, plan) in program.plans.iter().enumerate() {
+            let series = |which: PlanSeries| {
+                &sim.mean_by_program[plan_offset(model, p, k) + which as usize * months..][..months]
+            };
+            out.push(PlanShare {
+                program: program.name.clone(),
+                plan: plan.name.clone(),
+                mean_new_referrals: series(PlanSeries::NewReferrals).iter().sum(),
+                mean_active_at_end: series(PlanSeries::ActiveReferrals)[months - 1],
+            });
+        }
+    }
+    out
 }

@@ -172,18 +172,21 @@ pub fn render(summary: &Summary) -> String {
     if !summary.referral_values.is_empty() {
         let _ = writeln!(
             w,
-            "\nWhat one new paying referral is worth (expected commission, at base rates, without upgrades)"
+            "\nBy plan: what one new paying referral is worth (expected commission at base rates, without upgrades),\nand how many referrals to expect over the simulation"
         );
-        let rows: Vec<[String; 5]> = summary
+        let rows: Vec<[String; 7]> = summary
             .referral_values
             .iter()
-            .map(|value| {
+            .zip(&summary.by_plan)
+            .map(|(value, plan)| {
                 [
                     format!("{} {}", value.program, value.plan),
                     format!("{}/mo", money(value.price)),
                     money(value.first_year.value),
                     money(value.lifetime.value),
                     format!("{:.1}", value.expected_renewals),
+                    format!("{:.1}", plan.mean_new_referrals),
+                    format!("{:.1}", plan.mean_active_at_end),
                 ]
             })
             .collect();
@@ -195,6 +198,8 @@ pub fn render(summary: &Summary) -> String {
                 "first 12 months",
                 "lifetime (≤10 y)",
                 "renewals",
+                "new referrals",
+                "active at end",
             ],
             &rows,
         );
