@@ -156,16 +156,22 @@ pub fn weighted_percentiles(pairs: &mut [(f32, f64)], wanted: &[f64]) -> Vec<f64
 }
 
 /// Paths that carry weight, with their weights; all paths equally when the
-/// simulation is not calibrated. Paths of zero weight are skipped so that
-/// calibrated statistics only sort what matters.
+/// simulation is not calibrated. Paths of (next to) zero weight are skipped
+/// so that calibrated statistics only sort what matters.
 pub fn weighted_paths(sim: &Simulation) -> Vec<(usize, f64)> {
     match &sim.weights {
-        Some(weights) => weights
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| **w > 0.0)
-            .map(|(i, w)| (i, *w))
-            .collect(),
+        Some(weights) => {
+            // Paths whose weight is below 1e-12 of the largest carry, all
+            // together, less than 1e-7 of the mass (far below any Monte Carlo
+            // error); leaving them out spares sorting them in every statistic.
+            let floor = weights.iter().copied().fold(0.0, f64::max) * 1e-12;
+            weights
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| **w > floor)
+                .map(|(i, w)| (i, *w))
+                .collect()
+        }
         None => {
             let w = 1.0 / sim.paths.max(1) as f64;
             (0..sim.paths).map(|i| (i, w)).collect()
