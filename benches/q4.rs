@@ -28,10 +28,11 @@ fn end_to_end(model: &Model, paths: usize) -> usize {
     )
     .expect("runs");
     let calibration = calibrate::calibrate(model, &mut sim, "bench");
-    let mut summary = Summary::build(model, &sim);
+    let bands = stats::bands(model, &sim, &Metric::ALL);
+    let mut summary = Summary::build_with_bands(model, &sim, &bands);
     summary.calibration = calibration;
     let json = report::json::render(&summary);
-    let csv = report::csv::render(&stats::bands(model, &sim, &Metric::ALL));
+    let csv = report::csv::render(&bands);
     json.len() + csv.len()
 }
 

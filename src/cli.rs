@@ -429,7 +429,8 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
         c.notes = history_notes;
         c
     });
-    let mut summary = Summary::build(model, &sim);
+    let bands = crate::stats::bands(model, &sim, &Metric::ALL);
+    let mut summary = Summary::build_with_bands(model, &sim, &bands);
     summary.calibration = calibration;
     if args.memory_report {
         eprintln!(
@@ -442,7 +443,6 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     let mut outputs = Outputs::default();
     let json = report::json::render(&summary);
     outputs.add("summary.json", json.clone().into_bytes());
-    let bands = crate::stats::bands(model, &sim, &Metric::ALL);
     outputs.add("bands.csv", report::csv::render(&bands).into_bytes());
     if !args.output.no_charts {
         let options = ChartOptions {

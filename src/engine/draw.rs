@@ -60,18 +60,25 @@ pub fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> u64 {
 /// The traffic multiplier of one copy in one month: Gamma(1/cv², cv²), mean 1
 /// and coefficient of variation `cv` (1 when `cv` is 0). Poisson counts with a
 /// gamma-distributed mean are negative binomial: over-dispersed like real
-/// traffic.
-#[inline]
-pub fn traffic_multiplier<R: Rng + ?Sized>(rng: &mut R, cv: f64) -> f64 {
-    // Below 1e-9 the multiplier is 1 to within 1e-18; a smaller cv would
-    // underflow cv² to 0, which Gamma refuses (noise = 5e-324 panicked).
-    if cv.is_nan() || cv <= 1e-9 {
-        return 1.0;
+/// traffic. Built once per content entry and path, since building a gamma
+/// sampler costs about as much as drawing from it.
+pub struct TrafficNoise(Option<Gamma<f64>>);
+
+impl TrafficNoise {
+    pub fn new(cv: f64) -> TrafficNoise {
+        // Below 1e-9 the multiplier is 1 to within 1e-18; a smaller cv would
+        // underflow cv² to 0, which Gamma refuses (noise = 5e-324 panicked).
+        if cv.is_nan() || cv <= 1e-9 {
+            return TrafficNoise(None);
+        }
+        let shape = 1.0 / (cv * cv);
+        TrafficNoise(Some(Gamma::new(shape, cv * cv).expect("positive shape")))
     }
-    let shape = 1.0 / (cv * cv);
-    Gamma::new(shape, cv * cv)
-        .expect("positive shape")
-        .sample(rng)
+
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        self.0.as_ref().map_or(1.0, |gamma| gamma.sample(rng))
+    }
 }
 
 /// Splits `n` over categories with probabilities `shares` (summing to 1) by

@@ -5,7 +5,7 @@
 
 use rand_distr::{Distribution, Gamma};
 
-use super::draw::{binomial, multinomial, poisson, traffic_multiplier};
+use super::draw::{TrafficNoise, binomial, multinomial, poisson};
 use super::rng::{StreamRng, purpose, stream};
 use crate::model::commission::hold_months;
 use crate::model::{Metric, Model, TierPeriod};
@@ -64,6 +64,7 @@ pub struct Layout {
     /// Per source: the oldest age any of its copies reaches, plus one.
     traffic_ages: Vec<usize>,
     input_streams: Vec<u64>,
+    input_samplers: Vec<crate::model::dist::Prepared>,
     mix_streams: Vec<u64>,
     traffic_streams: Vec<u64>,
     funnel_streams: Vec<u64>,
@@ -138,6 +139,7 @@ impl Layout {
             renewal_rows,
             renewal_total,
             traffic_ages,
+            input_samplers: model.inputs.iter().map(|i| i.dist.prepare()).collect(),
             input_streams: model
                 .inputs
                 .iter()
@@ -312,9 +314,9 @@ impl Workspace {
 
 /// Draws a path's uncertain inputs into `drawn`.
 pub fn draw_parameters(model: &Model, layout: &Layout, seed: u64, path: u64, drawn: &mut [f64]) {
-    for (i, input) in model.inputs.iter().enumerate() {
+    for (i, sampler) in layout.input_samplers.iter().enumerate() {
         let mut rng = stream(seed, path, layout.input_streams[i]);
-        drawn[i] = input.dist.sample(&mut rng);
+        drawn[i] = sampler.sample(&mut rng);
     }
     for (m, mix) in model.mixes.iter().enumerate() {
         let mut rng = stream(seed, path, layout.mix_streams[m]);
@@ -381,7 +383,7 @@ pub fn simulate(
         let mut traffic_rng = stream(seed, path, layout.traffic_streams[s]);
         let mut funnel_rng = stream(seed, path, layout.funnel_streams[s]);
         let click_rate = source.click_rate.get(drawn);
-        let noise = source.noise.get(drawn);
+        let noise = TrafficNoise::new(source.noise.get(drawn));
         let signup_rate = source.signup_rate.get(drawn);
         let paid_rate = source.paid_rate.get(drawn);
         let expected = &ws.traffic[s];
@@ -392,7 +394,7 @@ pub fn simulate(
             for &published in &source.copies {
                 let age = t as i32 - published;
                 if age >= 0 {
-                    rate += expected[age as usize] * traffic_multiplier(&mut traffic_rng, noise);
+                    rate += expected[age as usize] * noise.sample(&mut traffic_rng);
                 }
             }
             // Poisson thinning: with visits ~ Poisson(rate), clicks ~ Bin(visits,

@@ -51,7 +51,44 @@ pub enum Dist {
 /// z such that P(Z <= z) = 0.95 for a standard normal.
 pub const Z95: f64 = 1.6448536269514722;
 
+/// A distribution with its sampler built once: drawing from it gives the same
+/// numbers as [`Dist::sample`], without rebuilding the sampler each draw.
+#[derive(Clone, Copy, Debug)]
+pub enum Prepared {
+    Beta(rand_distr::Beta<f64>),
+    Gamma(rand_distr::Gamma<f64>),
+    Lognormal(rand_distr::LogNormal<f64>),
+    Other(Dist),
+}
+
+impl Prepared {
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Prepared::Beta(beta) => beta.sample(rng),
+            Prepared::Gamma(gamma) => gamma.sample(rng),
+            Prepared::Lognormal(lognormal) => lognormal.sample(rng),
+            Prepared::Other(dist) => dist.sample(rng),
+        }
+    }
+}
+
 impl Dist {
+    pub fn prepare(&self) -> Prepared {
+        match *self {
+            Dist::Beta { alpha, beta } => {
+                Prepared::Beta(rand_distr::Beta::new(alpha, beta).expect("checked beta"))
+            }
+            Dist::Gamma { shape, scale } => {
+                Prepared::Gamma(rand_distr::Gamma::new(shape, scale).expect("checked gamma"))
+            }
+            Dist::Lognormal { mu, sigma } => Prepared::Lognormal(
+                rand_distr::LogNormal::new(mu, sigma).expect("checked lognormal"),
+            ),
+            other => Prepared::Other(other),
+        }
+    }
+
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match *self {
             Dist::Uniform { min, max } => min + (max - min) * rng.random::<f64>(),

@@ -141,8 +141,23 @@ pub fn input_value(unit: Unit, value: f64) -> String {
 
 impl Summary {
     pub fn build(model: &Model, sim: &Simulation) -> Summary {
+        let bands = stats::bands(model, sim, &[model.headline]);
+        Summary::build_with_bands(model, sim, &bands)
+    }
+
+    /// Like [`Summary::build`], reusing bands already computed (they must
+    /// include the headline metric).
+    pub fn build_with_bands(
+        model: &Model,
+        sim: &Simulation,
+        bands: &[(Metric, Vec<Band>)],
+    ) -> Summary {
         let last = sim.months - 1;
-        let headline_bands = stats::bands(model, sim, &[model.headline]).remove(0).1;
+        let headline_bands = bands
+            .iter()
+            .find(|(metric, _)| *metric == model.headline)
+            .map(|(_, bands)| bands.clone())
+            .unwrap_or_else(|| stats::bands(model, sim, &[model.headline]).remove(0).1);
         let targets = model
             .targets
             .iter()

@@ -464,10 +464,12 @@ pub fn referral_values(model: &Model, sim: &Simulation, limit: usize) -> Vec<Ref
             let mut lifetime = Vec::with_capacity(n);
             let mut renewals = 0.0;
             let mut prices = Vec::with_capacity(n);
-            for path in 0..n.min(sim.paths) {
+            let values: Vec<(f64, f64, f64)> = (0..n.min(sim.paths))
+                .into_par_iter()
+                .map(|path| referral_value(program, plan, sim.parameters_of(path)))
+                .collect();
+            for (path, &(value_12, value_life, expected_renewals)) in values.iter().enumerate() {
                 let drawn = sim.parameters_of(path);
-                let (value_12, value_life, expected_renewals) =
-                    referral_value(program, plan, drawn);
                 first_year.push(value_12);
                 lifetime.push(value_life);
                 renewals += expected_renewals;
@@ -499,10 +501,16 @@ fn weighted_referral_values(model: &Model, sim: &Simulation) -> Vec<ReferralValu
             let mut prices = Vec::with_capacity(paths.len());
             let mut renewals = 0.0;
             let mut total = 0.0;
-            for &(path, w) in &paths {
+            // Each path's value is independent: computed in parallel, summed
+            // in path order so the result does not depend on the threads.
+            let values: Vec<(f64, f64, f64)> = paths
+                .par_iter()
+                .map(|&(path, _)| referral_value(program, plan, sim.parameters_of(path)))
+                .collect();
+            for (&(path, w), &(value_12, value_life, expected_renewals)) in
+                paths.iter().zip(&values)
+            {
                 let drawn = sim.parameters_of(path);
-                let (value_12, value_life, expected_renewals) =
-                    referral_value(program, plan, drawn);
                 first_year.push((value_12, w));
                 lifetime.push((value_life, w));
                 prices.push((plan.price.get(drawn) as f32, w));
