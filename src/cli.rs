@@ -455,33 +455,8 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
             outputs.add(&name, bytes);
         }
     }
-    if CANCEL.load(Ordering::SeqCst) {
-        return Err(Failure::Interrupted);
-    }
-    guard_foreign_files(&folder, &outputs, args.output.force)?;
-    let written = outputs.write(&folder).map_err(|e| {
-        Failure::Runtime(format!("cannot write results to {}: {e}", folder.display()))
-    })?;
-    mark_folder(&folder);
-
-    let mut stdout = std::io::stdout().lock();
-    if args.output.json {
-        let _ = stdout.write_all(json.as_bytes());
-    } else if !args.output.quiet {
-        let _ = stdout.write_all(report::terminal::render(&summary).as_bytes());
-        let names: Vec<String> = written
-            .iter()
-            .filter_map(|p| p.file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .collect();
-        let _ = writeln!(
-            stdout,
-            "\nWrote {} in {}",
-            names.join(", "),
-            folder.display()
-        );
-    }
-    Ok(())
+    let text = report::terminal::render(&summary);
+    deliver(&args.output, &folder, &outputs, &json, &text)
 }
 
 /// Puts the `--observed` history (if any) into the model, where charts find
@@ -607,20 +582,39 @@ fn finish(args: &ManyRunArgs, scenario_name: &str, produced: Produced) -> Result
             outputs.add(&name, bytes);
         }
     }
+    let folder = report::output::folder(args.output.out.as_deref(), scenario_name);
+    deliver(
+        &args.output,
+        &folder,
+        &outputs,
+        &produced.json,
+        &produced.text,
+    )
+}
+
+/// The end of every command that writes results: unless interrupted, writes
+/// all files (refusing to overwrite foreign ones), then prints the text report
+/// or the JSON and the list of files.
+fn deliver(
+    output: &OutputArgs,
+    folder: &Path,
+    outputs: &Outputs,
+    json: &str,
+    text: &str,
+) -> Result<(), Failure> {
     if CANCEL.load(Ordering::SeqCst) {
         return Err(Failure::Interrupted);
     }
-    let folder = report::output::folder(args.output.out.as_deref(), scenario_name);
-    guard_foreign_files(&folder, &outputs, args.output.force)?;
-    let written = outputs.write(&folder).map_err(|e| {
+    guard_foreign_files(folder, outputs, output.force)?;
+    let written = outputs.write(folder).map_err(|e| {
         Failure::Runtime(format!("cannot write results to {}: {e}", folder.display()))
     })?;
-    mark_folder(&folder);
+    mark_folder(folder);
     let mut stdout = std::io::stdout().lock();
-    if args.output.json {
-        let _ = stdout.write_all(produced.json.as_bytes());
-    } else if !args.output.quiet {
-        let _ = stdout.write_all(produced.text.as_bytes());
+    if output.json {
+        let _ = stdout.write_all(json.as_bytes());
+    } else if !output.quiet {
+        let _ = stdout.write_all(text.as_bytes());
         let names: Vec<String> = written
             .iter()
             .filter_map(|p| p.file_name())
