@@ -14,7 +14,7 @@ use serde::Serialize;
 pub use format::{count, money, money_or_count, percent};
 
 use crate::calendar::Month;
-use crate::engine::{PROGRAM_SERIES, SOURCE_SERIES, Simulation, SourceSeries};
+use crate::engine::{SOURCE_SERIES, Simulation, SourceSeries};
 use crate::model::{Metric, Model, Unit};
 use crate::stats::{self, Band, Estimate, FirstPayout, ReferralValue, TargetResult};
 
@@ -238,7 +238,6 @@ impl Summary {
                     .to_string(),
             );
         }
-        let _ = PROGRAM_SERIES;
         Summary {
             scenario: model.name.clone(),
             description: model.description.clone(),

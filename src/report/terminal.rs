@@ -5,7 +5,6 @@ use std::fmt::Write;
 use super::format::{self, count, money, money_or_count, percent};
 use super::{Summary, input_value};
 use crate::calibrate::Calibration;
-use crate::model::Metric;
 
 pub fn render(summary: &Summary) -> String {
     let mut out = String::new();
@@ -229,8 +228,6 @@ pub fn render(summary: &Summary) -> String {
     for note in &summary.notes {
         let _ = writeln!(w, "\nNote: {note}");
     }
-    let _ = Metric::Mrr;
-    let _ = money_or_count;
     out
 }
 

@@ -335,8 +335,6 @@ fn apply_override<'i>(
             ));
         };
         if last {
-            let span = table.get(key.as_str()).map_or(base..base, |v| v.span());
-            let _ = span;
             table.insert(Spanned::new(base..base, key.clone().into()), value);
             return Ok(());
         }
