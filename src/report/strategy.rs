@@ -205,8 +205,8 @@ pub fn sweep(sweep: &Sweep) -> String {
                     w,
                     "Goal: for the chance to reach {}, `{key}` must be at least about {} (found to within {}; chance there {}).",
                     percent(goal.goal),
-                    trim(value),
-                    trim(goal.resolution),
+                    to_resolution(value, goal.resolution),
+                    to_resolution(goal.resolution, goal.resolution),
                     percent(goal.probability_at_value.map_or(0.0, |p| p.value))
                 );
             }
@@ -224,6 +224,15 @@ pub fn sweep(sweep: &Sweep) -> String {
         }
     }
     out
+}
+
+/// A value written with as many decimals as the search resolved, no more.
+fn to_resolution(value: f64, resolution: f64) -> String {
+    if resolution <= 0.0 || !resolution.is_finite() {
+        return trim(value);
+    }
+    let decimals = (-resolution.log10()).ceil().clamp(0.0, 12.0) as usize;
+    trim(format!("{value:.decimals$}").parse().unwrap_or(value))
 }
 
 fn trim(value: f64) -> String {
