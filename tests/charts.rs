@@ -10,7 +10,6 @@ use affsim::model::Model;
 use affsim::plot::style::palette;
 use affsim::plot::{self, ChartOptions, Ctx, fan::Fan, style::Theme};
 use affsim::report::Summary;
-use plotters::style::RGBColor;
 
 const CHARTS: [&str; 4] = ["fan", "target", "cumulative", "breakdown"];
 
@@ -51,50 +50,8 @@ fn small(svg: bool) -> ChartOptions {
     }
 }
 
-struct Image {
-    width: usize,
-    height: usize,
-    rgb: Vec<u8>,
-}
-
-impl Image {
-    fn decode(bytes: &[u8]) -> Image {
-        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = decoder.read_info().expect("a PNG header");
-        let mut buffer = vec![0; reader.output_buffer_size()];
-        let info = reader.next_frame(&mut buffer).expect("PNG data");
-        assert_eq!(info.color_type, png::ColorType::Rgb);
-        buffer.truncate(info.buffer_size());
-        Image {
-            width: info.width as usize,
-            height: info.height as usize,
-            rgb: buffer,
-        }
-    }
-
-    fn is(&self, x: usize, y: usize, colour: RGBColor) -> bool {
-        let i = (y * self.width + x) * 3;
-        self.rgb[i..i + 3] == [colour.0, colour.1, colour.2]
-    }
-
-    /// Rows in column `x` painted exactly `colour`.
-    fn rows(&self, x: usize, colour: RGBColor) -> Vec<usize> {
-        (0..self.height)
-            .filter(|y| self.is(x, *y, colour))
-            .collect()
-    }
-
-    fn count(&self, colour: RGBColor) -> usize {
-        self.rgb
-            .chunks(3)
-            .filter(|p| *p == [colour.0, colour.1, colour.2])
-            .count()
-    }
-
-    fn inked(&self) -> usize {
-        self.rgb.chunks(3).filter(|p| *p != [255, 255, 255]).count()
-    }
-}
+mod common;
+use common::Image;
 
 /// Every PNG is present, decodes, has the requested size and shows something.
 fn assert_pictures(charts: &HashMap<String, Vec<u8>>, options: ChartOptions) {

@@ -40,44 +40,8 @@ fn small() -> ChartOptions {
     }
 }
 
-struct Image {
-    width: usize,
-    height: usize,
-    rgb: Vec<u8>,
-}
-
-impl Image {
-    fn decode(bytes: &[u8]) -> Image {
-        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = decoder.read_info().expect("a PNG header");
-        let mut buffer = vec![0; reader.output_buffer_size()];
-        let info = reader.next_frame(&mut buffer).expect("PNG data");
-        assert_eq!(info.color_type, png::ColorType::Rgb);
-        buffer.truncate(info.buffer_size());
-        Image {
-            width: info.width as usize,
-            height: info.height as usize,
-            rgb: buffer,
-        }
-    }
-
-    fn is(&self, x: usize, y: usize, colour: RGBColor) -> bool {
-        let i = (y * self.width + x) * 3;
-        self.rgb[i..i + 3] == [colour.0, colour.1, colour.2]
-    }
-
-    /// Pixels painted exactly `colour`, as `(x, y)`.
-    fn pixels(&self, colour: RGBColor) -> Vec<(usize, usize)> {
-        (0..self.height)
-            .flat_map(|y| (0..self.width).map(move |x| (x, y)))
-            .filter(|(x, y)| self.is(*x, *y, colour))
-            .collect()
-    }
-
-    fn inked(&self) -> usize {
-        self.rgb.chunks(3).filter(|p| *p != [255, 255, 255]).count()
-    }
-}
+mod common;
+use common::Image;
 
 /// The one file is `name`, a PNG of the requested size with something on it.
 fn assert_picture(files: &[(String, Vec<u8>)], name: &str, options: ChartOptions) -> Image {

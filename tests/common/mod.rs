@@ -1,0 +1,57 @@
+//! Helpers shared by the chart tests: decoding PNGs and reading pixels.
+#![allow(dead_code)] // each test file uses its own subset
+
+use plotters::style::RGBColor;
+
+pub struct Image {
+    pub width: usize,
+    pub height: usize,
+    pub rgb: Vec<u8>,
+}
+
+impl Image {
+    pub fn decode(bytes: &[u8]) -> Image {
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().expect("a PNG header");
+        let mut buffer = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buffer).expect("PNG data");
+        assert_eq!(info.color_type, png::ColorType::Rgb);
+        buffer.truncate(info.buffer_size());
+        Image {
+            width: info.width as usize,
+            height: info.height as usize,
+            rgb: buffer,
+        }
+    }
+
+    pub fn is(&self, x: usize, y: usize, colour: RGBColor) -> bool {
+        let i = (y * self.width + x) * 3;
+        self.rgb[i..i + 3] == [colour.0, colour.1, colour.2]
+    }
+
+    /// Rows in column `x` painted exactly `colour`.
+    pub fn rows(&self, x: usize, colour: RGBColor) -> Vec<usize> {
+        (0..self.height)
+            .filter(|y| self.is(x, *y, colour))
+            .collect()
+    }
+
+    pub fn count(&self, colour: RGBColor) -> usize {
+        self.rgb
+            .chunks(3)
+            .filter(|p| *p == [colour.0, colour.1, colour.2])
+            .count()
+    }
+
+    pub fn inked(&self) -> usize {
+        self.rgb.chunks(3).filter(|p| *p != [255, 255, 255]).count()
+    }
+
+    /// Pixels painted exactly `colour`, as `(x, y)`.
+    pub fn pixels(&self, colour: RGBColor) -> Vec<(usize, usize)> {
+        (0..self.height)
+            .flat_map(|y| (0..self.width).map(move |x| (x, y)))
+            .filter(|(x, y)| self.is(*x, *y, colour))
+            .collect()
+    }
+}
