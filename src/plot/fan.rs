@@ -15,6 +15,7 @@ pub struct Fan;
 
 /// Observed months to show, as `(month index, value)`, and their legend label.
 struct Observed {
+    metric: Metric,
     label: String,
     points: Vec<(f64, f64)>,
 }
@@ -46,7 +47,11 @@ fn observed(model: &Model) -> Option<Observed> {
     } else {
         format!("observed: {}", metric.phrase())
     };
-    (!points.is_empty()).then_some(Observed { label, points })
+    (!points.is_empty()).then_some(Observed {
+        metric: *metric,
+        label,
+        points,
+    })
 }
 
 /// The answer line: the headline targets' odds, or the median at the end.
@@ -231,6 +236,36 @@ impl Chart for Fan {
                 .map_err(fail)?
                 .label(observed.label.as_str())
                 .legend(glyph::dot(palette::OBSERVED, theme));
+            // Observations of another metric than the bands need their own
+            // yardstick: the simulated median of that metric in those months,
+            // so a reader can see whether the model reproduces them.
+            if observed.metric != metric {
+                let simulated: Vec<(f64, f64)> = observed
+                    .points
+                    .iter()
+                    .map(|&(x, _)| {
+                        let month = x as usize;
+                        let median = crate::stats::column_percentiles(
+                            ctx.sim,
+                            observed.metric,
+                            month,
+                            &[50.0],
+                        )[0];
+                        (x, median)
+                    })
+                    .collect();
+                chart
+                    .draw_series(simulated.iter().map(|p| {
+                        Circle::new(
+                            *p,
+                            r + theme.px(6.0),
+                            palette::OBSERVED.stroke_width(theme.px(2.0) as u32),
+                        )
+                    }))
+                    .map_err(fail)?
+                    .label(format!("simulated: {} (median)", observed.metric.phrase()))
+                    .legend(glyph::ring(palette::OBSERVED, theme));
+            }
         }
         frame::legend(&mut chart, theme, SeriesLabelPosition::UpperLeft)
     }
