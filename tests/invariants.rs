@@ -3,7 +3,9 @@
 //! holds, payout schedules and minimums, trial months, repeats and
 //! newsletters, simulated with a few paths over a few months.
 
-use affsim::engine::{self, RunOptions, Simulation};
+use affsim::engine::{
+    self, PROGRAM_SERIES, ProgramSeries, RunOptions, SOURCE_SERIES, Simulation, SourceSeries,
+};
 use affsim::model::Metric;
 use affsim::scenario::{self, Scenario};
 use affsim::stats;
@@ -499,6 +501,46 @@ fn check_invariants(scenario: &Scenario, sim: &Simulation) -> Result<(), TestCas
                     at(Metric::Paid)
                 );
             }
+        }
+    }
+
+    // The per-source and per-program breakdowns split the totals exactly:
+    // each source's expected share of every count and every dollar.
+    let sources = model.sources.len();
+    for (series, metric) in [
+        (SourceSeries::Earned, Metric::Earned),
+        (SourceSeries::Visits, Metric::Visits),
+        (SourceSeries::Clicks, Metric::Clicks),
+        (SourceSeries::NewReferrals, Metric::NewReferrals),
+        (SourceSeries::Mrr, Metric::Mrr),
+    ] {
+        for t in 0..months {
+            let split: f64 = (0..sources)
+                .map(|s| sim.mean_by_source[(s * SOURCE_SERIES + series as usize) * months + t])
+                .sum();
+            let total = sim.mean(metric, t);
+            prop_assert!(
+                sources == 0 || (split - total).abs() <= 1e-9 * (1.0 + total.abs()),
+                "{} in month {t}: sources sum to {split}, total {total}",
+                metric.key()
+            );
+        }
+    }
+    for (series, metric) in [
+        (ProgramSeries::Earned, Metric::Earned),
+        (ProgramSeries::Mrr, Metric::Mrr),
+        (ProgramSeries::Paid, Metric::Paid),
+    ] {
+        for t in 0..months {
+            let split: f64 = (0..model.programs.len())
+                .map(|p| sim.mean_by_program[(p * PROGRAM_SERIES + series as usize) * months + t])
+                .sum();
+            let total = sim.mean(metric, t);
+            prop_assert!(
+                (split - total).abs() <= 1e-9 * (1.0 + total.abs()),
+                "{} in month {t}: programs sum to {split}, total {total}",
+                metric.key()
+            );
         }
     }
 

@@ -56,6 +56,8 @@ pub struct Layout {
     /// Per program, per plan: (offset into the cohort arrays, age buckets).
     cohort_slots: Vec<Vec<(usize, usize)>>,
     cohort_total: usize,
+    /// Per program: the index of its first plan among all programs' plans.
+    plan_base: Vec<usize>,
     /// Per program: the sources linking to it, in scenario order.
     program_sources: Vec<Vec<usize>>,
     /// Per program, per plan: offset of its renewal-probability row.
@@ -67,7 +69,9 @@ pub struct Layout {
     input_samplers: Vec<crate::model::dist::Prepared>,
     mix_streams: Vec<u64>,
     traffic_streams: Vec<u64>,
-    funnel_streams: Vec<u64>,
+    /// Sources whose referrals join the same program after the same trial
+    /// share one funnel draw (see `simulate`).
+    funnel_groups: Vec<FunnelGroup>,
     split_streams: Vec<u64>,
     retention_streams: Vec<Vec<u64>>,
     lags: Vec<usize>,
@@ -79,19 +83,33 @@ impl Layout {
         let mut cohort_total = 0;
         // Ages past the point where neither churn nor the commission rate
         // changes with age share one bucket: their futures are identical.
+        // A plan that feeds upgrades into another keeps at least as many ages
+        // apart as that plan does, so that upgraders land in a bucket of
+        // their own age (and join month).
         let cohort_slots = model
             .programs
             .iter()
             .map(|program| {
-                program
+                let mut caps: Vec<usize> = program
                     .plans
                     .iter()
                     .map(|plan| {
-                        let cap = if plan.churn.is_memoryless() {
+                        if plan.churn.is_memoryless() {
                             program.recurring.settles_after().min(months)
                         } else {
                             months
-                        };
+                        }
+                    })
+                    .collect();
+                for _ in 0..program.plans.len() {
+                    for (k, plan) in program.plans.iter().enumerate() {
+                        if let Some(up) = plan.upgrade {
+                            caps[k] = caps[k].max(caps[up.to]);
+                        }
+                    }
+                }
+                caps.into_iter()
+                    .map(|cap| {
                         let slot = (cohort_total, cap + 1);
                         cohort_total += cap + 1;
                         slot
@@ -135,6 +153,15 @@ impl Layout {
             parameters: model.parameter_count(),
             cohort_slots,
             cohort_total,
+            plan_base: model
+                .programs
+                .iter()
+                .scan(0, |before, program| {
+                    let base = *before;
+                    *before += program.plans.len();
+                    Some(base)
+                })
+                .collect(),
             program_sources,
             renewal_rows,
             renewal_total,
@@ -155,11 +182,7 @@ impl Layout {
                 .iter()
                 .map(|s| purpose(&format!("traffic:{}", s.name)))
                 .collect(),
-            funnel_streams: model
-                .sources
-                .iter()
-                .map(|s| purpose(&format!("funnel:{}", s.name)))
-                .collect(),
+            funnel_groups: funnel_groups(model),
             split_streams: model
                 .programs
                 .iter()
@@ -187,6 +210,38 @@ impl Layout {
     pub fn record_len(&self) -> usize {
         Metric::COUNT * self.months
     }
+}
+
+/// Sources drawn together in the funnel: same program, same trial.
+#[derive(Clone, Debug)]
+struct FunnelGroup {
+    program: usize,
+    trial_months: usize,
+    sources: Vec<usize>,
+    stream: u64,
+}
+
+fn funnel_groups(model: &Model) -> Vec<FunnelGroup> {
+    let mut groups: Vec<FunnelGroup> = Vec::new();
+    for (s, source) in model.sources.iter().enumerate() {
+        let key = (source.program, source.trial_months);
+        match groups
+            .iter_mut()
+            .find(|g| (g.program, g.trial_months) == key)
+        {
+            Some(group) => group.sources.push(s),
+            None => groups.push(FunnelGroup {
+                program: source.program,
+                trial_months: source.trial_months,
+                sources: vec![s],
+                stream: purpose(&format!(
+                    "funnel:{}:{}",
+                    model.programs[source.program].name, source.trial_months
+                )),
+            }),
+        }
+    }
+    groups
 }
 
 /// One path's results in full precision.
@@ -230,15 +285,30 @@ pub struct Workspace {
     /// `[program][plan][age]`: active referrals.
     cohorts: Vec<u64>,
     next: Vec<u64>,
-    /// `[program][plan][age][source]`: each source's expected share of the
-    /// bucket (sums to the bucket's count), for attributing commission.
-    weights: Vec<f64>,
-    next_weights: Vec<f64>,
+    /// `[program][plan][source]`: each source's expected share of a plan's
+    /// last, merged age bucket (only plans whose ages merge have one).
+    tail: Vec<f64>,
+    next_tail: Vec<f64>,
     sources: usize,
-    /// `[source][month]`: paying referrals landing in that month.
+    /// `[program][month]`: paying referrals landing in that month.
     pending: Vec<u64>,
+    /// `[source][month]`: each source's expected share of them.
+    pending_share: Vec<f64>,
+    /// `[month][source]`: each source's expected share of one referral who
+    /// joined in that month. Every customer in an unmerged age bucket joined
+    /// in the same month, so this is also the bucket's source mix.
+    mix_by_join: Vec<f64>,
+    /// Per join month: this month's recurring, upgrade and run-rate
+    /// commission from the referrals who joined then, before it is split by
+    /// source.
+    recurring_by_join: Vec<f64>,
+    upgrade_by_join: Vec<f64>,
+    mrr_by_join: Vec<f64>,
     /// `[source][age]`: expected visits of one copy at that age.
     traffic: Vec<Vec<f64>>,
+    /// `[source][month]`: expected paid, signed-up-only, clicked-only and
+    /// visited-only counts.
+    funnel_rates: Vec<[f64; 4]>,
     /// `[program][plan]` rows of P(renewal k | renewal k-1), k = 0..=months+1.
     renewal: Vec<f64>,
     /// `[program][k]`: base recurring rate on renewal k.
@@ -271,26 +341,34 @@ impl Workspace {
             .max()
             .unwrap_or(1);
         let sources = model.sources.len();
+        let plans: usize = model.programs.iter().map(|p| p.plans.len()).sum();
+        let months = layout.months;
         Workspace {
             drawn: vec![0.0; layout.parameters],
             cohorts: vec![0; layout.cohort_total],
             next: vec![0; layout.cohort_total],
-            weights: vec![0.0; layout.cohort_total * sources],
-            next_weights: vec![0.0; layout.cohort_total * sources],
+            tail: vec![0.0; plans * sources],
+            next_tail: vec![0.0; plans * sources],
             sources,
-            pending: vec![0; sources * layout.months],
+            pending: vec![0; model.programs.len() * months],
+            pending_share: vec![0.0; sources * months],
+            mix_by_join: vec![0.0; months * sources],
+            recurring_by_join: vec![0.0; months],
+            upgrade_by_join: vec![0.0; months],
+            mrr_by_join: vec![0.0; months],
             traffic: layout
                 .traffic_ages
                 .iter()
                 .map(|ages| vec![0.0; *ages])
                 .collect(),
+            funnel_rates: vec![[0.0; 4]; sources * months],
             renewal: vec![0.0; layout.renewal_total],
-            recurring_rates: vec![0.0; model.programs.len() * (layout.months + 2)],
+            recurring_rates: vec![0.0; model.programs.len() * (months + 2)],
             clawback_due: vec![0.0; sources],
             clawback_now: vec![0.0; sources],
             split: vec![0; max_plans],
             shares: vec![0.0; max_plans],
-            earned_by_program: vec![0.0; model.programs.len() * layout.months],
+            earned_by_program: vec![0.0; model.programs.len() * months],
             cumulative_new: vec![0; model.programs.len()],
             balance: vec![0.0; model.programs.len()],
             retention_rngs: layout
@@ -351,8 +429,6 @@ pub fn simulate(
     record.by_program.fill(0.0);
     record.first_payout = None;
     ws.cohorts.fill(0);
-    ws.weights.fill(0.0);
-    ws.pending.fill(0);
     ws.clawback_due.fill(0.0);
     ws.clawback_now.fill(0.0);
     ws.earned_by_program.fill(0.0);
@@ -376,49 +452,93 @@ pub fn simulate(
         }
     }
 
-    // Traffic and funnel: sources are independent of each other and of the
-    // referrals' later life, so each source's whole funnel is drawn first.
+    // Traffic and funnel. Sources are independent of each other and of the
+    // referrals' later life, so the whole funnel is drawn first.
     for (s, source) in model.sources.iter().enumerate() {
         source.traffic.fill_expected(drawn, &mut ws.traffic[s]);
-        let mut traffic_rng = stream(seed, path, layout.traffic_streams[s]);
-        let mut funnel_rng = stream(seed, path, layout.funnel_streams[s]);
-        let click_rate = source.click_rate.get(drawn);
-        let noise = TrafficNoise::new(source.noise.get(drawn));
-        let signup_rate = source.signup_rate.get(drawn);
-        let paid_rate = source.paid_rate.get(drawn);
-        let expected = &ws.traffic[s];
+    }
+    ws.pending.fill(0);
+    ws.pending_share.fill(0.0);
+    for group in &layout.funnel_groups {
+        // Each source's expected visits month by month over all its live
+        // copies, each copy with its own noise multiplier, split into the
+        // funnel's four outcomes: paid, signed up only, clicked only, visited
+        // only.
+        for &s in &group.sources {
+            let source = &model.sources[s];
+            let noise = TrafficNoise::new(source.noise.get(drawn));
+            let mut traffic_rng = stream(seed, path, layout.traffic_streams[s]);
+            let click_rate = source.click_rate.get(drawn);
+            let signup_rate = source.signup_rate.get(drawn);
+            let paid_rate = source.paid_rate.get(drawn);
+            for t in 0..months {
+                let mut rate = 0.0;
+                for &published in &source.copies {
+                    let age = t as i32 - published;
+                    if age >= 0 {
+                        rate += ws.traffic[s][age as usize] * noise.sample(&mut traffic_rng);
+                    }
+                }
+                let clicked = rate * click_rate;
+                let signed = clicked * signup_rate;
+                ws.funnel_rates[s * months + t] = [
+                    signed * paid_rate,
+                    signed * (1.0 - paid_rate),
+                    clicked * (1.0 - signup_rate),
+                    rate * (1.0 - click_rate),
+                ];
+            }
+        }
+        let mut funnel_rng = stream(seed, path, group.stream);
         for t in 0..months {
-            // The month's expected visits over all live copies, each copy with
-            // its own noise multiplier.
-            let mut rate = 0.0;
-            for &published in &source.copies {
-                let age = t as i32 - published;
-                if age >= 0 {
-                    rate += expected[age as usize] * noise.sample(&mut traffic_rng);
+            let mut totals = [0.0; 4];
+            for &s in &group.sources {
+                for (total, rate) in totals.iter_mut().zip(ws.funnel_rates[s * months + t]) {
+                    *total += rate;
                 }
             }
-            // Poisson thinning: with visits ~ Poisson(rate), clicks ~ Bin(visits,
-            // ctr) and so on down the funnel, each stage's drop-outs are
-            // independent Poisson counts, so four Poisson draws give the same
-            // joint distribution as a Poisson and three binomials, at a cost
-            // that does not grow with traffic.
-            let clicked = rate * click_rate;
-            let signed = clicked * signup_rate;
-            let paid = poisson(&mut funnel_rng, signed * paid_rate);
-            let signups = paid + poisson(&mut funnel_rng, signed * (1.0 - paid_rate));
-            let clicks = signups + poisson(&mut funnel_rng, clicked * (1.0 - signup_rate));
-            let visits = clicks + poisson(&mut funnel_rng, rate * (1.0 - click_rate));
-            let lands = t + source.trial_months;
-            if lands < months {
-                ws.pending[s * months + lands] += paid;
+            // Poisson thinning and superposition: with visits ~ Poisson and
+            // each funnel stage a binomial of the one before, the four
+            // outcomes of every source are independent Poisson counts, and
+            // so are their sums over sources. Four draws per group and month
+            // give the same joint distribution of the totals as a Poisson and
+            // three binomials per source, at a cost that grows neither with
+            // traffic nor with the number of sources. Per-source counts are
+            // only ever reported as means, so each source gets its expected
+            // share of the drawn totals.
+            let mut drawn_totals = [0u64; 4];
+            for (count, mean) in drawn_totals.iter_mut().zip(totals) {
+                *count = poisson(&mut funnel_rng, mean);
             }
+            let [paid, signed_only, clicked_only, visited_only] = drawn_totals;
+            let signups = paid + signed_only;
+            let clicks = signups + clicked_only;
+            let visits = clicks + visited_only;
             let at = |m: Metric| m.index() * months + t;
             record.series[at(Metric::Visits)] += visits as f64;
             record.series[at(Metric::Clicks)] += clicks as f64;
             record.series[at(Metric::Signups)] += signups as f64;
-            let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
-            by_source[SourceSeries::Visits as usize * months + t] = visits as f64;
-            by_source[SourceSeries::Clicks as usize * months + t] = clicks as f64;
+            let lands = t + group.trial_months;
+            if lands < months {
+                ws.pending[group.program * months + lands] += paid;
+            }
+            for &s in &group.sources {
+                let share = |k: usize| {
+                    if totals[k] > 0.0 {
+                        drawn_totals[k] as f64 * ws.funnel_rates[s * months + t][k] / totals[k]
+                    } else {
+                        0.0
+                    }
+                };
+                let paid_s = share(0);
+                let clicks_s = paid_s + share(1) + share(2);
+                let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
+                by_source[SourceSeries::Visits as usize * months + t] = clicks_s + share(3);
+                by_source[SourceSeries::Clicks as usize * months + t] = clicks_s;
+                if lands < months {
+                    ws.pending_share[s * months + lands] += paid_s;
+                }
+            }
         }
     }
 
@@ -426,6 +546,8 @@ pub fn simulate(
     let mut cumulative_paid = 0.0;
     ws.cumulative_new.fill(0);
     ws.balance.fill(0.0);
+    ws.tail.fill(0.0);
+    ws.mix_by_join.fill(0.0);
     for (rngs, purposes) in ws.retention_rngs.iter_mut().zip(&layout.retention_streams) {
         for (rng, &purpose) in rngs.iter_mut().zip(purposes) {
             *rng = stream(seed, path, purpose);
@@ -453,12 +575,14 @@ pub fn simulate(
 
         for (p, program) in model.programs.iter().enumerate() {
             let program_sources = &layout.program_sources[p];
-            let new: u64 = program_sources
-                .iter()
-                .map(|&s| ws.pending[s * months + t])
-                .sum();
+            let new = ws.pending[p * months + t];
             new_total += new;
             ws.cumulative_new[p] += new;
+            if new > 0 {
+                for &s in program_sources {
+                    ws.mix_by_join[t * sources + s] = ws.pending_share[s * months + t] / new as f64;
+                }
+            }
 
             // Rates in force this month, after tiers.
             let mut first_rate = program.first_order_rate.get(drawn);
@@ -480,24 +604,35 @@ pub fn simulate(
             let rate_on =
                 |renewal: usize| recurring_override.unwrap_or(rates[renewal.min(months + 1)]);
             let slots = &layout.cohort_slots[p];
+            let plan_base = layout.plan_base[p];
             let price = |k: usize| program.plans[k].price.get(drawn);
             let upgrade_rate = program.upgrade_rate.get(drawn);
+            ws.recurring_by_join[..=t].fill(0.0);
+            ws.upgrade_by_join[..=t].fill(0.0);
+            ws.mrr_by_join[..=t].fill(0.0);
 
             // 1. Renewals: each active referral renews or churns, and some
-            //    renewers move to a higher plan. Counts are drawn per bucket;
-            //    each source keeps its expected share of the bucket.
+            //    renewers move to a higher plan. Counts are drawn per age
+            //    bucket. Money is booked by join month and split by source
+            //    once per month; only a merged last bucket (ages whose future
+            //    no longer differs) tracks its source mix itself.
             for &(offset, buckets) in slots {
                 ws.next[offset..offset + buckets].fill(0);
-                ws.next_weights[offset * sources..(offset + buckets) * sources].fill(0.0);
             }
+            let tails = plan_base * sources..(plan_base + slots.len()) * sources;
+            ws.next_tail[tails.clone()].fill(0.0);
             for (k, &(offset, buckets)) in slots.iter().enumerate() {
                 let plan = &program.plans[k];
+                let cap = buckets - 1;
                 let renewal_row = &ws.renewal[layout.renewal_rows[p][k]..][..months + 2];
                 let rng = &mut ws.retention_rngs[p][k];
                 let upgrade = plan
                     .upgrade
                     .map(|up| (up, up.probability.get(drawn), slots[up.to]));
-                for age in 0..buckets {
+                let price_k = price(k);
+                // Referrals of age a (before this month's renewal) joined in
+                // month t - 1 - a, so ages t.. are empty.
+                for age in 0..buckets.min(t) {
                     let active = ws.cohorts[offset + age];
                     if active == 0 {
                         continue;
@@ -509,27 +644,53 @@ pub fn simulate(
                         None => 0,
                     };
                     let stayed = renewed - upgraded;
-                    let to_age = (age + 1).min(buckets - 1);
+                    let to_age = (age + 1).min(cap);
                     ws.next[offset + to_age] += stayed;
-                    let stay_share = stayed as f64 / active as f64;
-                    let stay_value = price(k) * rate_on(renewal);
-                    let from = (offset + age) * sources;
-                    for &s in program_sources {
-                        let moved = ws.weights[from + s] * stay_share;
-                        ws.next_weights[(offset + to_age) * sources + s] += moved;
-                        ws.recurring[s] += moved * stay_value;
+                    let stay_value = price_k * rate_on(renewal);
+                    let up = upgrade
+                        .filter(|_| upgraded > 0)
+                        .map(|(up, _, to_slot)| (up.to, to_slot, price(up.to) * upgrade_rate));
+                    if let Some((_, (to_offset, to_buckets), _)) = up {
+                        ws.next[to_offset + (age + 1).min(to_buckets - 1)] += upgraded;
                     }
-                    if let Some((up, _, (to_offset, to_buckets))) = upgrade
-                        && upgraded > 0
-                    {
-                        let to_age = (age + 1).min(to_buckets - 1);
-                        ws.next[to_offset + to_age] += upgraded;
+                    if age < cap {
+                        let joined = t - 1 - age;
+                        ws.recurring_by_join[joined] += stayed as f64 * stay_value;
+                        let mix = &ws.mix_by_join[joined * sources..][..sources];
+                        if to_age == cap {
+                            let into = &mut ws.next_tail[(plan_base + k) * sources..][..sources];
+                            for &s in program_sources {
+                                into[s] += stayed as f64 * mix[s];
+                            }
+                        }
+                        if let Some((to, (_, to_buckets), up_value)) = up {
+                            ws.upgrade_by_join[joined] += upgraded as f64 * up_value;
+                            if age + 1 >= to_buckets - 1 {
+                                let into =
+                                    &mut ws.next_tail[(plan_base + to) * sources..][..sources];
+                                for &s in program_sources {
+                                    into[s] += upgraded as f64 * mix[s];
+                                }
+                            }
+                        }
+                    } else {
+                        // The merged bucket: each source keeps its expected
+                        // share of the bucket.
+                        let from = (plan_base + k) * sources;
+                        let stay_share = stayed as f64 / active as f64;
                         let up_share = upgraded as f64 / active as f64;
-                        let up_value = price(up.to) * upgrade_rate;
                         for &s in program_sources {
-                            let moved = ws.weights[from + s] * up_share;
-                            ws.next_weights[(to_offset + to_age) * sources + s] += moved;
-                            ws.upgrade[s] += moved * up_value;
+                            let weight = ws.tail[from + s];
+                            let moved = weight * stay_share;
+                            ws.next_tail[from + s] += moved;
+                            ws.recurring[s] += moved * stay_value;
+                            if let Some((to, (_, to_buckets), up_value)) = up {
+                                let moved = weight * up_share;
+                                ws.upgrade[s] += moved * up_value;
+                                if age + 1 >= to_buckets - 1 {
+                                    ws.next_tail[(plan_base + to) * sources + s] += moved;
+                                }
+                            }
                         }
                     }
                 }
@@ -537,9 +698,8 @@ pub fn simulate(
             for &(offset, buckets) in slots {
                 ws.cohorts[offset..offset + buckets]
                     .copy_from_slice(&ws.next[offset..offset + buckets]);
-                let range = offset * sources..(offset + buckets) * sources;
-                ws.weights[range.clone()].copy_from_slice(&ws.next_weights[range]);
             }
+            ws.tail[tails.clone()].copy_from_slice(&ws.next_tail[tails]);
 
             // 2. New paying referrals: split by plan, pay the first order;
             //    refunders are clawed back next month and never renew.
@@ -552,7 +712,8 @@ pub fn simulate(
                 multinomial(rng, new, &ws.shares[..plans], &mut ws.split[..plans]);
                 let bounty_each = program.bounty.get(drawn);
                 let refund_rate = program.refund_rate.get(drawn);
-                for (k, &(offset, _)) in slots.iter().enumerate() {
+                let mix = &ws.mix_by_join[t * sources..][..sources];
+                for (k, &(offset, buckets)) in slots.iter().enumerate() {
                     let joined = ws.split[k];
                     if joined == 0 {
                         continue;
@@ -562,35 +723,62 @@ pub fn simulate(
                         + t] = joined as f64;
                     let refunded = binomial(rng, joined, refund_rate);
                     let first_each = price(k) * first_rate;
-                    let kept = (joined - refunded) as f64;
-                    ws.cohorts[offset] += joined - refunded;
+                    let kept = joined - refunded;
+                    ws.cohorts[offset] += kept;
                     for &s in program_sources {
-                        // Each source's expected share of this plan's newcomers.
-                        let share = ws.pending[s * months + t] as f64 / new as f64;
-                        ws.first[s] += share * joined as f64 * first_each;
-                        ws.bounty[s] += share * joined as f64 * bounty_each;
-                        ws.clawback_due[s] += share * refunded as f64 * (first_each + bounty_each);
-                        ws.weights[offset * sources + s] += share * kept;
+                        ws.first[s] += mix[s] * joined as f64 * first_each;
+                        ws.bounty[s] += mix[s] * joined as f64 * bounty_each;
+                        ws.clawback_due[s] += mix[s] * refunded as f64 * (first_each + bounty_each);
+                        if buckets == 1 {
+                            ws.tail[(plan_base + k) * sources + s] += mix[s] * kept as f64;
+                        }
                     }
                 }
             }
 
             // 3. Run-rate: what the active referrals earn at their next renewal.
             for (k, &(offset, buckets)) in slots.iter().enumerate() {
-                let plan_active: u64 = ws.cohorts[offset..offset + buckets].iter().sum();
-                record.by_program[plan_offset(model, p, k)
-                    + PlanSeries::ActiveReferrals as usize * months
-                    + t] = plan_active as f64;
-                for age in 0..buckets {
+                let cap = buckets - 1;
+                let price_k = price(k);
+                let mut plan_active = 0;
+                // After this month's joiners, ages 0..=t can be occupied.
+                for age in 0..buckets.min(t + 1) {
                     let count = ws.cohorts[offset + age];
                     if count == 0 {
                         continue;
                     }
-                    active_total += count;
-                    let value = price(k) * rate_on(age + 1);
-                    for &s in program_sources {
-                        ws.mrr[s] += ws.weights[(offset + age) * sources + s] * value;
+                    plan_active += count;
+                    let value = price_k * rate_on(age + 1);
+                    if age < cap {
+                        ws.mrr_by_join[t - age] += count as f64 * value;
+                    } else {
+                        let from = (plan_base + k) * sources;
+                        for &s in program_sources {
+                            ws.mrr[s] += ws.tail[from + s] * value;
+                        }
                     }
+                }
+                active_total += plan_active;
+                record.by_program[plan_offset(model, p, k)
+                    + PlanSeries::ActiveReferrals as usize * months
+                    + t] = plan_active as f64;
+            }
+
+            // Money booked by join month, split by each month's source mix.
+            for joined in 0..=t {
+                let (recurring, upgrade, mrr) = (
+                    ws.recurring_by_join[joined],
+                    ws.upgrade_by_join[joined],
+                    ws.mrr_by_join[joined],
+                );
+                if recurring == 0.0 && upgrade == 0.0 && mrr == 0.0 {
+                    continue;
+                }
+                let mix = &ws.mix_by_join[joined * sources..][..sources];
+                for &s in program_sources {
+                    ws.recurring[s] += recurring * mix[s];
+                    ws.upgrade[s] += upgrade * mix[s];
+                    ws.mrr[s] += mrr * mix[s];
                 }
             }
         }
@@ -617,7 +805,7 @@ pub fn simulate(
             let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
             by_source[SourceSeries::Earned as usize * months + t] = earned;
             by_source[SourceSeries::NewReferrals as usize * months + t] =
-                ws.pending[s * months + t] as f64;
+                ws.pending_share[s * months + t];
             by_source[SourceSeries::Mrr as usize * months + t] = ws.mrr[s];
             ws.earned_by_program[source.program * months + t] += earned;
             let by_program = &mut record.by_program[source.program * PROGRAM_SERIES * months..];
