@@ -124,31 +124,39 @@ pub fn weighted_percentiles(pairs: &mut [(f32, f64)], wanted: &[f64]) -> Vec<f64
     // whatever their weights, and equal values interpolate to themselves, so
     // the result does not depend on their order.
     radsort::sort_by_key(pairs, |pair| pair.0);
+    // Walk the knots (two per value: where its ramp in ends and where its
+    // ramp out starts) without storing them; `wanted` is ascending.
     let ramp_cap = 0.5 / pairs.len() as f64;
-    let mut knots: Vec<(f64, f64)> = Vec::with_capacity(2 * pairs.len());
-    let mut before = 0.0;
-    for &(value, weight) in pairs.iter() {
+    let knots = pairs.iter().scan(0.0, |before, &(value, weight)| {
         let w = weight / total;
         let ramp = (w / 2.0).min(ramp_cap);
-        knots.push((before + ramp, value as f64));
-        knots.push((before + w - ramp, value as f64));
-        before += w;
-    }
+        let knots = [
+            (*before + ramp, value as f64),
+            (*before + w - ramp, value as f64),
+        ];
+        *before += w;
+        Some(knots)
+    });
+    let mut knots = knots.flatten().peekable();
+    let mut last: Option<(f64, f64)> = None;
     let mut out = Vec::with_capacity(wanted.len());
-    let mut k = 0;
     for &p in wanted {
         let p = p / 100.0;
-        while k < knots.len() && knots[k].0 < p {
-            k += 1;
+        while let Some(&knot) = knots.peek() {
+            if knot.0 >= p {
+                break;
+            }
+            last = Some(knot);
+            knots.next();
         }
-        let value = if k == 0 {
-            knots[0].1
-        } else if k == knots.len() {
-            knots[k - 1].1
-        } else {
-            let ((u0, x0), (u1, x1)) = (knots[k - 1], knots[k]);
-            let t = if u1 > u0 { (p - u0) / (u1 - u0) } else { 1.0 };
-            x0 + t.clamp(0.0, 1.0) * (x1 - x0)
+        let value = match (last, knots.peek()) {
+            (None, Some(&(_, x))) => x,
+            (Some((_, x)), None) => x,
+            (Some((u0, x0)), Some(&(u1, x1))) => {
+                let t = if u1 > u0 { (p - u0) / (u1 - u0) } else { 1.0 };
+                x0 + t.clamp(0.0, 1.0) * (x1 - x0)
+            }
+            (None, None) => 0.0,
         };
         out.push(value);
     }
@@ -268,31 +276,56 @@ impl Band {
 }
 
 /// Bands for each metric, month by month.
+///
+/// Each metric's months are gathered in one pass over the paths: a path's
+/// months of one metric sit side by side in memory, so this reads each path
+/// once per metric instead of once per month, which is what bounded this
+/// step (cache misses, not sorting).
 pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric, Vec<Band>)> {
-    let jobs: Vec<(usize, usize)> = (0..metrics.len())
-        .flat_map(|m| (0..sim.months).map(move |t| (m, t)))
-        .collect();
-    let computed: Vec<Band> = jobs
-        .par_iter()
-        .map_init(Vec::new, |column, &(m, t)| {
-            let p = if sim.weights.is_some() {
-                column_percentiles(sim, metrics[m], t, &PERCENTILES)
-            } else {
-                column.clear();
-                column.extend(sim.column(metrics[m], t));
-                percentiles(column, &PERCENTILES)
-            };
-            Band {
-                month: model.month(t),
-                percentiles: p.try_into().expect("seven"),
-                mean: sim.mean(metrics[m], t),
-            }
-        })
-        .collect();
-    let mut computed = computed.into_iter();
+    let months = sim.months;
+    let weighted = sim.weights.as_ref().map(|_| weighted_paths(sim));
     metrics
-        .iter()
-        .map(|metric| (*metric, computed.by_ref().take(sim.months).collect()))
+        .par_iter()
+        .map(|&metric| {
+            let percentiles: Vec<Vec<f64>> = match &weighted {
+                None => {
+                    let mut columns = vec![Vec::with_capacity(sim.paths); months];
+                    for path in 0..sim.paths {
+                        for (column, value) in columns.iter_mut().zip(sim.path_series(path, metric))
+                        {
+                            column.push(*value);
+                        }
+                    }
+                    columns
+                        .par_iter_mut()
+                        .map(|column| percentiles(column, &PERCENTILES))
+                        .collect()
+                }
+                Some(paths) => {
+                    let mut columns = vec![Vec::with_capacity(paths.len()); months];
+                    for &(path, w) in paths {
+                        for (column, value) in columns.iter_mut().zip(sim.path_series(path, metric))
+                        {
+                            column.push((*value, w));
+                        }
+                    }
+                    columns
+                        .par_iter_mut()
+                        .map(|column| weighted_percentiles(column, &PERCENTILES))
+                        .collect()
+                }
+            };
+            let bands = percentiles
+                .into_iter()
+                .enumerate()
+                .map(|(t, p)| Band {
+                    month: model.month(t),
+                    percentiles: p.try_into().expect("seven"),
+                    mean: sim.mean(metric, t),
+                })
+                .collect();
+            (metric, bands)
+        })
         .collect()
 }
 
