@@ -113,6 +113,28 @@ fn kernel(distances: &[f64], floor: f64, bandwidth: f64) -> (Vec<f64>, f64) {
     (weights, ess)
 }
 
+/// The effective sample size `(Σ w)² / Σ w²` of the kernel weights for one
+/// bandwidth, without storing them: the bisection below evaluates it some
+/// twenty times. Summed over fixed chunks in order, so it does not depend
+/// on the thread count.
+fn kernel_ess(distances: &[f64], floor: f64, bandwidth: f64) -> f64 {
+    let scale = 0.5 / (bandwidth * bandwidth);
+    let sums: Vec<(f64, f64)> = distances
+        .par_chunks(1 << 14)
+        .map(|chunk| {
+            chunk.iter().fold((0.0, 0.0), |(sum, sum_sq), d| {
+                let w = (-(d - floor) * scale).exp();
+                let w = if w < NEGLIGIBLE { 0.0 } else { w };
+                (sum + w, sum_sq + w * w)
+            })
+        })
+        .collect();
+    let (sum, sum_sq) = sums
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (c, d)| (a + c, b + d));
+    sum * sum / sum_sq
+}
+
 /// The weights chosen for a simulation.
 #[derive(Clone, Debug)]
 pub struct Fit {
@@ -130,29 +152,26 @@ pub fn fit(distances: &[f64]) -> Fit {
     let n = distances.len();
     let target_ess = (TARGET_ESS_FRACTION * n as f64).max(1.0);
     let floor = distances.iter().copied().fold(f64::INFINITY, f64::min);
-    let narrow = kernel(distances, floor, MIN_BANDWIDTH);
-    let (bandwidth, (weights, ess)) = if narrow.1 >= target_ess {
-        (MIN_BANDWIDTH, narrow)
+    let bandwidth = if kernel_ess(distances, floor, MIN_BANDWIDTH) >= target_ess {
+        MIN_BANDWIDTH
+    } else if kernel_ess(distances, floor, MAX_BANDWIDTH) <= target_ess {
+        MAX_BANDWIDTH
     } else {
-        let wide = kernel(distances, floor, MAX_BANDWIDTH);
-        if wide.1 <= target_ess {
-            (MAX_BANDWIDTH, wide)
-        } else {
-            let (mut lo, mut hi) = (MIN_BANDWIDTH.ln(), MAX_BANDWIDTH.ln());
-            // 22 halvings of ln(0.5 / 0.05) pin the bandwidth to 1e-6 of
-            // itself, far finer than the ESS target means.
-            for _ in 0..22 {
-                let mid = 0.5 * (lo + hi);
-                if kernel(distances, floor, mid.exp()).1 < target_ess {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
+        let (mut lo, mut hi) = (MIN_BANDWIDTH.ln(), MAX_BANDWIDTH.ln());
+        // 22 halvings of ln(0.5 / 0.05) pin the bandwidth to 1e-6 of
+        // itself, far finer than the ESS target means.
+        for _ in 0..22 {
+            let mid = 0.5 * (lo + hi);
+            if kernel_ess(distances, floor, mid.exp()) < target_ess {
+                lo = mid;
+            } else {
+                hi = mid;
             }
-            // The upper end keeps the ESS at or just above the target.
-            (hi.exp(), kernel(distances, floor, hi.exp()))
         }
+        // The upper end keeps the ESS at or just above the target.
+        hi.exp()
     };
+    let (weights, ess) = kernel(distances, floor, bandwidth);
     Fit {
         weights,
         effective_sample_size: ess,

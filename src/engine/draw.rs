@@ -129,7 +129,11 @@ fn binomial_btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> u64 {
 #[inline]
 fn floor(x: f64) -> f64 {
     let truncated = x as i64 as f64;
-    if truncated > x { truncated - 1.0 } else { truncated }
+    if truncated > x {
+        truncated - 1.0
+    } else {
+        truncated
+    }
 }
 
 /// Poisson draw. rand_distr's sampler (Knuth's product of uniforms for small
