@@ -12,8 +12,8 @@ use rand_distr::{Distribution, Gamma, Poisson};
 const INVERSION_BELOW: f64 = 10.0;
 
 /// Binomial draw: BINV inversion (Kachitvichyanukul & Schmeiser 1988) for
-/// `n p < 10`, BTRS (Hörmann 1993, "The generation of binomial random
-/// variates", as TensorFlow implements it) above. rand_distr's BTPE builds a
+/// `n p < 10`, BTRD (Hörmann 1993, "The generation of binomial random
+/// variates") above. rand_distr's BTPE builds a
 /// sampler with a dozen logarithms per call, which dominated the engine's
 /// profile when every cohort bucket draws with its own `n` and `p`.
 #[inline]
@@ -29,7 +29,7 @@ pub fn binomial<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     let x = if n as f64 * p_small < INVERSION_BELOW {
         binomial_inversion(rng, n, p_small)
     } else {
-        binomial_btrs(rng, n as f64, p_small)
+        binomial_btrd(rng, n as f64, p_small)
     };
     if flipped { n - x } else { x }
 }
@@ -60,7 +60,7 @@ fn binomial_inversion<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     }
 }
 
-/// log(k!) minus its Stirling approximation, for the BTRS acceptance test.
+/// log(k!) minus its Stirling approximation, for the BTRD acceptance test.
 fn stirling_tail(k: f64) -> f64 {
     const TAIL: [f64; 10] = [
         0.081_061_466_795_327_2,
@@ -81,44 +81,85 @@ fn stirling_tail(k: f64) -> f64 {
     (1.0 / 12.0 - (1.0 / 360.0 - 1.0 / 1260.0 / k1sq) / k1sq) / (k + 1.0)
 }
 
-/// Binomial by transformed rejection with squeeze, for `p <= 0.5` and
-/// `n p >= 10`.
-fn binomial_btrs<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> u64 {
-    let spq = (n * p * (1.0 - p)).sqrt();
+/// Binomial by transformed rejection with decomposition (BTRD, Hörmann
+/// 1993, pages 6-7), for `p <= 0.5` and `n p >= 10`: one uniform for most
+/// draws; otherwise the density ratio is evaluated by a product of at most
+/// fifteen terms near the mode, or by a squeeze and, rarely, logarithms.
+fn binomial_btrd<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> u64 {
+    let m = ((n + 1.0) * p).floor();
+    let r = p / (1.0 - p);
+    let nr = (n + 1.0) * r;
+    let npq = n * p * (1.0 - p);
+    let spq = npq.sqrt();
     let b = 1.15 + 2.53 * spq;
     let a = -0.0873 + 0.0248 * b + 0.01 * p;
     let c = n * p + 0.5;
+    let alpha = (2.83 + 5.1 / b) * spq;
     let v_r = 0.92 - 4.2 / b;
-    // Only the slow test needs these; computed once, on first use.
-    let mut at_mode: Option<(f64, f64, f64)> = None;
+    let ur_v_r = 0.86 * v_r;
     loop {
-        let u = rng.random::<f64>() - 0.5;
-        let v: f64 = rng.random();
+        // 1. Inside the box the transformed density is known to lie under
+        //    the hat: accept at once.
+        let mut v: f64 = rng.random();
+        if v <= ur_v_r {
+            let u = v / v_r - 0.43;
+            return floor((2.0 * a / (0.5 - u.abs()) + b) * u + c) as u64;
+        }
+        // 2. A point outside the box.
+        let u = if v >= v_r {
+            rng.random::<f64>() - 0.5
+        } else {
+            let u = v / v_r - 0.93;
+            v = v_r * rng.random::<f64>();
+            0.5f64.copysign(u) - u
+        };
+        // 3.0
         let us = 0.5 - u.abs();
         let k = floor((2.0 * a / us + b) * u + c);
-        // Inside the box the transformed density is known to lie under the
-        // hat: accept without evaluating it (86% of draws for large means).
-        if us >= 0.07 && v <= v_r {
-            return k as u64;
-        }
         if k < 0.0 || k > n {
             continue;
         }
-        let (r, alpha, mode_term) = *at_mode.get_or_insert_with(|| {
-            let r = p / (1.0 - p);
-            let m = ((n + 1.0) * p).floor();
-            let mode_term = (m + 0.5) * ((m + 1.0) / (r * (n - m + 1.0))).ln()
-                + (n + 1.0) * (n - m + 1.0).ln()
-                + stirling_tail(m)
-                + stirling_tail(n - m);
-            (r, (2.83 + 5.1 / b) * spq, mode_term)
-        });
-        let v = (v * alpha / (a / (us * us) + b)).ln();
-        let bound = mode_term - (n + 1.0) * (n - k + 1.0).ln()
-            + (k + 0.5) * (r * (n - k + 1.0) / (k + 1.0)).ln()
+        v *= alpha / (a / (us * us) + b);
+        let km = (k - m).abs();
+        if km <= 15.0 {
+            // 3.1 f(k) / f(m) by the recursion f(i) / f(i - 1) = nr / i - r.
+            let mut f = 1.0;
+            if m < k {
+                let mut i = m;
+                while i < k {
+                    i += 1.0;
+                    f *= nr / i - r;
+                }
+            } else {
+                let mut i = k;
+                while i < m {
+                    i += 1.0;
+                    v *= nr / i - r;
+                }
+            }
+            if v <= f {
+                return k as u64;
+            }
+            continue;
+        }
+        // 3.2 Squeeze: accept or reject without the exact density.
+        let rho = (km / npq) * (((km / 3.0 + 0.625) * km + 1.0 / 6.0) / npq + 0.5);
+        let t = -km * km / (2.0 * npq);
+        let log_v = v.ln();
+        if log_v < t - rho {
+            return k as u64;
+        }
+        if log_v > t + rho {
+            continue;
+        }
+        // 3.3-3.4 The exact test.
+        let nm = n - m + 1.0;
+        let h = (m + 0.5) * ((m + 1.0) / (r * nm)).ln() + stirling_tail(m) + stirling_tail(n - m);
+        let nk = n - k + 1.0;
+        let bound = h + (n + 1.0) * (nm / nk).ln() + (k + 0.5) * (nk * r / (k + 1.0)).ln()
             - stirling_tail(k)
             - stirling_tail(n - k);
-        if v <= bound {
+        if log_v <= bound {
             return k as u64;
         }
     }
