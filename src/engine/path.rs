@@ -626,9 +626,15 @@ pub fn simulate(
                 let cap = buckets - 1;
                 let renewal_row = &ws.renewal[layout.renewal_rows[p][k]..][..months + 2];
                 let rng = &mut ws.retention_rngs[p][k];
-                let upgrade = plan
-                    .upgrade
-                    .map(|up| (up, up.probability.get(drawn), slots[up.to]));
+                // (probability, target plan, its slot, commission per upgrade)
+                let upgrade = plan.upgrade.map(|up| {
+                    (
+                        up.probability.get(drawn),
+                        up.to,
+                        slots[up.to],
+                        price(up.to) * upgrade_rate,
+                    )
+                });
                 let price_k = price(k);
                 // Referrals of age a (before this month's renewal) joined in
                 // month t - 1 - a, so ages t.. are empty.
@@ -640,7 +646,7 @@ pub fn simulate(
                     let renewal = (age + 1).min(months + 1);
                     let renewed = binomial(rng, active, renewal_row[renewal]);
                     let upgraded = match upgrade {
-                        Some((_, probability, _)) => binomial(rng, renewed, probability),
+                        Some((probability, ..)) => binomial(rng, renewed, probability),
                         None => 0,
                     };
                     let stayed = renewed - upgraded;
@@ -649,7 +655,7 @@ pub fn simulate(
                     let stay_value = price_k * rate_on(renewal);
                     let up = upgrade
                         .filter(|_| upgraded > 0)
-                        .map(|(up, _, to_slot)| (up.to, to_slot, price(up.to) * upgrade_rate));
+                        .map(|(_, to, to_slot, up_value)| (to, to_slot, up_value));
                     if let Some((_, (to_offset, to_buckets), _)) = up {
                         ws.next[to_offset + (age + 1).min(to_buckets - 1)] += upgraded;
                     }
