@@ -205,7 +205,7 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         }
     };
     let bytes = number * scale;
-    if !(bytes >= 1.0 && bytes < 1e18) {
+    if !(1.0..1e18).contains(&bytes) {
         return Err("the size must be at least one byte".to_string());
     }
     Ok(bytes as u64)

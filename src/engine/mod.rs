@@ -126,6 +126,10 @@ pub enum Need {
     Simulation,
 }
 
+/// What a pass does with one path: `(thread accumulator, chunk accumulator,
+/// path index, drawn inputs, record if simulated)`.
+pub type Visitor<'a, L, A> = dyn Fn(&mut L, &mut A, usize, &[f64], Option<&PathRecord>) + Sync + 'a;
+
 /// Chunks run in parallel between two in-order merges: enough work to keep
 /// every core busy, few enough chunk results held at once to bound memory.
 const WAVE: usize = 128;
@@ -149,7 +153,7 @@ pub fn fold<L: Send, A: Send>(
     need: &(dyn Fn(usize) -> Need + Sync),
     local: &(dyn Fn() -> L + Sync),
     init: &(dyn Fn() -> A + Sync),
-    visit: &(dyn Fn(&mut L, &mut A, usize, &[f64], Option<&PathRecord>) + Sync),
+    visit: &Visitor<L, A>,
     merge: &mut dyn FnMut(usize, A),
 ) -> Result<Vec<L>, Cancelled> {
     let paths = options.paths.unwrap_or(model.paths);

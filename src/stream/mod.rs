@@ -420,10 +420,12 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
     // 0: nothing yet, 1: means summed, 2: spreads summed.
     let mut referral_stage = if applied { 0 } else { 2 };
 
+    /// A kept path's weight and, per plan, its referral values.
+    type Referral = (f64, Vec<(f64, f64, f64)>);
     struct Chunk {
         scratch: Vec<f32>,
         sums: [Vec<f64>; 3],
-        referral: Vec<(f64, Vec<(f64, f64, f64)>)>,
+        referral: Vec<Referral>,
     }
     struct Tables {
         rank: select::Counts,
@@ -455,7 +457,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
                 Need::Skip
             }
         };
-        let mut referral_merge = |chunk: &[(f64, Vec<(f64, f64, f64)>)]| {
+        let mut referral_merge = |chunk: &[Referral]| {
             for (w, values) in chunk {
                 for (sums, &(year, life, renewals)) in referral.iter_mut().zip(values) {
                     if referral_stage == 0 {
