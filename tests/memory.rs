@@ -258,3 +258,29 @@ fn ten_million_paths_of_q4_stay_under_one_gib() {
     assert!(summary.contains("Streaming mode"));
     assert!(dir.path().join("target.png").exists());
 }
+
+#[test]
+fn a_long_history_is_selected_rather_than_stored_and_still_matches() {
+    // Six observed values (earned and clicks over three months): more
+    // observed columns than streaming mode keeps whole, so their prior
+    // percentiles come from the radix selection over every path.
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.csv");
+    std::fs::write(
+        &history,
+        "month,metric,value\n2026-02,earned,47\n2026-03,earned,112\n2026-04,earned,186\n\
+         2026-02,clicks,400\n2026-03,clicks,800\n2026-04,clicks,1300\n",
+    )
+    .unwrap();
+    let q4 = Path::new("scenarios/q4.toml");
+    let history = history.to_str().unwrap();
+    let args = ["--paths", "20000", "--no-charts", "--observed", history];
+    let memory = run(dir.path(), "memory", q4, &args);
+    let streamed = run(
+        dir.path(),
+        "streamed",
+        q4,
+        &[&args[..], &["--memory-limit", "1MiB"]].concat(),
+    );
+    assert_same_results(&memory, &streamed, &["bands.csv"]);
+}

@@ -46,7 +46,8 @@ fn precision_runs_are_deterministic_and_meet_their_precision() {
 
 #[test]
 fn the_memory_estimate_is_within_a_factor_of_two_of_the_peak() {
-    for paths in ["100000", "400000"] {
+    // In memory, then streaming (forced by a tiny limit).
+    for (paths, limit) in [("100000", "1GiB"), ("400000", "1GiB"), ("200000", "1MiB")] {
         let out = tempfile::tempdir().unwrap();
         let output = affsim()
             .args([
@@ -54,6 +55,8 @@ fn the_memory_estimate_is_within_a_factor_of_two_of_the_peak() {
                 "scenarios/q4.toml",
                 "--paths",
                 paths,
+                "--memory-limit",
+                limit,
                 "--no-charts",
                 "--quiet",
                 "--memory-report",

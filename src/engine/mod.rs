@@ -340,7 +340,9 @@ fn add(into: &mut [f64], values: &[f64]) {
     }
 }
 
-/// Bytes a run of `paths` paths needs at its peak: the per-path series and
+/// Bytes a run of `paths` paths needs at its peak when it keeps every path
+/// (streaming mode has its own estimate, [`crate::stream::memory_estimate`]):
+/// the per-path series and
 /// parameters, the first-payout months, and one f32 column copy per worker
 /// thread while percentiles are computed, plus a fixed allowance for the
 /// program itself.

@@ -36,6 +36,10 @@ use select::{RankSelect, WeightSelect, fixed, key};
 /// which read only the first few thousand paths.
 pub const REFERRAL_PATHS: usize = 4_000;
 
+/// Observed columns kept whole (4 bytes per path each) when there are at
+/// most this many; more are selected like the others.
+const STORED_OBSERVED: usize = 4;
+
 /// Column id of a metric in a month: the series columns come first.
 pub fn series_column(months: usize, metric: Metric, month: usize) -> usize {
     metric.index() * months + month
@@ -202,28 +206,46 @@ pub fn expected_passes(model: &Model) -> usize {
 
 /// Bytes streaming mode needs at its peak for `paths` paths: what it keeps
 /// per path (see the module comment), the selection tables of every thread,
-/// the target chart's sorted column, and a fixed allowance for the program.
+/// the target chart's column, and a fixed allowance for the program.
+///
+/// The peak per path is the larger of two moments: the fit (distances and
+/// weights, 16 bytes) and the target chart (the weights, 8 bytes, plus 24
+/// bytes of (value, weight) pairs and sort buffer per path that carries
+/// weight; about half the paths on calibrated runs, all of them otherwise).
 pub fn memory_estimate(model: &Model, paths: usize, charts: bool) -> u64 {
     let layout = Layout::new(model);
     let series = layout.record_len();
     let calibrated = !observed_points(model).is_empty();
     let prices: usize = model.programs.iter().map(|p| p.plans.len()).sum();
     let columns = series + model.inputs.len() + prices;
-    let mut per_path = 2 + 2 * model.targets.len() + 4 * kept_columns(model).len();
-    if calibrated {
-        // The distances and the weights while fitting.
-        per_path += 16;
-    }
-    if charts {
-        // The target chart's (value, weight) pairs and their sort buffer.
-        per_path += 24;
-    }
-    // Per thread: the top-level histograms of every column (a count and a
-    // fixed-point weight per bin), and a sub-histogram per wanted percentile.
+    let kept = 2 + 2 * model.targets.len() + 4 * kept_columns(model).len();
+    let mut observed: Vec<(Metric, usize)> = observed_points(model)
+        .iter()
+        .map(|p| (p.metric, p.month))
+        .collect();
+    observed.sort_unstable_by_key(|(metric, month)| (metric.index(), *month));
+    observed.dedup();
+    // The observed columns, then the sort of one of them, while the
+    // distances are held; or the fit; or the chart.
+    let observed = if observed.len() <= STORED_OBSERVED {
+        4 * observed.len() + 8 + 8
+    } else {
+        0
+    };
+    let moment = match (calibrated, charts) {
+        (true, true) => 16.max(8 + 12).max(observed),
+        (true, false) => 16.max(observed),
+        (false, true) => 24,
+        (false, false) => 0,
+    };
+    // Per thread: top-level histograms of every column (a count and a
+    // fixed-point weight per bin, and a count for the unweighted ones), and
+    // a sub-histogram per bin holding a wanted percentile; neighbouring
+    // percentiles often share one, hence the half.
     let queries = wanted(model).len() + 3 * model.inputs.len() + prices;
-    let per_thread = (columns + queries) * 2048 * 20;
+    let per_thread = columns * 2048 * 24 + queries / 2 * 2048 * 20;
     let threads = rayon::current_num_threads();
-    (paths * per_path + threads * per_thread) as u64 + 40 * 1024 * 1024
+    (paths * (kept + moment) + threads * per_thread) as u64 + 40 * 1024 * 1024
 }
 
 /// Runs the model in streaming mode (see the module comment).
@@ -252,9 +274,19 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         .iter()
         .map(|p| series_column(months, p.metric, p.month))
         .collect();
+    // A few observed columns are cheaper to keep than to select: the passes
+    // after the fit then simulate only the paths that carry weight.
+    let mut stored_observed: Vec<usize> = observed_columns.clone();
+    stored_observed.sort_unstable();
+    stored_observed.dedup();
+    if stored_observed.len() > STORED_OBSERVED {
+        stored_observed.clear();
+    }
     let mut rank_wanted = series_wanted.clone();
-    for column in &observed_columns {
-        rank_wanted.extend(calibrate::PRIOR_PERCENTILES.iter().map(|p| (*column, *p)));
+    if stored_observed.is_empty() {
+        for column in &observed_columns {
+            rank_wanted.extend(calibrate::PRIOR_PERCENTILES.iter().map(|p| (*column, *p)));
+        }
     }
     let mut rank = RankSelect::new(n, columns, dedup(rank_wanted));
     let mut passes = 0;
@@ -269,6 +301,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         distances: Vec<f64>,
         below: Vec<u64>,
         parameters: Vec<f64>,
+        observed: Vec<Vec<f32>>,
     }
     let mut first_payout: Vec<u16> = Vec::with_capacity(n);
     let mut outcomes: Vec<Vec<u16>> = model
@@ -281,6 +314,10 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
     let mut distances: Vec<f64> = Vec::with_capacity(if calibrating { n } else { 0 });
     let mut below = vec![0u64; points.len()];
     let mut parameters: Vec<f64> = Vec::new();
+    let mut observed_values: Vec<Vec<f32>> = stored_observed
+        .iter()
+        .map(|_| Vec::with_capacity(n))
+        .collect();
     let mut totals = Sums::new(model);
     let rank_columns: Vec<usize> = (0..series).filter(|c| rank.reads(*c)).collect();
     let tables = engine::fold(
@@ -297,6 +334,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
             distances: Vec::new(),
             below: vec![0; points.len()],
             parameters: Vec::new(),
+            observed: vec![Vec::with_capacity(CHUNK); stored_observed.len()],
         },
         &|table, acc, index, drawn, record| {
             let record = record.expect("simulated");
@@ -330,6 +368,9 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
             if index < REFERRAL_PATHS {
                 acc.parameters.extend_from_slice(drawn);
             }
+            for (values, column) in acc.observed.iter_mut().zip(&stored_observed) {
+                values.push(scratch[*column]);
+            }
             for &column in &rank_columns {
                 rank.visit(table, column, key(scratch[column]));
             }
@@ -348,11 +389,29 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
                 *all += count;
             }
             parameters.extend_from_slice(&acc.parameters);
+            for (all, chunk) in observed_values.iter_mut().zip(&acc.observed) {
+                all.extend_from_slice(chunk);
+            }
         },
     )?;
     passes += 1;
     rank.advance(tables);
     let means = totals.into_means(n);
+    // The prior percentiles of the stored observed columns, as
+    // calibrate::prior_points takes them; then the columns go.
+    let mut prior: Vec<((usize, f64), f64)> = Vec::new();
+    for (column, mut values) in stored_observed
+        .iter()
+        .zip(std::mem::take(&mut observed_values))
+    {
+        let found = stats::percentiles(&mut values, &calibrate::PRIOR_PERCENTILES);
+        prior.extend(
+            calibrate::PRIOR_PERCENTILES
+                .iter()
+                .zip(found)
+                .map(|(p, value)| ((*column, *p), value)),
+        );
+    }
 
     // The fit, and what it leaves to find.
     let fit = calibrating.then(|| calibrate::fit(&distances));
@@ -383,8 +442,9 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
             weighted_wanted.push((price_column(j), 50.0));
         }
         let observed = observed_columns.clone();
+        let stored = !stored_observed.is_empty();
         rank.retain(|column, p| {
-            observed.contains(&column) && calibrate::PRIOR_PERCENTILES.contains(&p)
+            !stored && observed.contains(&column) && calibrate::PRIOR_PERCENTILES.contains(&p)
         });
     }
     if calibrating {
@@ -570,7 +630,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
     }
 
     let mut percentiles = HashMap::new();
-    for ((column, p), value) in rank.results() {
+    for ((column, p), value) in rank.results().into_iter().chain(prior) {
         percentiles.insert((Flavour::Type7, column, p.to_bits()), value);
     }
     for ((column, p), value) in weighted.results() {
