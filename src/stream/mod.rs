@@ -71,18 +71,13 @@ pub struct Streamed {
 
 impl Streamed {
     pub fn value(&self, path: usize, metric: Metric, month: usize) -> f32 {
-        let months = self.months();
-        let column = series_column(months, metric, month);
+        let column = series_column(self.months, metric, month);
         match self.columns.iter().find(|(c, _)| *c == column) {
             Some((_, values)) => values[path],
             None => panic!(
                 "streaming mode keeps no values of {metric:?} in month {month}; add the column to stream::kept_columns"
             ),
         }
-    }
-
-    fn months(&self) -> usize {
-        self.months
     }
 
     pub fn outcome(&self, path: usize, target: &Target) -> u16 {
@@ -111,7 +106,7 @@ impl Streamed {
     }
 
     pub fn share_at_or_below(&self, metric: Metric, month: usize, value: f64) -> f64 {
-        let column = series_column(self.months(), metric, month);
+        let column = series_column(self.months, metric, month);
         self.shares
             .iter()
             .find(|(k, _)| *k == (column, value.to_bits()))
