@@ -148,6 +148,11 @@ pub struct RunArgs {
     /// Print the memory estimate and the peak memory used to stderr
     #[arg(long, hide = true)]
     pub memory_report: bool,
+    /// Memory a run may use to keep its paths (e.g. 512MiB, 4GiB); larger runs switch to
+    /// streaming mode, which re-simulates the paths instead of storing them (same results,
+    /// a few times slower)
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_bytes)]
+    pub memory_limit: u64,
     /// Observed history to calibrate on (replaces the scenario's [observed]): a CSV of
     /// `month,metric,value` rows, or a commissions export with date, amount and status columns
     #[arg(long, value_name = "FILE.csv")]
@@ -170,6 +175,40 @@ fn parse_size(text: &str) -> Result<(u32, u32), String> {
         return Err("the size must be between 200x150 and 8000x8000".into());
     }
     Ok((w, h))
+}
+
+/// A size in bytes: a number with an optional unit, B, KiB, MiB, GiB, TiB
+/// (powers of 1024; K, M, G, T too) or kB, MB, GB, TB (powers of 1000).
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| "write the size as a number and a unit, e.g. 512MiB or 4GiB".to_string())?;
+    let scale: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "K" | "KiB" | "k" => 1024.0,
+        "M" | "MiB" => 1024.0 * 1024.0,
+        "G" | "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "T" | "TiB" => 1024.0f64.powi(4),
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}`: use B, KiB, MiB, GiB, TiB (or kB, MB, GB, TB)"
+            ));
+        }
+    };
+    let bytes = number * scale;
+    if !(1.0..1e18).contains(&bytes) {
+        return Err("the size must be at least one byte".to_string());
+    }
+    Ok(bytes as u64)
 }
 
 /// Why a command failed, and so its exit code.
@@ -304,24 +343,74 @@ pub fn simulate(model: &Model, quiet: bool, options: RunOptions) -> Result<Simul
     result.map_err(|_| Failure::Interrupted)
 }
 
+/// Runs the model in streaming mode, with the same progress bar as
+/// [`simulate`] (counting every pass).
+fn stream(model: &Model, quiet: bool) -> Result<Simulation, Failure> {
+    let total = model.paths * crate::stream::expected_passes(model);
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} streaming {bar:30} {pos}/{len} path visits, {eta} left",
+        )
+        .expect("valid template"),
+    );
+    let started = Instant::now();
+    let shown = AtomicBool::new(false);
+    let may_show = !quiet && std::io::stderr().is_terminal();
+    let progress = |done: usize| {
+        bar.inc(done as u64);
+        if may_show
+            && started.elapsed() > Duration::from_secs(1)
+            && !shown.swap(true, Ordering::Relaxed)
+        {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    };
+    let result = crate::stream::run(
+        model,
+        &RunOptions {
+            progress: Some(&progress),
+            cancel: Some(&CANCEL),
+            ..RunOptions::default()
+        },
+    );
+    bar.finish_and_clear();
+    result.map_err(|_| Failure::Interrupted)
+}
+
 /// Refuses a run that would not fit in memory, saying how many paths would.
+/// For commands that keep every path (compare, sweep, sensitivity,
+/// `run --precision`).
 fn check_memory(model: &Model, paths: usize) -> Result<(), Failure> {
-    let Some(available) = engine::available_memory() else {
+    check_fits(
+        paths,
+        engine::available_memory(),
+        &|n| engine::memory_estimate(model, n),
+        "",
+    )
+}
+
+/// Refuses a run whose estimate (`estimate(paths)` bytes) exceeds the memory
+/// available, saying how many paths would fit.
+fn check_fits(
+    paths: usize,
+    available: Option<u64>,
+    estimate: &dyn Fn(usize) -> u64,
+    mode: &str,
+) -> Result<(), Failure> {
+    let Some(available) = available else {
         return Ok(());
     };
-    let needed = engine::memory_estimate(model, paths);
+    let needed = estimate(paths);
     if needed <= available {
         return Ok(());
     }
-    let per_path = (engine::memory_estimate(model, 1_000_000) - engine::memory_estimate(model, 0))
-        as f64
-        / 1e6;
-    let fits = ((available as f64 * 0.9 - engine::memory_estimate(model, 0) as f64) / per_path)
-        .max(0.0) as u64;
+    let per_path = (estimate(1_000_000) - estimate(0)) as f64 / 1e6;
+    let fits = ((available as f64 * 0.9 - estimate(0) as f64) / per_path).max(0.0) as u64;
     let gib = |bytes: f64| bytes / (1u64 << 30) as f64;
     Err(input_error(
         format!(
-            "{} paths need about {:.1} GiB of memory, but only {:.1} GiB is available",
+            "{} paths need about {:.1} GiB of memory{mode}, but only {:.1} GiB is available",
             report::count(paths as f64),
             gib(needed as f64),
             gib(available as f64)
@@ -332,6 +421,37 @@ fn check_memory(model: &Model, paths: usize) -> Result<(), Failure> {
             report::count(fits as f64)
         ),
     ))
+}
+
+/// How `affsim run` holds its paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// Every path kept: needed for `--precision`, fastest.
+    InMemory,
+    /// Paths re-simulated pass by pass (see `stream`).
+    Streaming,
+}
+
+/// Keeps the paths in memory when they fit under `limit` (and in the memory
+/// available); otherwise streams them, unless even that does not fit.
+pub fn choose_storage(
+    model: &Model,
+    paths: usize,
+    limit: u64,
+    available: Option<u64>,
+    charts: bool,
+) -> Result<Storage, Failure> {
+    let in_memory = engine::memory_estimate(model, paths);
+    if in_memory <= limit && available.is_none_or(|a| in_memory <= a) {
+        return Ok(Storage::InMemory);
+    }
+    check_fits(
+        paths,
+        available,
+        &|n| crate::stream::memory_estimate(model, n, charts),
+        " even in streaming mode",
+    )?;
+    Ok(Storage::Streaming)
 }
 
 /// Paths in the first batch of a `--precision` run; each later batch doubles
@@ -420,10 +540,24 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     let model = &scenario.model;
     let folder = report::output::folder(args.output.out.as_deref(), &model.name);
 
-    check_memory(model, model.paths)?;
-    let mut sim = match args.precision {
-        Some(precision) => simulate_until_precise(model, args.output.quiet, precision, &source)?,
-        None => simulate(model, args.output.quiet, RunOptions::default())?,
+    let storage = if args.precision.is_some() {
+        check_memory(model, model.paths)?;
+        Storage::InMemory
+    } else {
+        choose_storage(
+            model,
+            model.paths,
+            args.memory_limit,
+            engine::available_memory(),
+            !args.output.no_charts,
+        )?
+    };
+    let mut sim = match (args.precision, storage) {
+        (Some(precision), _) => {
+            simulate_until_precise(model, args.output.quiet, precision, &source)?
+        }
+        (None, Storage::InMemory) => simulate(model, args.output.quiet, RunOptions::default())?,
+        (None, Storage::Streaming) => stream(model, args.output.quiet)?,
     };
     let calibration = calibrate::calibrate(model, &mut sim, &source).map(|mut c| {
         c.notes = history_notes;
@@ -433,9 +567,15 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     let mut summary = Summary::build_with_bands(model, &sim, &bands);
     summary.calibration = calibration;
     if args.memory_report {
+        let estimate = match storage {
+            Storage::InMemory => engine::memory_estimate(model, sim.paths),
+            Storage::Streaming => {
+                crate::stream::memory_estimate(model, sim.paths, !args.output.no_charts)
+            }
+        };
         eprintln!(
             "memory: estimated {} bytes, peak {} bytes",
-            engine::memory_estimate(model, sim.paths),
+            estimate,
             engine::peak_memory().unwrap_or(0)
         );
     }
@@ -552,6 +692,8 @@ fn many_run_settings(args: &ManyRunArgs, model: &Model) -> Result<(usize, u64), 
         Some(paths) => paths as usize,
         None => model.paths.min(crate::strategy::DEFAULT_PATHS),
     };
+    // These commands keep every path of each run they make.
+    check_memory(model, paths)?;
     Ok((paths, args.seed.unwrap_or(model.seed)))
 }
 

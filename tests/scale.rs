@@ -46,7 +46,8 @@ fn precision_runs_are_deterministic_and_meet_their_precision() {
 
 #[test]
 fn the_memory_estimate_is_within_a_factor_of_two_of_the_peak() {
-    for paths in ["100000", "400000"] {
+    // In memory, then streaming (forced by a tiny limit).
+    for (paths, limit) in [("100000", "1GiB"), ("400000", "1GiB"), ("200000", "1MiB")] {
         let out = tempfile::tempdir().unwrap();
         let output = affsim()
             .args([
@@ -54,6 +55,8 @@ fn the_memory_estimate_is_within_a_factor_of_two_of_the_peak() {
                 "scenarios/q4.toml",
                 "--paths",
                 paths,
+                "--memory-limit",
+                limit,
                 "--no-charts",
                 "--quiet",
                 "--memory-report",
@@ -76,11 +79,22 @@ fn the_memory_estimate_is_within_a_factor_of_two_of_the_peak() {
     }
 }
 
+/// `--precision` keeps every path (it adds batches until the odds are
+/// precise), so it cannot stream: a run too big for memory is refused. Plain
+/// runs that big stream instead (tests/memory.rs).
 #[test]
 fn a_run_too_big_for_memory_is_refused_with_what_fits() {
     let out = tempfile::tempdir().unwrap();
     affsim()
-        .args(["run", "scenarios/q4.toml", "--paths", "100000000", "--out"])
+        .args([
+            "run",
+            "scenarios/q4.toml",
+            "--precision",
+            "0.001",
+            "--paths",
+            "100000000",
+            "--out",
+        ])
         .arg(out.path().join("x"))
         .assert()
         .code(2)

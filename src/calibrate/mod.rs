@@ -75,42 +75,52 @@ pub fn points(model: &Model, observed: &Observed) -> Vec<Point> {
     out
 }
 
+/// The observations on the comparison scale, one per point.
+pub fn targets(points: &[Point]) -> Vec<f64> {
+    points.iter().map(|p| transform(p.value)).collect()
+}
+
+/// Squared distance of one path (its values given by `value`) from the
+/// observations.
+pub fn distance(points: &[Point], targets: &[f64], value: impl Fn(Metric, usize) -> f32) -> f64 {
+    points
+        .iter()
+        .zip(targets)
+        .map(|(p, target)| {
+            let d = transform(value(p.metric, p.month) as f64) - target;
+            d * d
+        })
+        .sum()
+}
+
 /// Squared distance of every path from the observations.
 pub fn distances(sim: &Simulation, points: &[Point]) -> Vec<f64> {
-    let targets: Vec<f64> = points.iter().map(|p| transform(p.value)).collect();
+    let targets = targets(points);
     (0..sim.paths)
         .into_par_iter()
         .with_min_len(CHUNK)
         .map(|path| {
-            points
-                .iter()
-                .zip(&targets)
-                .map(|(p, target)| {
-                    let d = transform(sim.value(path, p.metric, p.month) as f64) - target;
-                    d * d
-                })
-                .sum()
+            distance(points, &targets, |metric, month| {
+                sim.value(path, metric, month)
+            })
         })
         .collect()
 }
 
-/// Kernel weights for one bandwidth, normalised, with their effective sample
-/// size. Distances are shifted by their minimum so that the closest path has
-/// weight one before normalising: no underflow to all-zero, hence no NaN,
-/// however far the observations are.
-fn kernel(distances: &[f64], floor: f64, bandwidth: f64) -> (Vec<f64>, f64) {
+/// Kernel weights for one bandwidth, normalised, into `weights`; returns
+/// their effective sample size. Distances are shifted by their minimum so
+/// that the closest path has weight one before normalising: no underflow to
+/// all-zero, hence no NaN, however far the observations are.
+fn kernel(distances: &[f64], floor: f64, bandwidth: f64, weights: &mut Vec<f64>) -> f64 {
     let scale = 0.5 / (bandwidth * bandwidth);
-    let mut weights: Vec<f64> = distances
-        .iter()
-        .map(|d| {
-            let w = (-(d - floor) * scale).exp();
-            if w < NEGLIGIBLE { 0.0 } else { w }
-        })
-        .collect();
+    weights.clear();
+    weights.extend(distances.iter().map(|d| {
+        let w = (-(d - floor) * scale).exp();
+        if w < NEGLIGIBLE { 0.0 } else { w }
+    }));
     let total: f64 = weights.iter().sum();
     weights.iter_mut().for_each(|w| *w /= total);
-    let ess = 1.0 / weights.iter().map(|w| w * w).sum::<f64>();
-    (weights, ess)
+    1.0 / weights.iter().map(|w| w * w).sum::<f64>()
 }
 
 /// The effective sample size `(Σ w)² / Σ w²` of the kernel weights for one
@@ -171,13 +181,21 @@ pub fn fit(distances: &[f64]) -> Fit {
         // The upper end keeps the ESS at or just above the target.
         hi.exp()
     };
-    let (weights, ess) = kernel(distances, floor, bandwidth);
+    let mut weights = Vec::with_capacity(n);
+    let effective_sample_size = kernel(distances, floor, bandwidth, &mut weights);
     Fit {
         weights,
-        effective_sample_size: ess,
+        effective_sample_size,
         bandwidth,
         target_ess,
     }
+}
+
+/// Whether a fit's effective sample size is large enough to use the history.
+pub fn applies(fit: &Fit, paths: usize) -> bool {
+    let n = paths as f64;
+    let min_ess = (MIN_ESS_FRACTION * n).max(MIN_ESS).min(n);
+    fit.effective_sample_size >= min_ess
 }
 
 /// Prior against posterior for one uncertain input.
@@ -258,11 +276,14 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
     if points.is_empty() || sim.paths == 0 {
         return None;
     }
-    let distances = distances(sim, &points);
-    let fit = fit(&distances);
+    // Streaming mode fitted the weights during its passes (it needs them to
+    // find the weighted percentiles); the fit is the same one.
+    let fit = match sim.streamed.as_mut().and_then(|s| s.take_fit()) {
+        Some(fit) => fit,
+        None => fit(&distances(sim, &points)),
+    };
     let n = sim.paths as f64;
-    let min_ess = (MIN_ESS_FRACTION * n).max(MIN_ESS).min(n);
-    let applied = fit.effective_sample_size >= min_ess;
+    let applied = applies(&fit, sim.paths);
 
     let prior_points = prior_points(model, sim, &points);
     let mut months: Vec<usize> = points.iter().map(|p| p.month).collect();
@@ -303,9 +324,21 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         .iter()
         .map(|t| stats::target(model, sim, t))
         .collect();
+    let Fit {
+        weights,
+        effective_sample_size,
+        bandwidth,
+        target_ess,
+    } = fit;
+    let fit = Fit {
+        weights: Vec::new(),
+        effective_sample_size,
+        bandwidth,
+        target_ess,
+    };
     if applied {
-        sim.weights = Some(fit.weights.clone());
-        reweight_means(model, sim, &fit.weights);
+        reweight_means(model, sim, &weights);
+        sim.weights = Some(weights);
         if fit.effective_sample_size < fit.target_ess {
             warnings.push(format!(
                 "Few simulated futures resemble your history: the projection rests on the equivalent of {} of {} futures (aim: {}), even with the loosest match allowed, so it leans towards the scenario's assumptions. Treat it with caution and check the assumptions, or run more paths (--paths).",
@@ -413,13 +446,14 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
     })
 }
 
+/// The wanted unweighted percentiles of an observed column.
+pub const PRIOR_PERCENTILES: [f64; 3] = [1.0, 50.0, 99.0];
+
 fn prior_points(model: &Model, sim: &Simulation, points: &[Point]) -> Vec<ObservedPoint> {
     points
         .iter()
         .map(|p| {
-            let mut column: Vec<f32> = sim.column(p.metric, p.month).collect();
-            let below = column.iter().filter(|v| **v as f64 <= p.value).count();
-            let q = stats::percentiles(&mut column, &[1.0, 50.0, 99.0]);
+            let q = stats::column_percentiles(sim, p.metric, p.month, &PRIOR_PERCENTILES);
             ObservedPoint {
                 metric: p.metric,
                 month: model.month(p.month),
@@ -427,12 +461,15 @@ fn prior_points(model: &Model, sim: &Simulation, points: &[Point]) -> Vec<Observ
                 prior_p1: q[0],
                 prior_median: q[1],
                 prior_p99: q[2],
-                prior_share_below: below as f64 / sim.paths as f64,
+                prior_share_below: stats::share_at_or_below(sim, p.metric, p.month, p.value),
                 posterior_median: q[1],
             }
         })
         .collect()
 }
+
+/// The posterior percentiles reported for each uncertain input.
+pub const INPUT_PERCENTILES: [f64; 3] = [5.0, 50.0, 95.0];
 
 /// Prior (as specified) against posterior (weighted paths) for each scalar
 /// uncertain input; with no weights the posterior is the sample prior.
@@ -442,7 +479,7 @@ pub fn input_shifts(model: &Model, sim: &Simulation) -> Vec<InputShift> {
         .iter()
         .enumerate()
         .map(|(i, input)| {
-            let post = posterior_quantiles(sim, i, &[5.0, 50.0, 95.0]);
+            let post = posterior_quantiles(sim, i, &INPUT_PERCENTILES);
             let (p5, median, p95) = (
                 input.dist.quantile(0.05),
                 input.dist.median(),
@@ -476,6 +513,10 @@ pub fn input_shifts(model: &Model, sim: &Simulation) -> Vec<InputShift> {
 
 /// Quantiles of parameter `index` across paths, honouring weights.
 pub fn posterior_quantiles(sim: &Simulation, index: usize, wanted: &[f64]) -> Vec<f64> {
+    if let Some(streamed) = &sim.streamed {
+        let column = crate::stream::parameter_column(sim.months, index);
+        return streamed.percentiles(stats::Flavour::Weighted, column, wanted);
+    }
     let mut pairs: Vec<(f32, f64)> = stats::weighted_paths(sim)
         .into_iter()
         .map(|(path, w)| (sim.parameters_of(path)[index] as f32, w))
@@ -487,7 +528,7 @@ pub fn posterior_quantiles(sim: &Simulation, index: usize, wanted: &[f64]) -> Ve
 /// re-simulated breakdown means (the rest renormalised). On q4 they hold
 /// about 0.16% of the weight, well below the Monte Carlo error of the means,
 /// and leaving them out halves the re-simulation.
-const BREAKDOWN_FLOOR: f64 = 1e-3;
+pub const BREAKDOWN_FLOOR: f64 = 1e-3;
 
 /// Recomputes `sim.mean`, `mean_by_source` and `mean_by_program` as weighted
 /// means. `mean` comes from the stored series of every weighted path. The
@@ -496,6 +537,10 @@ const BREAKDOWN_FLOOR: f64 = 1e-3;
 /// stored, so the re-run reproduces it exactly. Chunks are summed in order,
 /// so the result does not depend on thread count.
 pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
+    if let Some(means) = sim.streamed.as_mut().and_then(|s| s.take_posterior_means()) {
+        [sim.mean, sim.mean_by_source, sim.mean_by_program] = means;
+        return;
+    }
     let layout = Layout::new(model);
     let record = PathRecord::new(model);
     let lens = (

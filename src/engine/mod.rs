@@ -68,16 +68,27 @@ pub struct Simulation {
     /// observed history; `None` means every path counts equally. The means
     /// above are weighted means once this is set.
     pub weights: Option<Vec<f64>>,
+    /// Set in streaming mode: `series` and `parameters` are then (nearly)
+    /// empty, and statistics come from what the passes over the paths
+    /// computed (see [`crate::stream`]).
+    pub streamed: Option<Box<crate::stream::Streamed>>,
 }
 
 impl Simulation {
     #[inline]
     pub fn value(&self, path: usize, metric: Metric, month: usize) -> f32 {
-        self.series[(path * Metric::COUNT + metric.index()) * self.months + month]
+        match &self.streamed {
+            None => self.series[(path * Metric::COUNT + metric.index()) * self.months + month],
+            Some(streamed) => streamed.value(path, metric, month),
+        }
     }
 
     /// One path's series for a metric.
     pub fn path_series(&self, path: usize, metric: Metric) -> &[f32] {
+        assert!(
+            self.streamed.is_none(),
+            "streaming mode keeps no path series"
+        );
         let start = (path * Metric::COUNT + metric.index()) * self.months;
         &self.series[start..start + self.months]
     }
@@ -91,17 +102,63 @@ impl Simulation {
         self.mean[metric.index() * self.months + month]
     }
 
+    /// How one path fares against a target (see [`crate::stats::outcome`]).
+    pub fn outcome(&self, path: usize, target: &crate::model::Target) -> u16 {
+        match &self.streamed {
+            None => crate::stats::outcome(self.path_series(path, target.metric), target),
+            Some(streamed) => streamed.outcome(path, target),
+        }
+    }
+
     pub fn parameters_of(&self, path: usize) -> &[f64] {
         &self.parameters[path * self.parameter_count..(path + 1) * self.parameter_count]
     }
 }
 
-/// Runs the model.
-pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled> {
+/// What a pass needs from one path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Nothing: the path is not visited.
+    Skip,
+    /// Its drawn inputs only (cheap: no simulation).
+    Parameters,
+    /// Its drawn inputs and its simulated record.
+    Simulation,
+}
+
+/// What a pass does with one path: `(thread accumulator, chunk accumulator,
+/// path index, drawn inputs, record if simulated)`.
+pub type Visitor<'a, L, A> = dyn Fn(&mut L, &mut A, usize, &[f64], Option<&PathRecord>) + Sync + 'a;
+
+/// Chunks run in parallel between two in-order merges: enough work to keep
+/// every core busy, few enough chunk results held at once to bound memory.
+const WAVE: usize = 128;
+
+/// Visits the paths of a run and folds them, deterministically.
+///
+/// `visit` sees each path that `need` does not skip, with its drawn inputs
+/// and (for [`Need::Simulation`]) its record, and adds it into its chunk's
+/// accumulator (`init`) and into a per-thread accumulator (`local`). Chunk
+/// accumulators reach `merge` in chunk order, so floating-point sums and
+/// anything that must follow path order come out the same for any number of
+/// threads. Per-thread accumulators are returned in no particular order: use
+/// them only for order-free results such as integer counts.
+///
+/// A path's streams depend only on (seed, path index, purpose), so a path
+/// visited twice, in two passes, is the same path: streaming mode relies on it.
+#[allow(clippy::too_many_arguments)]
+pub fn fold<L: Send, A: Send>(
+    model: &Model,
+    options: &RunOptions,
+    need: &(dyn Fn(usize) -> Need + Sync),
+    local: &(dyn Fn() -> L + Sync),
+    init: &(dyn Fn() -> A + Sync),
+    visit: &Visitor<L, A>,
+    merge: &mut dyn FnMut(usize, A),
+) -> Result<Vec<L>, Cancelled> {
     let paths = options.paths.unwrap_or(model.paths);
     let seed = options.seed.unwrap_or(model.seed);
     let layout = Layout::new(model);
-    let record_len = layout.record_len();
     let parameter_count = layout.parameters;
     if let Some(given) = options.parameters {
         assert_eq!(
@@ -110,87 +167,156 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
             "one parameter vector per path"
         );
     }
+    let slots: Vec<std::sync::Mutex<Option<L>>> = (0..rayon::current_num_threads().max(1))
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    let chunks = paths.div_ceil(CHUNK);
+    let mut first = 0;
+    while first < chunks {
+        let last = (first + WAVE).min(chunks);
+        let results: Vec<Option<A>> = (first..last)
+            .into_par_iter()
+            .map(|chunk| {
+                if options.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                    return None;
+                }
+                let slot = rayon::current_thread_index().unwrap_or(0) % slots.len();
+                let mut guard = slots[slot].lock().expect("no panics while visiting");
+                let local_acc = guard.get_or_insert_with(local);
+                let mut ws = Workspace::new(model, &layout);
+                let mut record = PathRecord::new(model);
+                let mut acc = init();
+                let start = chunk * CHUNK;
+                let end = (start + CHUNK).min(paths);
+                for index in start..end {
+                    let wanted = need(index);
+                    if wanted == Need::Skip {
+                        continue;
+                    }
+                    let path = options.first_path + index as u64;
+                    match options.parameters {
+                        Some(given) => ws.drawn.copy_from_slice(
+                            &given[index * parameter_count..(index + 1) * parameter_count],
+                        ),
+                        None => path::draw_parameters(model, &layout, seed, path, &mut ws.drawn),
+                    }
+                    path::apply_pins(&mut ws.drawn, options.pins);
+                    if wanted == Need::Simulation {
+                        path::simulate(model, &layout, seed, path, &mut ws, &mut record);
+                        visit(local_acc, &mut acc, index, &ws.drawn, Some(&record));
+                    } else {
+                        visit(local_acc, &mut acc, index, &ws.drawn, None);
+                    }
+                }
+                if let Some(progress) = options.progress {
+                    progress(end - start);
+                }
+                Some(acc)
+            })
+            .collect();
+        for (chunk, acc) in (first..last).zip(results) {
+            merge(chunk, acc.ok_or(Cancelled)?);
+        }
+        first = last;
+    }
+    Ok(slots
+        .into_iter()
+        .filter_map(|slot| slot.into_inner().expect("no panics while visiting"))
+        .collect())
+}
 
-    let mut series = vec![0f32; paths * record_len];
+/// Sums of one chunk's paths, in path order.
+pub struct Sums {
+    pub mean: Vec<f64>,
+    pub by_source: Vec<f64>,
+    pub by_program: Vec<f64>,
+}
 
-    struct Sums {
-        mean: Vec<f64>,
-        by_source: Vec<f64>,
-        by_program: Vec<f64>,
+impl Sums {
+    pub fn new(model: &Model) -> Sums {
+        let record = PathRecord::new(model);
+        Sums {
+            mean: vec![0.0; record.series.len()],
+            by_source: vec![0.0; record.by_source.len()],
+            by_program: vec![0.0; record.by_program.len()],
+        }
+    }
+
+    pub fn add_path(&mut self, record: &PathRecord) {
+        add(&mut self.mean, &record.series);
+        add(&mut self.by_source, &record.by_source);
+        add(&mut self.by_program, &record.by_program);
+    }
+
+    pub fn add(&mut self, other: &Sums) {
+        add(&mut self.mean, &other.mean);
+        add(&mut self.by_source, &other.by_source);
+        add(&mut self.by_program, &other.by_program);
+    }
+
+    /// Turns sums over `paths` paths into means.
+    pub fn into_means(mut self, paths: usize) -> Sums {
+        let scale = 1.0 / paths as f64;
+        for value in self
+            .mean
+            .iter_mut()
+            .chain(&mut self.by_source)
+            .chain(&mut self.by_program)
+        {
+            *value *= scale;
+        }
+        self
+    }
+}
+
+/// Runs the model, keeping every path.
+pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled> {
+    let paths = options.paths.unwrap_or(model.paths);
+    let seed = options.seed.unwrap_or(model.seed);
+    let layout = Layout::new(model);
+    let record_len = layout.record_len();
+    let parameter_count = layout.parameters;
+
+    struct Chunk {
+        sums: Sums,
+        series: Vec<f32>,
         parameters: Vec<f64>,
         first_payout: Vec<u16>,
     }
-
-    let chunk_sums: Vec<Option<Sums>> = series
-        .par_chunks_mut(CHUNK * record_len)
-        .enumerate()
-        .map(|(chunk, series)| {
-            if options.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                return None;
-            }
-            let mut ws = Workspace::new(model, &layout);
-            let mut record = PathRecord::new(model);
-            let mut sums = Sums {
-                mean: vec![0.0; record.series.len()],
-                by_source: vec![0.0; record.by_source.len()],
-                by_program: vec![0.0; record.by_program.len()],
-                parameters: Vec::new(),
-                first_payout: Vec::new(),
-            };
-            let count = series.len() / record_len;
-            for i in 0..count {
-                let local = chunk * CHUNK + i;
-                let path = options.first_path + local as u64;
-                match options.parameters {
-                    Some(given) => ws.drawn.copy_from_slice(
-                        &given[local * parameter_count..(local + 1) * parameter_count],
-                    ),
-                    None => path::draw_parameters(model, &layout, seed, path, &mut ws.drawn),
-                }
-                path::apply_pins(&mut ws.drawn, options.pins);
-                path::simulate(model, &layout, seed, path, &mut ws, &mut record);
-                for (out, value) in series[i * record_len..(i + 1) * record_len]
-                    .iter_mut()
-                    .zip(&record.series)
-                {
-                    *out = *value as f32;
-                }
-                sums.parameters.extend_from_slice(&ws.drawn);
-                sums.first_payout
-                    .push(record.first_payout.map_or(u16::MAX, |m| m as u16));
-                add(&mut sums.mean, &record.series);
-                add(&mut sums.by_source, &record.by_source);
-                add(&mut sums.by_program, &record.by_program);
-            }
-            if let Some(progress) = options.progress {
-                progress(count);
-            }
-            Some(sums)
-        })
-        .collect();
-
-    let record = PathRecord::new(model);
-    let mut mean = vec![0.0; record.series.len()];
-    let mut mean_by_source = vec![0.0; record.by_source.len()];
-    let mut mean_by_program = vec![0.0; record.by_program.len()];
+    let mut series = Vec::with_capacity(paths * record_len);
     let mut parameters = Vec::with_capacity(paths * parameter_count);
     let mut first_payout = Vec::with_capacity(paths);
-    for sums in chunk_sums {
-        let sums = sums.ok_or(Cancelled)?;
-        add(&mut mean, &sums.mean);
-        add(&mut mean_by_source, &sums.by_source);
-        add(&mut mean_by_program, &sums.by_program);
-        parameters.extend_from_slice(&sums.parameters);
-        first_payout.extend_from_slice(&sums.first_payout);
-    }
-    let scale = 1.0 / paths as f64;
-    for value in mean
-        .iter_mut()
-        .chain(&mut mean_by_source)
-        .chain(&mut mean_by_program)
-    {
-        *value *= scale;
-    }
+    let mut totals = Sums::new(model);
+    fold(
+        model,
+        options,
+        &|_| Need::Simulation,
+        &|| (),
+        &|| Chunk {
+            sums: Sums::new(model),
+            series: Vec::with_capacity(CHUNK * record_len),
+            parameters: Vec::with_capacity(CHUNK * parameter_count),
+            first_payout: Vec::with_capacity(CHUNK),
+        },
+        &|_, chunk, _, drawn, record| {
+            let record = record.expect("simulated");
+            chunk
+                .series
+                .extend(record.series.iter().map(|value| *value as f32));
+            chunk.parameters.extend_from_slice(drawn);
+            chunk
+                .first_payout
+                .push(record.first_payout.map_or(u16::MAX, |m| m as u16));
+            chunk.sums.add_path(record);
+        },
+        &mut |_, chunk| {
+            totals.add(&chunk.sums);
+            series.extend_from_slice(&chunk.series);
+            parameters.extend_from_slice(&chunk.parameters);
+            first_payout.extend_from_slice(&chunk.first_payout);
+        },
+    )?;
+    let means = totals.into_means(paths);
     Ok(Simulation {
         paths,
         months: model.months,
@@ -200,10 +326,11 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         parameters,
         parameter_count,
         first_payout,
-        mean,
-        mean_by_source,
-        mean_by_program,
+        mean: means.mean,
+        mean_by_source: means.by_source,
+        mean_by_program: means.by_program,
         weights: None,
+        streamed: None,
     })
 }
 
@@ -213,7 +340,9 @@ fn add(into: &mut [f64], values: &[f64]) {
     }
 }
 
-/// Bytes a run of `paths` paths needs at its peak: the per-path series and
+/// Bytes a run of `paths` paths needs at its peak when it keeps every path
+/// (streaming mode has its own estimate, [`crate::stream::memory_estimate`]):
+/// the per-path series and
 /// parameters, the first-payout months, and one f32 column copy per worker
 /// thread while percentiles are computed, plus a fixed allowance for the
 /// program itself.

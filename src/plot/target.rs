@@ -21,6 +21,20 @@ const BINS: f64 = 40.0;
 /// The top of the value axis: beyond it a few extreme futures would squash
 /// every other bar into one.
 const TOP_QUANTILE: f64 = 0.995;
+/// The percentiles of the chart's column the chart reads.
+pub const SUBJECT_PERCENTILES: [f64; 2] = [50.0, TOP_QUANTILE * 100.0];
+
+/// The chart's metric and month index: the first target's, or the headline
+/// metric in the last month.
+pub fn subject(model: &crate::model::Model) -> (Metric, usize) {
+    match model.targets.first() {
+        Some(target) => (
+            target.metric,
+            model.month_index(target.month).unwrap_or(model.months - 1),
+        ),
+        None => (model.headline, model.months - 1),
+    }
+}
 /// A threshold this many times beyond the top of the axis would flatten the
 /// whole distribution into one bar; it is then named instead of drawn.
 const FAR: f64 = 3.0;
@@ -119,8 +133,7 @@ impl Chart for TargetChart {
         };
         let unit = Unit::of(subject.metric);
         let threshold = subject.target.map(|t| t.result.threshold);
-        let mut values: Vec<(f64, f64)> = stats::weighted_paths(ctx.sim)
-            .into_iter()
+        let mut values: Vec<(f64, f64)> = stats::kept(ctx.sim)
             .map(|(path, weight)| {
                 let value = ctx.sim.value(path, subject.metric, subject.month_index);
                 (clean(value as f64), weight)
@@ -131,7 +144,7 @@ impl Chart for TargetChart {
             ctx.sim,
             subject.metric,
             subject.month_index,
-            &[50.0, TOP_QUANTILE * 100.0],
+            &SUBJECT_PERCENTILES,
         );
         let (median, top) = (clean(quantiles[0]), clean(quantiles[1]));
         let far = threshold.filter(|t| top > 0.0 && *t > FAR * top);

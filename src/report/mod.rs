@@ -25,6 +25,9 @@ pub struct Summary {
     pub description: Option<String>,
     pub paths: usize,
     pub seed: u64,
+    /// How the paths were held: in memory, or streamed (re-simulated pass by
+    /// pass, for runs over the memory limit). One plain sentence.
+    pub storage: String,
     pub start: Month,
     pub end: Month,
     pub headline: Metric,
@@ -243,6 +246,13 @@ impl Summary {
             description: model.description.clone(),
             paths: sim.paths,
             seed: sim.seed,
+            storage: match &sim.streamed {
+                None => "All paths were kept in memory.".to_string(),
+                Some(streamed) => format!(
+                    "Streaming mode: the paths were simulated {} times over instead of being kept in memory; every number is the same as an in-memory run gives.",
+                    streamed.passes
+                ),
+            },
             start: model.start,
             end: model.end(),
             headline: model.headline,

@@ -26,6 +26,9 @@ pub fn render(summary: &Summary) -> String {
         summary.start.long(),
         summary.end.long()
     );
+    if summary.storage.starts_with("Streaming") {
+        let _ = writeln!(w, "{}", summary.storage);
+    }
 
     if !summary.targets.is_empty() {
         let conditioned = if summary.calibration.as_ref().is_some_and(|c| c.applied) {

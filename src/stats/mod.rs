@@ -34,28 +34,16 @@ impl Estimate {
     /// sample-mean error for equal weights and grows as the effective
     /// sample size `1 / sum w²` shrinks.
     pub fn weighted(values: impl Iterator<Item = (f64, f64)> + Clone) -> Estimate {
-        let (mut total, mut sum) = (0.0, 0.0);
+        let mut sums = WeightedSums::default();
         for (value, weight) in values.clone() {
-            total += weight;
-            sum += weight * value;
+            sums.add(value, weight);
         }
-        if total <= 0.0 {
-            return Estimate {
-                value: 0.0,
-                standard_error: 0.0,
-            };
+        if let Some(mean) = sums.mean() {
+            for (value, weight) in values {
+                sums.add_spread(value, weight, mean);
+            }
         }
-        let mean = sum / total;
-        let variance: f64 = values
-            .map(|(value, weight)| {
-                let w = weight / total;
-                w * w * (value - mean) * (value - mean)
-            })
-            .sum();
-        Estimate {
-            value: mean,
-            standard_error: variance.sqrt(),
-        }
+        sums.estimate()
     }
 
     /// Mean of values with the standard error of the mean.
@@ -81,6 +69,46 @@ impl Estimate {
         Estimate {
             value: mean,
             standard_error: (variance / n as f64).sqrt(),
+        }
+    }
+}
+
+/// The running sums behind [`Estimate::weighted`], in two rounds (the
+/// weighted mean, then the spread around it), so that a caller that sees the
+/// values in two passes over the paths gets the very same estimate.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WeightedSums {
+    total: f64,
+    sum: f64,
+    spread: f64,
+}
+
+impl WeightedSums {
+    pub fn add(&mut self, value: f64, weight: f64) {
+        self.total += weight;
+        self.sum += weight * value;
+    }
+
+    /// The weighted mean, once every value has been added.
+    pub fn mean(&self) -> Option<f64> {
+        (self.total > 0.0).then(|| self.sum / self.total)
+    }
+
+    pub fn add_spread(&mut self, value: f64, weight: f64, mean: f64) {
+        let w = weight / self.total;
+        self.spread += w * w * (value - mean) * (value - mean);
+    }
+
+    pub fn estimate(&self) -> Estimate {
+        match self.mean() {
+            Some(mean) => Estimate {
+                value: mean,
+                standard_error: self.spread.sqrt(),
+            },
+            None => Estimate {
+                value: 0.0,
+                standard_error: 0.0,
+            },
         }
     }
 }
@@ -115,76 +143,79 @@ pub fn percentiles(values: &mut [f32], wanted: &[f64]) -> Vec<f64> {
 /// (the Hazen rule); a path carrying most of the weight holds most
 /// percentiles, as it should, instead of being smeared towards its
 /// neighbours.
+///
+/// Cumulative weights are summed exactly, in fixed point (shares of the
+/// total on a 2^-100 grid): the knots then do not depend on the order in
+/// which equal values or bins are summed, which lets streaming mode find the
+/// same percentiles bin by bin without storing the column
+/// ([`crate::stream::select`]).
 pub fn weighted_percentiles(pairs: &mut [(f32, f64)], wanted: &[f64]) -> Vec<f64> {
+    use crate::stream::select::{fixed, interpolate, ramp};
     let total: f64 = pairs.iter().map(|p| p.1).sum();
     if pairs.is_empty() || total <= 0.0 {
         return vec![0.0; wanted.len()];
     }
     // A stable radix sort on the value: equal values sit next to each other
-    // whatever their weights, and equal values interpolate to themselves, so
-    // the result does not depend on their order.
+    // in path order, which decides whose weight sets a tie's outer ramps.
     radsort::sort_by_key(pairs, |pair| pair.0);
     // Walk the knots (two per value: where its ramp in ends and where its
     // ramp out starts) without storing them; `wanted` is ascending.
-    let ramp_cap = 0.5 / pairs.len() as f64;
-    let knots = pairs.iter().scan(0.0, |before, &(value, weight)| {
-        let w = weight / total;
-        let ramp = (w / 2.0).min(ramp_cap);
-        let knots = [
-            (*before + ramp, value as f64),
-            (*before + w - ramp, value as f64),
-        ];
+    let cap = fixed(0.5 / pairs.len() as f64);
+    let knots = pairs.iter().scan(0u128, |before, &(value, weight)| {
+        let w = fixed(weight / total);
+        let r = ramp(w, cap);
+        let knots = [(*before + r, value as f64), (*before + w - r, value as f64)];
         *before += w;
         Some(knots)
     });
     let mut knots = knots.flatten().peekable();
-    let mut last: Option<(f64, f64)> = None;
-    let mut out = Vec::with_capacity(wanted.len());
-    for &p in wanted {
-        let p = p / 100.0;
-        while let Some(&knot) = knots.peek() {
-            if knot.0 >= p {
-                break;
+    let mut last: Option<(u128, f64)> = None;
+    wanted
+        .iter()
+        .map(|&p| {
+            let p = fixed(p / 100.0);
+            while let Some(&knot) = knots.peek() {
+                if knot.0 >= p {
+                    break;
+                }
+                last = Some(knot);
+                knots.next();
             }
-            last = Some(knot);
-            knots.next();
-        }
-        let value = match (last, knots.peek()) {
-            (None, Some(&(_, x))) => x,
-            (Some((_, x)), None) => x,
-            (Some((u0, x0)), Some(&(u1, x1))) => {
-                let t = if u1 > u0 { (p - u0) / (u1 - u0) } else { 1.0 };
-                x0 + t.clamp(0.0, 1.0) * (x1 - x0)
-            }
-            (None, None) => 0.0,
-        };
-        out.push(value);
-    }
-    out
+            interpolate(p, last, knots.peek().copied())
+        })
+        .collect()
 }
 
 /// Paths that carry weight, with their weights; all paths equally when the
 /// simulation is not calibrated. Paths of (next to) zero weight are skipped
 /// so that calibrated statistics only sort what matters.
 pub fn weighted_paths(sim: &Simulation) -> Vec<(usize, f64)> {
-    match &sim.weights {
-        Some(weights) => {
-            // Paths whose weight is below 1e-12 of the largest carry, all
-            // together, less than 1e-7 of the mass (far below any Monte Carlo
-            // error); leaving them out spares sorting them in every statistic.
-            let floor = weights.iter().copied().fold(0.0, f64::max) * 1e-12;
-            weights
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| **w > floor)
-                .map(|(i, w)| (i, *w))
-                .collect()
+    kept(sim).collect()
+}
+
+/// [`weighted_paths`] without collecting them: for statistics that read
+/// each path once or twice, in path order.
+pub fn kept(sim: &Simulation) -> impl Iterator<Item = (usize, f64)> + Clone + '_ {
+    let (weights, floor, uniform) = match &sim.weights {
+        // Paths whose weight is below 1e-12 of the largest carry, all
+        // together, less than 1e-7 of the mass (far below any Monte Carlo
+        // error); leaving them out spares sorting them in every statistic.
+        Some(weights) => (
+            weights.as_slice(),
+            weights.iter().copied().fold(0.0, f64::max) * 1e-12,
+            0.0,
+        ),
+        None => (&[][..], 0.0, 1.0 / sim.paths.max(1) as f64),
+    };
+    let all = sim.weights.is_none();
+    (0..sim.paths).filter_map(move |i| {
+        if all {
+            Some((i, uniform))
+        } else {
+            let w = weights[i];
+            (w > floor).then_some((i, w))
         }
-        None => {
-            let w = 1.0 / sim.paths.max(1) as f64;
-            (0..sim.paths).map(|i| (i, w)).collect()
-        }
-    }
+    })
 }
 
 /// Percentiles of a metric in one month across paths, honouring weights.
@@ -194,14 +225,18 @@ pub fn column_percentiles(
     month: usize,
     wanted: &[f64],
 ) -> Vec<f64> {
+    if let Some(streamed) = &sim.streamed {
+        let flavour = Flavour::of(sim);
+        let column = crate::stream::series_column(sim.months, metric, month);
+        return streamed.percentiles(flavour, column, wanted);
+    }
     match &sim.weights {
         None => {
             let mut column: Vec<f32> = sim.column(metric, month).collect();
             percentiles(&mut column, wanted)
         }
         Some(_) => {
-            let mut pairs: Vec<(f32, f64)> = weighted_paths(sim)
-                .into_iter()
+            let mut pairs: Vec<(f32, f64)> = kept(sim)
                 .map(|(path, w)| (sim.value(path, metric, month), w))
                 .collect();
             weighted_percentiles(&mut pairs, wanted)
@@ -209,19 +244,46 @@ pub fn column_percentiles(
     }
 }
 
+/// Which percentile definition a statistic uses: type 7 over all paths, or
+/// the weighted one over the paths [`kept`] (with equal weights when the
+/// simulation is not calibrated).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Flavour {
+    Type7,
+    Weighted,
+}
+
+impl Flavour {
+    pub fn of(sim: &Simulation) -> Flavour {
+        if sim.weights.is_some() {
+            Flavour::Weighted
+        } else {
+            Flavour::Type7
+        }
+    }
+}
+
+/// Share of paths whose value of a metric in a month is at most `value`
+/// (unweighted).
+pub fn share_at_or_below(sim: &Simulation, metric: Metric, month: usize, value: f64) -> f64 {
+    if let Some(streamed) = &sim.streamed {
+        return streamed.share_at_or_below(metric, month, value);
+    }
+    let below = sim
+        .column(metric, month)
+        .filter(|v| *v as f64 <= value)
+        .count();
+    below as f64 / sim.paths as f64
+}
+
 /// Mean of a metric in one month across paths with its standard error,
 /// honouring weights.
 pub fn column_mean(sim: &Simulation, metric: Metric, month: usize) -> Estimate {
     match &sim.weights {
         None => Estimate::mean(sim.column(metric, month).map(f64::from)),
-        Some(_) => {
-            let paths = weighted_paths(sim);
-            Estimate::weighted(
-                paths
-                    .iter()
-                    .map(|&(path, w)| (sim.value(path, metric, month) as f64, w)),
-            )
-        }
+        Some(_) => Estimate::weighted(
+            kept(sim).map(|(path, w)| (sim.value(path, metric, month) as f64, w)),
+        ),
     }
 }
 
@@ -237,23 +299,30 @@ pub fn effective_sample_size(sim: &Simulation) -> f64 {
 }
 
 /// The smallest key whose cumulative weight reaches one half: the weighted
-/// counterpart of the lower median that the unweighted code takes.
-fn weighted_median<K: Ord + Copy>(mut pairs: Vec<(K, f64)>) -> Option<K> {
-    let total: f64 = pairs.iter().map(|p| p.1).sum();
-    if pairs.is_empty() || total <= 0.0 {
+/// counterpart of the lower median that the unweighted code takes. Weights
+/// are summed exactly (in fixed point) per key, so the order of the pairs
+/// does not matter.
+fn weighted_median<K: Ord + Copy>(pairs: impl Iterator<Item = (K, f64)> + Clone) -> Option<K> {
+    use crate::stream::select::fixed;
+    let total: f64 = pairs.clone().map(|p| p.1).sum();
+    if total <= 0.0 {
         return None;
     }
-    pairs.sort_unstable_by_key(|p| p.0);
-    let mut cumulative = 0.0;
-    for (key, w) in &pairs {
+    let mut by_key: std::collections::BTreeMap<K, u128> = std::collections::BTreeMap::new();
+    for (key, w) in pairs {
+        *by_key.entry(key).or_default() += fixed(w / total);
+    }
+    // A hair of tolerance so that rounding cannot skip a key that holds
+    // exactly half the weight.
+    let half = fixed(0.5 * (1.0 - 1e-12));
+    let mut cumulative = 0u128;
+    for (key, w) in &by_key {
         cumulative += w;
-        // A hair of tolerance so that rounding in the sum cannot skip a key
-        // that holds exactly half the weight.
-        if cumulative >= 0.5 * total * (1.0 - 1e-12) {
+        if cumulative >= half {
             return Some(*key);
         }
     }
-    pairs.last().map(|p| p.0)
+    by_key.keys().next_back().copied()
 }
 
 /// One metric's distribution in one month.
@@ -283,6 +352,24 @@ impl Band {
 /// step (cache misses, not sorting).
 pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric, Vec<Band>)> {
     let months = sim.months;
+    if sim.streamed.is_some() {
+        // Percentiles were selected while streaming; nothing to gather.
+        return metrics
+            .iter()
+            .map(|&metric| {
+                let bands = (0..months)
+                    .map(|t| Band {
+                        month: model.month(t),
+                        percentiles: column_percentiles(sim, metric, t, &PERCENTILES)
+                            .try_into()
+                            .expect("seven"),
+                        mean: sim.mean(metric, t),
+                    })
+                    .collect();
+                (metric, bands)
+            })
+            .collect();
+    }
     let weighted = sim.weights.as_ref().map(|_| weighted_paths(sim));
     metrics
         .par_iter()
@@ -347,38 +434,61 @@ pub struct TargetResult {
     pub ever: Estimate,
 }
 
+/// In a path's [`outcome`]: the metric meets the threshold in the target month.
+pub const IN_MONTH: u16 = 0x8000;
+/// In a path's [`outcome`]: the month index of the first month that meets
+/// the threshold, or [`NEVER`].
+pub const FIRST: u16 = 0x7FFF;
+pub const NEVER: u16 = 0x7FFF;
+
+/// How one path fares against a target, in two bytes: [`IN_MONTH`] and the
+/// first month that reaches the threshold ([`FIRST`]). Streaming mode keeps
+/// this per path and target instead of the series.
+pub fn outcome(series: &[f32], target: &Target) -> u16 {
+    let threshold = target.threshold;
+    let first = series
+        .iter()
+        .position(|v| *v as f64 >= threshold)
+        .map_or(NEVER, |t| t as u16);
+    let in_month = if series[target.month_index] as f64 >= threshold {
+        IN_MONTH
+    } else {
+        0
+    };
+    in_month | first
+}
+
 pub fn target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult {
     if sim.weights.is_some() {
         return weighted_target(model, sim, target);
     }
-    let threshold = target.threshold;
     let (mut in_month, mut by_month, mut ever) = (0, 0, 0);
-    let mut first: Vec<usize> = Vec::with_capacity(sim.paths);
+    let mut first: Vec<u16> = Vec::with_capacity(sim.paths);
     for path in 0..sim.paths {
-        let series = sim.path_series(path, target.metric);
-        let reached = series.iter().position(|v| *v as f64 >= threshold);
-        if series[target.month_index] as f64 >= threshold {
+        let outcome = sim.outcome(path, target);
+        let reached = outcome & FIRST;
+        if outcome & IN_MONTH != 0 {
             in_month += 1;
         }
-        if reached.is_some_and(|t| t <= target.month_index) {
+        if reached != NEVER && reached as usize <= target.month_index {
             by_month += 1;
         }
-        if reached.is_some() {
+        if reached != NEVER {
             ever += 1;
         }
-        first.push(reached.unwrap_or(usize::MAX));
+        first.push(reached);
     }
-    let half = (sim.paths - 1) / 2;
     let median_first_month = if first.is_empty() {
         None
     } else {
+        let half = (sim.paths - 1) / 2;
         let (_, median, _) = first.select_nth_unstable(half);
-        (*median != usize::MAX).then(|| model.month(*median))
+        (*median != NEVER).then(|| model.month(*median as usize))
     };
     TargetResult {
         label: target.label.clone(),
         metric: target.metric,
-        threshold,
+        threshold: target.threshold,
         month: target.month,
         in_month: Estimate::proportion(in_month, sim.paths),
         by_month: Estimate::proportion(by_month, sim.paths),
@@ -388,33 +498,27 @@ pub fn target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult 
 }
 
 fn weighted_target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult {
-    let threshold = target.threshold;
-    let paths = weighted_paths(sim);
-    let mut in_month = Vec::with_capacity(paths.len());
-    let mut by_month = Vec::with_capacity(paths.len());
-    let mut ever = Vec::with_capacity(paths.len());
-    let mut first = Vec::with_capacity(paths.len());
-    for &(path, w) in &paths {
-        let series = sim.path_series(path, target.metric);
-        let reached = series.iter().position(|v| *v as f64 >= threshold);
-        let hit = |yes: bool| (if yes { 1.0 } else { 0.0 }, w);
-        in_month.push(hit(series[target.month_index] as f64 >= threshold));
-        by_month.push(hit(reached.is_some_and(|t| t <= target.month_index)));
-        ever.push(hit(reached.is_some()));
-        first.push((reached.unwrap_or(usize::MAX), w));
-    }
-    let median_first_month = weighted_median(first)
-        .filter(|m| *m != usize::MAX)
-        .map(|m| model.month(m));
+    let hit = |yes: bool| if yes { 1.0 } else { 0.0 };
+    let outcomes = kept(sim).map(|(path, w)| (sim.outcome(path, target), w));
+    let estimate = |test: fn(u16, usize) -> bool| {
+        Estimate::weighted(
+            outcomes
+                .clone()
+                .map(|(o, w)| (hit(test(o, target.month_index)), w)),
+        )
+    };
+    let median_first_month = weighted_median(outcomes.clone().map(|(o, w)| (o & FIRST, w)))
+        .filter(|m| *m != NEVER)
+        .map(|m| model.month(m as usize));
     TargetResult {
         label: target.label.clone(),
         metric: target.metric,
-        threshold,
+        threshold: target.threshold,
         month: target.month,
-        in_month: Estimate::weighted(in_month.into_iter()),
-        by_month: Estimate::weighted(by_month.into_iter()),
+        in_month: estimate(|o, _| o & IN_MONTH != 0),
+        by_month: estimate(|o, month| o & FIRST != NEVER && (o & FIRST) as usize <= month),
         median_first_month,
-        ever: Estimate::weighted(ever.into_iter()),
+        ever: estimate(|o, _| o & FIRST != NEVER),
     }
 }
 
@@ -431,14 +535,11 @@ pub struct FirstPayout {
 
 pub fn first_payout(model: &Model, sim: &Simulation) -> FirstPayout {
     if sim.weights.is_some() {
-        let pairs: Vec<(u16, f64)> = weighted_paths(sim)
-            .into_iter()
-            .map(|(path, w)| (sim.first_payout[path], w))
-            .collect();
+        let pairs = kept(sim).map(|(path, w)| (sim.first_payout[path], w));
         let any = Estimate::weighted(
             pairs
-                .iter()
-                .map(|&(m, w)| (if m != u16::MAX { 1.0 } else { 0.0 }, w)),
+                .clone()
+                .map(|(m, w)| (if m != u16::MAX { 1.0 } else { 0.0 }, w)),
         );
         return FirstPayout {
             any,
@@ -487,6 +588,9 @@ pub const LIFETIME_MONTHS: usize = 120;
 /// renewals and refunds at base rates; ignores tiers and upgrades.
 pub fn referral_values(model: &Model, sim: &Simulation, limit: usize) -> Vec<ReferralValue> {
     if sim.weights.is_some() {
+        if let Some(streamed) = &sim.streamed {
+            return streamed.referral_values();
+        }
         return weighted_referral_values(model, sim);
     }
     let n = sim.paths.min(limit).max(1);
@@ -636,11 +740,11 @@ mod tests {
         assert!((weighted.value - plain.value).abs() < 1e-15);
         assert!((weighted.standard_error - plain.standard_error).abs() < 1e-15);
         assert_eq!(
-            weighted_median(vec![(3u16, 0.2), (1, 0.3), (9, 0.5)]),
+            weighted_median(vec![(3u16, 0.2), (1, 0.3), (9, 0.5)].into_iter()),
             Some(3)
         );
         assert_eq!(
-            weighted_median(vec![(3u16, 0.2), (1, 0.2), (9, 0.6)]),
+            weighted_median(vec![(3u16, 0.2), (1, 0.2), (9, 0.6)].into_iter()),
             Some(9)
         );
     }
