@@ -415,11 +415,19 @@ fn check_fits(
             gib(needed as f64),
             gib(available as f64)
         ),
-        &format!(
-            "use --paths {} or fewer (about {} fit), or --precision to stop once the odds are precise enough",
-            fits,
-            report::count(fits as f64)
-        ),
+        &if mode.is_empty() {
+            format!(
+                "use --paths {} or fewer (about {} fit), or --precision to stop once the odds are precise enough",
+                fits,
+                report::count(fits as f64)
+            )
+        } else {
+            format!(
+                "use --paths {} or fewer (about {} fit)",
+                fits,
+                report::count(fits as f64)
+            )
+        },
     ))
 }
 
