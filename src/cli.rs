@@ -415,11 +415,19 @@ fn check_fits(
             gib(needed as f64),
             gib(available as f64)
         ),
-        &format!(
-            "use --paths {} or fewer (about {} fit), or --precision to stop once the odds are precise enough",
-            fits,
-            report::count(fits as f64)
-        ),
+        &if mode.is_empty() {
+            format!(
+                "use --paths {} or fewer (about {} fit), or --precision to stop once the odds are precise enough",
+                fits,
+                report::count(fits as f64)
+            )
+        } else {
+            format!(
+                "use --paths {} or fewer (about {} fit)",
+                fits,
+                report::count(fits as f64)
+            )
+        },
     ))
 }
 
@@ -566,20 +574,6 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     let bands = crate::stats::bands(model, &sim, &Metric::ALL);
     let mut summary = Summary::build_with_bands(model, &sim, &bands);
     summary.calibration = calibration;
-    if args.memory_report {
-        let estimate = match storage {
-            Storage::InMemory => engine::memory_estimate(model, sim.paths),
-            Storage::Streaming => {
-                crate::stream::memory_estimate(model, sim.paths, !args.output.no_charts)
-            }
-        };
-        eprintln!(
-            "memory: estimated {} bytes, peak {} bytes",
-            estimate,
-            engine::peak_memory().unwrap_or(0)
-        );
-    }
-
     let mut outputs = Outputs::default();
     let json = report::json::render(&summary);
     outputs.add("summary.json", json.clone().into_bytes());
@@ -595,6 +589,21 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
             outputs.add(&name, bytes);
         }
     }
+    // After the charts: drawing them is part of the peak.
+    if args.memory_report {
+        let estimate = match storage {
+            Storage::InMemory => engine::memory_estimate(model, sim.paths),
+            Storage::Streaming => {
+                crate::stream::memory_estimate(model, sim.paths, !args.output.no_charts)
+            }
+        };
+        eprintln!(
+            "memory: estimated {} bytes, peak {} bytes",
+            estimate,
+            engine::peak_memory().unwrap_or(0)
+        );
+    }
+
     let text = report::terminal::render(&summary);
     deliver(&args.output, &folder, &outputs, &json, &text)
 }

@@ -234,12 +234,16 @@ pub fn memory_estimate(model: &Model, paths: usize, charts: bool) -> u64 {
         (false, true) => 24,
         (false, false) => 0,
     };
-    // Per thread: top-level histograms of every column (a count and a
-    // fixed-point weight per bin, and a count for the unweighted ones), and
-    // a sub-histogram per bin holding a wanted percentile; neighbouring
-    // percentiles often share one, hence the half.
+    // Per thread: top-level histograms of every column (a count per bin;
+    // with history also a fixed-point weight), and a sub-histogram per bin
+    // holding a wanted percentile; neighbouring percentiles often share one,
+    // hence the half.
     let queries = wanted(model).len() + 3 * model.inputs.len() + prices;
-    let per_thread = columns * 2048 * 24 + queries / 2 * 2048 * 20;
+    let per_thread = if calibrated {
+        columns * 2048 * 24 + queries / 2 * 2048 * 20
+    } else {
+        columns * 2048 * 4 + queries / 2 * 2048 * 4
+    };
     let threads = rayon::current_num_threads();
     (paths * (kept + moment) + threads * per_thread) as u64 + 40 * 1024 * 1024
 }
