@@ -499,15 +499,18 @@ pub fn target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult 
 
 fn weighted_target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult {
     let hit = |yes: bool| if yes { 1.0 } else { 0.0 };
-    let outcomes = kept(sim).map(|(path, w)| (sim.outcome(path, target), w));
+    // Each path's outcome once: the estimates below read them seven times.
+    let outcomes: Vec<(u16, f64)> = kept(sim)
+        .map(|(path, w)| (sim.outcome(path, target), w))
+        .collect();
     let estimate = |test: fn(u16, usize) -> bool| {
         Estimate::weighted(
             outcomes
-                .clone()
-                .map(|(o, w)| (hit(test(o, target.month_index)), w)),
+                .iter()
+                .map(|&(o, w)| (hit(test(o, target.month_index)), w)),
         )
     };
-    let median_first_month = weighted_median(outcomes.clone().map(|(o, w)| (o & FIRST, w)))
+    let median_first_month = weighted_median(outcomes.iter().map(|&(o, w)| (o & FIRST, w)))
         .filter(|m| *m != NEVER)
         .map(|m| model.month(m as usize));
     TargetResult {
