@@ -122,22 +122,22 @@ fn binomial_btrd<R: Rng + ?Sized>(rng: &mut R, n: f64, p: f64) -> u64 {
         v *= alpha / (a / (us * us) + b);
         let km = (k - m).abs();
         if km <= 15.0 {
-            // 3.1 f(k) / f(m) by the recursion f(i) / f(i - 1) = nr / i - r.
-            let mut f = 1.0;
-            if m < k {
-                let mut i = m;
-                while i < k {
-                    i += 1.0;
-                    f *= nr / i - r;
-                }
-            } else {
-                let mut i = k;
-                while i < m {
-                    i += 1.0;
-                    v *= nr / i - r;
-                }
+            // 3.1 f(k) / f(m) by the recursion f(i) / f(i - 1) = (nr - r i) / i,
+            //     as a ratio of two products so that the loop has no division.
+            let (mut above, mut below) = (1.0, 1.0);
+            let (from, to) = if m < k { (m, k) } else { (k, m) };
+            let mut i = from;
+            while i < to {
+                i += 1.0;
+                above *= nr - r * i;
+                below *= i;
             }
-            if v <= f {
+            let accept = if m < k {
+                v * below <= above
+            } else {
+                v * above <= below
+            };
+            if accept {
                 return k as u64;
             }
             continue;
