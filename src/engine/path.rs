@@ -771,21 +771,25 @@ pub fn simulate(
             }
 
             // Money booked by join month, split by each month's source mix.
-            for joined in 0..=t {
-                let (recurring, upgrade, mrr) = (
-                    ws.recurring_by_join[joined],
-                    ws.upgrade_by_join[joined],
-                    ws.mrr_by_join[joined],
-                );
-                if recurring == 0.0 && upgrade == 0.0 && mrr == 0.0 {
-                    continue;
+            // Summed per source in registers: adding into the per-source
+            // buffers join month by join month chained every step through
+            // memory.
+            let by_join = (
+                &ws.recurring_by_join[..=t],
+                &ws.upgrade_by_join[..=t],
+                &ws.mrr_by_join[..=t],
+            );
+            for &s in program_sources {
+                let (mut recurring, mut upgrade, mut mrr) = (0.0, 0.0, 0.0);
+                for joined in 0..=t {
+                    let mix = ws.mix_by_join[joined * sources + s];
+                    recurring += by_join.0[joined] * mix;
+                    upgrade += by_join.1[joined] * mix;
+                    mrr += by_join.2[joined] * mix;
                 }
-                let mix = &ws.mix_by_join[joined * sources..][..sources];
-                for &s in program_sources {
-                    ws.recurring[s] += recurring * mix[s];
-                    ws.upgrade[s] += upgrade * mix[s];
-                    ws.mrr[s] += mrr * mix[s];
-                }
+                ws.recurring[s] += recurring;
+                ws.upgrade[s] += upgrade;
+                ws.mrr[s] += mrr;
             }
         }
 
