@@ -310,15 +310,16 @@ pub fn set_threads(threads: Option<usize>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Runs the engine with a progress bar that appears only for runs longer than
-/// about a second, and only on a terminal.
-pub fn simulate(model: &Model, quiet: bool, options: RunOptions) -> Result<Simulation, Failure> {
-    let paths = options.paths.unwrap_or(model.paths);
-    let bar = ProgressBar::with_draw_target(Some(paths as u64), ProgressDrawTarget::hidden());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} simulating {bar:30} {pos}/{len} paths, {eta} left")
-            .expect("valid template"),
-    );
+/// Runs `work` with a progress bar of `total` units that appears only for
+/// runs longer than about a second, and only on a terminal.
+fn with_progress<T>(
+    total: usize,
+    template: &str,
+    quiet: bool,
+    work: impl FnOnce(&(dyn Fn(usize) + Sync)) -> T,
+) -> T {
+    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
+    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
     let started = Instant::now();
     let shown = AtomicBool::new(false);
     let may_show = !quiet && std::io::stderr().is_terminal();
@@ -331,51 +332,52 @@ pub fn simulate(model: &Model, quiet: bool, options: RunOptions) -> Result<Simul
             bar.set_draw_target(ProgressDrawTarget::stderr());
         }
     };
-    let result = engine::run(
-        model,
-        &RunOptions {
-            progress: Some(&progress),
-            cancel: Some(&CANCEL),
-            ..options
-        },
-    );
+    let result = work(&progress);
     bar.finish_and_clear();
-    result.map_err(|_| Failure::Interrupted)
+    result
+}
+
+/// Runs the engine, with a progress bar for long runs.
+pub fn simulate(model: &Model, quiet: bool, options: RunOptions) -> Result<Simulation, Failure> {
+    let paths = options.paths.unwrap_or(model.paths);
+    with_progress(
+        paths,
+        "{spinner} simulating {bar:30} {pos}/{len} paths, {eta} left",
+        quiet,
+        |progress| {
+            engine::run(
+                model,
+                &RunOptions {
+                    progress: Some(progress),
+                    cancel: Some(&CANCEL),
+                    ..options
+                },
+            )
+        },
+    )
+    .map_err(|_| Failure::Interrupted)
 }
 
 /// Runs the model in streaming mode, with the same progress bar as
 /// [`simulate`] (counting every pass).
 fn stream(model: &Model, quiet: bool) -> Result<Simulation, Failure> {
     let total = model.paths * crate::stream::expected_passes(model);
-    let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} streaming {bar:30} {pos}/{len} path visits, {eta} left",
-        )
-        .expect("valid template"),
-    );
-    let started = Instant::now();
-    let shown = AtomicBool::new(false);
-    let may_show = !quiet && std::io::stderr().is_terminal();
-    let progress = |done: usize| {
-        bar.inc(done as u64);
-        if may_show
-            && started.elapsed() > Duration::from_secs(1)
-            && !shown.swap(true, Ordering::Relaxed)
-        {
-            bar.set_draw_target(ProgressDrawTarget::stderr());
-        }
-    };
-    let result = crate::stream::run(
-        model,
-        &RunOptions {
-            progress: Some(&progress),
-            cancel: Some(&CANCEL),
-            ..RunOptions::default()
+    with_progress(
+        total,
+        "{spinner} streaming {bar:30} {pos}/{len} path visits, {eta} left",
+        quiet,
+        |progress| {
+            crate::stream::run(
+                model,
+                &RunOptions {
+                    progress: Some(progress),
+                    cancel: Some(&CANCEL),
+                    ..RunOptions::default()
+                },
+            )
         },
-    );
-    bar.finish_and_clear();
-    result.map_err(|_| Failure::Interrupted)
+    )
+    .map_err(|_| Failure::Interrupted)
 }
 
 /// Refuses a run that would not fit in memory, saying how many paths would.
