@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use affsim::cli::{Storage, choose_storage};
 use assert_cmd::Command;
 
+mod common;
+
 fn affsim() -> Command {
     Command::cargo_bin("affsim").unwrap()
 }
@@ -243,12 +245,7 @@ fn ten_million_paths_of_q4_stay_under_one_gib() {
         .output()
         .unwrap();
     assert!(output.status.success());
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    let numbers: Vec<f64> = stderr
-        .split_whitespace()
-        .filter_map(|word| word.parse::<f64>().ok())
-        .collect();
-    let (estimated, peak) = (numbers[0], numbers[1]);
+    let (estimated, peak) = common::memory_report(&output.stderr);
     assert!(peak < (1u64 << 30) as f64, "peak {peak} bytes");
     assert!(
         estimated < 2.0 * peak && peak < 2.0 * estimated,

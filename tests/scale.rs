@@ -3,6 +3,8 @@
 
 use assert_cmd::Command;
 
+mod common;
+
 fn affsim() -> Command {
     Command::cargo_bin("affsim").unwrap()
 }
@@ -66,12 +68,7 @@ fn the_memory_estimate_is_within_a_factor_of_two_of_the_peak() {
             .output()
             .unwrap();
         assert!(output.status.success());
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        let numbers: Vec<f64> = stderr
-            .split_whitespace()
-            .filter_map(|word| word.parse::<f64>().ok())
-            .collect();
-        let (estimated, peak) = (numbers[0], numbers[1]);
+        let (estimated, peak) = common::memory_report(&output.stderr);
         assert!(
             estimated < 2.0 * peak && peak < 2.0 * estimated,
             "{paths} paths: estimated {estimated}, peak {peak}"

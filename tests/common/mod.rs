@@ -1,4 +1,5 @@
-//! Helpers shared by the chart tests: decoding PNGs and reading pixels.
+//! Helpers shared by the tests: decoding PNGs and reading pixels, reading
+//! `--memory-report`.
 #![allow(dead_code)] // each test file uses its own subset
 
 use plotters::style::RGBColor;
@@ -54,4 +55,14 @@ impl Image {
             .filter(|(x, y)| self.is(*x, *y, colour))
             .collect()
     }
+}
+
+/// `(estimated, peak)` bytes from the stderr of a run with `--memory-report`.
+pub fn memory_report(stderr: &[u8]) -> (f64, f64) {
+    let stderr = String::from_utf8_lossy(stderr);
+    let numbers: Vec<f64> = stderr
+        .split_whitespace()
+        .filter_map(|word| word.parse::<f64>().ok())
+        .collect();
+    (numbers[0], numbers[1])
 }
