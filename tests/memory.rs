@@ -32,6 +32,16 @@ fn run(dir: &Path, name: &str, scenario: &Path, args: &[&str]) -> PathBuf {
     out
 }
 
+/// The same run forced to stream by a memory limit far below its needs.
+fn run_streamed(dir: &Path, scenario: &Path, args: &[&str]) -> PathBuf {
+    run(
+        dir,
+        "streamed",
+        scenario,
+        &[args, &["--memory-limit", "1MiB"]].concat(),
+    )
+}
+
 /// Every line of summary.json but the one saying how the paths were held.
 fn summary_without_storage(folder: &Path) -> String {
     let text = std::fs::read_to_string(folder.join("summary.json")).unwrap();
@@ -79,12 +89,7 @@ fn a_calibrated_streaming_run_reports_exactly_what_an_in_memory_run_does() {
     let q4 = Path::new("scenarios/q4.toml");
     let args = ["--paths", "30000"];
     let memory = run(dir.path(), "memory", q4, &args);
-    let streamed = run(
-        dir.path(),
-        "streamed",
-        q4,
-        &[&args[..], &["--memory-limit", "1MiB"]].concat(),
-    );
+    let streamed = run_streamed(dir.path(), q4, &args);
     let calibration = std::fs::read_to_string(streamed.join("summary.json")).unwrap();
     assert!(calibration.contains("\"applied\": true"));
     assert_same_results(
@@ -110,12 +115,7 @@ fn an_uncalibrated_streaming_run_reports_exactly_what_an_in_memory_run_does() {
     std::fs::write(&scenario, &text[..cut]).unwrap();
     let args = ["--paths", "40000", "--no-charts", "--threads", "1"];
     let memory = run(dir.path(), "memory", &scenario, &args);
-    let streamed = run(
-        dir.path(),
-        "streamed",
-        &scenario,
-        &["--paths", "40000", "--no-charts", "--memory-limit", "1MiB"],
-    );
+    let streamed = run_streamed(dir.path(), &scenario, &["--paths", "40000", "--no-charts"]);
     assert_same_results(&memory, &streamed, &["bands.csv"]);
 }
 
@@ -128,12 +128,7 @@ fn history_too_implausible_to_use_streams_like_it_runs_in_memory() {
     let history = history.to_str().unwrap();
     let args = ["--paths", "20000", "--no-charts", "--observed", history];
     let memory = run(dir.path(), "memory", q4, &args);
-    let streamed = run(
-        dir.path(),
-        "streamed",
-        q4,
-        &[&args[..], &["--memory-limit", "1MiB"]].concat(),
-    );
+    let streamed = run_streamed(dir.path(), q4, &args);
     let summary = std::fs::read_to_string(streamed.join("summary.json")).unwrap();
     assert!(summary.contains("\"applied\": false"));
     assert_same_results(&memory, &streamed, &["bands.csv"]);
@@ -274,11 +269,6 @@ fn a_long_history_is_selected_rather_than_stored_and_still_matches() {
     let args = ["--paths", "20000", "--no-charts", "--observed", history];
     let memory = run(dir.path(), "memory", q4, &args);
     // One thread here, two in memory: the passes merge chunks in order.
-    let streamed = run(
-        dir.path(),
-        "streamed",
-        q4,
-        &[&args[..], &["--memory-limit", "1MiB", "--threads", "1"]].concat(),
-    );
+    let streamed = run_streamed(dir.path(), q4, &[&args[..], &["--threads", "1"]].concat());
     assert_same_results(&memory, &streamed, &["bands.csv"]);
 }
