@@ -39,24 +39,77 @@ fn binomial_inversion<R: Rng + ?Sized>(rng: &mut R, n: u64, p: f64) -> u64 {
     let s = p / q;
     let a = (n as f64 + 1.0) * s;
     let start = if n <= i32::MAX as u64 {
-        q.powi(n as i32)
+        power(q, n as u32)
     } else {
         (n as f64 * (-p).ln_1p()).exp()
     };
+    // The first four steps of the search, without branches: most draws end
+    // there, and a loop exit that depends on the uniform is a branch the
+    // processor mispredicts about once per draw. The same operations in the
+    // same order as the loop below, so the same draws.
+    let factors = [a - s, a / 2.0 - s, a / 3.0 - s, a / 4.0 - s];
     'draw: loop {
-        let mut r = start;
         let mut u: f64 = rng.random();
+        let mut r = start;
         let mut x = 0u64;
+        let mut leading = 1u64;
+        for factor in &factors[..3] {
+            leading &= (u > r) as u64;
+            x += leading;
+            u -= r;
+            r *= factor;
+        }
+        leading &= (u > r) as u64;
+        x += leading;
+        if x > n {
+            // Round-off can strand `u` above the remaining mass; redraw then.
+            continue 'draw;
+        }
+        if x < 4 {
+            return x;
+        }
+        u -= r;
+        r *= factors[3];
         while u > r {
             u -= r;
             x += 1;
-            // Round-off can strand `u` above the remaining mass; redraw then.
             if x > n || x > 110 {
                 continue 'draw;
             }
             r *= a / x as f64 - s;
         }
         return x;
+    }
+}
+
+/// `base^exponent` by binary powering, inline: the same multiplications in
+/// the same order as `f64::powi` (so the same bits; a factor of 1.0 is
+/// exact), without its library call and, for the small counts of most
+/// cohort buckets, without a branch on each bit of the count, which the
+/// processor cannot predict.
+#[inline]
+fn power(mut base: f64, exponent: u32) -> f64 {
+    let mut result = 1.0;
+    if exponent < 64 {
+        for bit in 0..6 {
+            // All ones when the bit is set: selects `base`, else 1.0, with
+            // integer operations that cannot be turned into a branch.
+            let mask = ((exponent as u64 >> bit) & 1).wrapping_neg();
+            result *= f64::from_bits(base.to_bits() & mask | 1f64.to_bits() & !mask);
+            base *= base;
+        }
+        return result;
+    }
+    let mut exponent = exponent;
+    loop {
+        if exponent & 1 == 1 {
+            result *= base;
+        }
+        exponent >>= 1;
+        if exponent == 0 {
+            return result;
+        }
+        base *= base;
     }
 }
 
