@@ -269,6 +269,38 @@ impl TrafficNoise {
     }
 }
 
+/// Above this expected number of picks, [`thin`] draws a binomial per count.
+const POOLED_PICKS_UP_TO: f64 = 4.0;
+
+/// Keeps each member of every count independently with probability `p`;
+/// writes the kept numbers into `out`. The same joint law as a binomial per
+/// count, drawn more cheaply when few members are kept: one binomial for the
+/// total, then that many members picked one by one, uniformly among those not
+/// yet picked (given how many are kept, which ones is a uniform subset). Which
+/// way is taken depends only on the counts and `p`, so both are exact.
+pub fn thin<R: Rng + ?Sized>(rng: &mut R, counts: &[u64], p: f64, out: &mut [u64]) {
+    let total: u64 = counts.iter().sum();
+    if total as f64 * p > POOLED_PICKS_UP_TO {
+        for (kept, &count) in out.iter_mut().zip(counts) {
+            *kept = binomial(rng, count, p);
+        }
+        return;
+    }
+    out.fill(0);
+    let picks = binomial(rng, total, p);
+    for left in (total - picks + 1..=total).rev() {
+        let mut r = rng.random_range(0..left);
+        for (kept, &count) in out.iter_mut().zip(counts) {
+            let free = count - *kept;
+            if r < free {
+                *kept += 1;
+                break;
+            }
+            r -= free;
+        }
+    }
+}
+
 /// Splits `n` over categories with probabilities `shares` (summing to 1) by
 /// successive conditional binomials; writes the counts into `out`.
 pub fn multinomial<R: Rng + ?Sized>(rng: &mut R, n: u64, shares: &[f64], out: &mut [u64]) {
@@ -365,6 +397,54 @@ mod tests {
             assert!(
                 statistic < df + 5.0 * (2.0 * df).sqrt(),
                 "poisson mean {mean}: chi-square {statistic:.1} on {df} df"
+            );
+        }
+    }
+
+    /// Thinning keeps each member independently: the joint counts follow
+    /// the product of binomials, whether they are picked one by one (few
+    /// expected) or drawn a binomial per count (many expected).
+    #[test]
+    fn thinning_matches_independent_binomials_jointly() {
+        use statrs::distribution::{Binomial as ExactBinomial, Discrete};
+        let draws = 200_000;
+        for (counts, p) in [
+            (vec![1u64, 0, 2, 3], 0.3),
+            (vec![4, 1, 5], 0.45),
+            (vec![10, 20], 0.3),
+        ] {
+            let mut rng = stream(13, counts.len() as u64, 4);
+            let cells: Vec<u64> = counts.iter().map(|c| c + 1).collect();
+            let index = |kept: &[u64]| {
+                kept.iter()
+                    .zip(&cells)
+                    .fold(0u64, |index, (k, cell)| index * cell + k)
+            };
+            let mut kept = vec![0; counts.len()];
+            let sample: Vec<u64> = (0..draws)
+                .map(|_| {
+                    thin(&mut rng, &counts, p, &mut kept);
+                    index(&kept)
+                })
+                .collect();
+            // The exact joint pmf of every cell, enumerated in index order.
+            let total_cells: u64 = cells.iter().product();
+            let mut pmf = vec![0.0; total_cells as usize];
+            for (cell, mass) in pmf.iter_mut().enumerate() {
+                let mut rest = cell as u64;
+                *mass = 1.0;
+                for (count, size) in counts.iter().zip(&cells).rev() {
+                    let k = rest % size;
+                    rest /= size;
+                    *mass *= ExactBinomial::new(p, *count).unwrap().pmf(k);
+                }
+            }
+            let (statistic, df) = chi_square(&sample, |cell| {
+                pmf.get(cell as usize).copied().unwrap_or(0.0)
+            });
+            assert!(
+                statistic < df + 5.0 * (2.0 * df).sqrt(),
+                "thinning {counts:?} p {p}: chi-square {statistic:.1} on {df} df"
             );
         }
     }

@@ -5,7 +5,7 @@
 
 use rand_distr::{Distribution, Gamma};
 
-use super::draw::{TrafficNoise, binomial, multinomial, poisson};
+use super::draw::{TrafficNoise, binomial, multinomial, poisson, thin};
 use super::rng::{StreamRng, purpose, stream};
 use crate::model::commission::hold_months;
 use crate::model::{Metric, Model, TierPeriod};
@@ -317,6 +317,9 @@ pub struct Workspace {
     clawback_due: Vec<f64>,
     /// `[source]`: clawback booked this month.
     clawback_now: Vec<f64>,
+    /// `[age]`: this month's renewals and upgrades of one plan.
+    renewed: Vec<u64>,
+    upgraded: Vec<u64>,
     split: Vec<u64>,
     shares: Vec<f64>,
     earned_by_program: Vec<f64>,
@@ -366,6 +369,8 @@ impl Workspace {
             recurring_rates: vec![0.0; model.programs.len() * (months + 2)],
             clawback_due: vec![0.0; sources],
             clawback_now: vec![0.0; sources],
+            renewed: vec![0; months + 1],
+            upgraded: vec![0; months + 1],
             split: vec![0; max_plans],
             shares: vec![0.0; max_plans],
             earned_by_program: vec![0.0; model.programs.len() * months],
@@ -638,17 +643,27 @@ pub fn simulate(
                 let price_k = price(k);
                 // Referrals of age a (before this month's renewal) joined in
                 // month t - 1 - a, so ages t.. are empty.
-                for age in 0..buckets.min(t) {
+                let ages = buckets.min(t);
+                for age in 0..ages {
+                    let active = ws.cohorts[offset + age];
+                    ws.renewed[age] = binomial(rng, active, renewal_row[(age + 1).min(months + 1)]);
+                }
+                match upgrade {
+                    Some((probability, ..)) => thin(
+                        rng,
+                        &ws.renewed[..ages],
+                        probability,
+                        &mut ws.upgraded[..ages],
+                    ),
+                    None => ws.upgraded[..ages].fill(0),
+                }
+                for age in 0..ages {
                     let active = ws.cohorts[offset + age];
                     if active == 0 {
                         continue;
                     }
                     let renewal = (age + 1).min(months + 1);
-                    let renewed = binomial(rng, active, renewal_row[renewal]);
-                    let upgraded = match upgrade {
-                        Some((probability, ..)) => binomial(rng, renewed, probability),
-                        None => 0,
-                    };
+                    let (renewed, upgraded) = (ws.renewed[age], ws.upgraded[age]);
                     let stayed = renewed - upgraded;
                     let to_age = (age + 1).min(cap);
                     ws.next[offset + to_age] += stayed;
