@@ -277,45 +277,57 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
     let record_len = layout.record_len();
     let parameter_count = layout.parameters;
 
-    struct Chunk {
-        sums: Sums,
-        series: Vec<f32>,
-        parameters: Vec<f64>,
-        first_payout: Vec<u16>,
-    }
-    let mut series = Vec::with_capacity(paths * record_len);
-    let mut parameters = Vec::with_capacity(paths * parameter_count);
-    let mut first_payout = Vec::with_capacity(paths);
+    // Chunks write their paths straight into the run's arrays, each into its
+    // own slice: no per-chunk buffers to copy from, and the zeroed pages are
+    // first touched (and faulted in) by the workers in parallel, not by the
+    // in-order merge.
+    let mut series = vec![0f32; paths * record_len];
+    let mut parameters = vec![0f64; paths * parameter_count];
+    let mut first_payout = vec![u16::MAX; paths];
     let mut totals = Sums::new(model);
-    fold(
-        model,
-        options,
-        &|_| Need::Simulation,
-        &|| (),
-        &|| Chunk {
-            sums: Sums::new(model),
-            series: Vec::with_capacity(CHUNK * record_len),
-            parameters: Vec::with_capacity(CHUNK * parameter_count),
-            first_payout: Vec::with_capacity(CHUNK),
-        },
-        &|_, chunk, _, drawn, record| {
-            let record = record.expect("simulated");
-            chunk
-                .series
-                .extend(record.series.iter().map(|value| *value as f32));
-            chunk.parameters.extend_from_slice(drawn);
-            chunk
-                .first_payout
-                .push(record.first_payout.map_or(u16::MAX, |m| m as u16));
-            chunk.sums.add_path(record);
-        },
-        &mut |_, chunk| {
-            totals.add(&chunk.sums);
-            series.extend_from_slice(&chunk.series);
-            parameters.extend_from_slice(&chunk.parameters);
-            first_payout.extend_from_slice(&chunk.first_payout);
-        },
-    )?;
+    {
+        let (mut series_left, mut parameters_left, mut first_payout_left) =
+            (&mut series[..], &mut parameters[..], &mut first_payout[..]);
+        let slices: Vec<std::sync::Mutex<(&mut [f32], &mut [f64], &mut [u16])>> = (0..paths
+            .div_ceil(CHUNK))
+            .map(|chunk| {
+                let n = (paths - chunk * CHUNK).min(CHUNK);
+                let (series, rest) = std::mem::take(&mut series_left).split_at_mut(n * record_len);
+                series_left = rest;
+                let (parameters, rest) =
+                    std::mem::take(&mut parameters_left).split_at_mut(n * parameter_count);
+                parameters_left = rest;
+                let (first_payout, rest) = std::mem::take(&mut first_payout_left).split_at_mut(n);
+                first_payout_left = rest;
+                std::sync::Mutex::new((series, parameters, first_payout))
+            })
+            .collect();
+        fold(
+            model,
+            options,
+            &|_| Need::Simulation,
+            &|| (),
+            &|| Sums::new(model),
+            &|_, sums, index, drawn, record| {
+                let record = record.expect("simulated");
+                let mut slices = slices[index / CHUNK]
+                    .lock()
+                    .expect("no panics while storing");
+                let (series, parameters, first_payout) = &mut *slices;
+                let local = index % CHUNK;
+                for (stored, value) in series[local * record_len..][..record_len]
+                    .iter_mut()
+                    .zip(&record.series)
+                {
+                    *stored = *value as f32;
+                }
+                parameters[local * parameter_count..][..parameter_count].copy_from_slice(drawn);
+                first_payout[local] = record.first_payout.map_or(u16::MAX, |m| m as u16);
+                sums.add_path(record);
+            },
+            &mut |_, sums| totals.add(&sums),
+        )?;
+    }
     let means = totals.into_means(paths);
     Ok(Simulation {
         paths,
