@@ -269,6 +269,9 @@ impl Sums {
     }
 }
 
+/// One chunk's share of a run's stored series, inputs and first payouts.
+type ChunkSlices<'a> = (&'a mut [f32], &'a mut [f64], &'a mut [u16]);
+
 /// Runs the model, keeping every path.
 pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled> {
     let paths = options.paths.unwrap_or(model.paths);
@@ -288,8 +291,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
     {
         let (mut series_left, mut parameters_left, mut first_payout_left) =
             (&mut series[..], &mut parameters[..], &mut first_payout[..]);
-        let slices: Vec<std::sync::Mutex<(&mut [f32], &mut [f64], &mut [u16])>> = (0..paths
-            .div_ceil(CHUNK))
+        let slices: Vec<std::sync::Mutex<ChunkSlices>> = (0..paths.div_ceil(CHUNK))
             .map(|chunk| {
                 let n = (paths - chunk * CHUNK).min(CHUNK);
                 let (series, rest) = std::mem::take(&mut series_left).split_at_mut(n * record_len);
