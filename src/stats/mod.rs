@@ -1,12 +1,15 @@
 //! From paths to answers: percentile bands, target probabilities with their
 //! Monte Carlo standard errors, and timing of first events.
 
+pub mod selection;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::calendar::Month;
 use crate::engine::Simulation;
 use crate::model::{Metric, Model, Target};
+use crate::stream::select::key;
 
 /// The percentiles every band reports.
 pub const PERCENTILES: [f64; 7] = [5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0];
@@ -218,7 +221,32 @@ pub fn kept(sim: &Simulation) -> impl Iterator<Item = (usize, f64)> + Clone + '_
     })
 }
 
-/// Percentiles of a metric in one month across paths, honouring weights.
+/// The paths [`kept`] with their exact shares of the weight: what every
+/// weighted column over them shares, built once.
+pub struct Kept {
+    pub paths: Vec<usize>,
+    pub shares: selection::Shares,
+}
+
+impl Kept {
+    pub fn of(sim: &Simulation) -> Kept {
+        let (paths, weights): (Vec<usize>, Vec<f64>) = kept(sim).unzip();
+        Kept {
+            paths,
+            shares: selection::Shares::new(&weights),
+        }
+    }
+
+    /// Weighted percentiles (ascending `wanted`) of `value` over the kept
+    /// paths.
+    pub fn percentiles(&self, value: impl Fn(usize) -> f32, wanted: &[f64]) -> Vec<f64> {
+        let keys: Vec<u32> = self.paths.iter().map(|&path| key(value(path))).collect();
+        selection::weighted_percentiles(selection::Pieces(&[&keys]), &self.shares, wanted)
+    }
+}
+
+/// Percentiles of a metric in one month across paths, honouring weights
+/// (`wanted` ascending).
 pub fn column_percentiles(
     sim: &Simulation,
     metric: Metric,
@@ -232,15 +260,10 @@ pub fn column_percentiles(
     }
     match &sim.weights {
         None => {
-            let mut column: Vec<f32> = sim.column(metric, month).collect();
-            percentiles(&mut column, wanted)
+            let keys: Vec<u32> = sim.column(metric, month).map(key).collect();
+            selection::percentiles(&keys, wanted)
         }
-        Some(_) => {
-            let mut pairs: Vec<(f32, f64)> = kept(sim)
-                .map(|(path, w)| (sim.value(path, metric, month), w))
-                .collect();
-            weighted_percentiles(&mut pairs, wanted)
-        }
+        Some(_) => Kept::of(sim).percentiles(|path| sim.value(path, metric, month), wanted),
     }
 }
 
@@ -345,11 +368,6 @@ impl Band {
 }
 
 /// Bands for each metric, month by month.
-///
-/// Each metric's months are gathered in one pass over the paths: a path's
-/// months of one metric sit side by side in memory, so this reads each path
-/// once per metric instead of once per month, which is what bounded this
-/// step (cache misses, not sorting).
 pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric, Vec<Band>)> {
     let months = sim.months;
     if sim.streamed.is_some() {
@@ -370,51 +388,83 @@ pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric
             })
             .collect();
     }
-    let weighted = sim.weights.as_ref().map(|_| weighted_paths(sim));
-    metrics
-        .par_iter()
-        .map(|&metric| {
-            let percentiles: Vec<Vec<f64>> = match &weighted {
-                None => {
-                    let mut columns = vec![Vec::with_capacity(sim.paths); months];
-                    for path in 0..sim.paths {
-                        for (column, value) in columns.iter_mut().zip(sim.path_series(path, metric))
-                        {
-                            column.push(*value);
+    let kept = sim.weights.as_ref().map(|_| Kept::of(sim));
+    let all: Vec<usize>;
+    let paths: &[usize] = match &kept {
+        Some(kept) => &kept.paths,
+        None => {
+            all = (0..sim.paths).collect();
+            &all
+        }
+    };
+    let n = paths.len();
+    // Keys are gathered a few metrics at a time, each path's months of
+    // those metrics read side by side (a path's record is contiguous, so
+    // this reads whole cache lines instead of one metric's months at a time
+    // across the paths), with a bounded buffer.
+    let per_metric = (months * n * 4).max(1);
+    let groups = (metrics.len() * per_metric).div_ceil(GATHER_BYTES).max(1);
+    let group_len = metrics.len().div_ceil(groups).max(1);
+    let mut keys: Vec<u32> = Vec::new();
+    let mut out = Vec::with_capacity(metrics.len());
+    for group in metrics.chunks(group_len) {
+        let columns = group.len() * months;
+        // Runs of GATHER_RUN paths are gathered in parallel, each into its
+        // own block: `[run][column][path in run]`.
+        let runs = n.div_ceil(GATHER_RUN).max(1);
+        keys.clear();
+        keys.resize(runs * columns * GATHER_RUN, 0);
+        keys.par_chunks_mut(columns * GATHER_RUN)
+            .zip(paths.par_chunks(GATHER_RUN))
+            .for_each(|(block, run)| {
+                for (i, &path) in run.iter().enumerate() {
+                    for (m, &metric) in group.iter().enumerate() {
+                        for (t, value) in sim.path_series(path, metric).iter().enumerate() {
+                            block[(m * months + t) * GATHER_RUN + i] = key(*value);
                         }
                     }
-                    columns
-                        .par_iter_mut()
-                        .map(|column| percentiles(column, &PERCENTILES))
-                        .collect()
                 }
-                Some(paths) => {
-                    let mut columns = vec![Vec::with_capacity(paths.len()); months];
-                    for &(path, w) in paths {
-                        for (column, value) in columns.iter_mut().zip(sim.path_series(path, metric))
-                        {
-                            column.push((*value, w));
-                        }
+            });
+        let percentiles: Vec<Vec<f64>> = (0..columns)
+            .into_par_iter()
+            .map(|column| {
+                let pieces: Vec<&[u32]> = (0..runs)
+                    .map(|run| {
+                        let len = GATHER_RUN.min(n - run * GATHER_RUN);
+                        &keys[(run * columns + column) * GATHER_RUN..][..len]
+                    })
+                    .collect();
+                let pieces = selection::Pieces(&pieces);
+                match &kept {
+                    Some(kept) => {
+                        selection::weighted_percentiles(pieces, &kept.shares, &PERCENTILES)
                     }
-                    columns
-                        .par_iter_mut()
-                        .map(|column| weighted_percentiles(column, &PERCENTILES))
-                        .collect()
+                    None => selection::percentiles_of(pieces, &PERCENTILES),
                 }
-            };
-            let bands = percentiles
-                .into_iter()
-                .enumerate()
-                .map(|(t, p)| Band {
+            })
+            .collect();
+        for (m, &metric) in group.iter().enumerate() {
+            let bands = (0..months)
+                .map(|t| Band {
                     month: model.month(t),
-                    percentiles: p.try_into().expect("seven"),
+                    percentiles: percentiles[m * months + t]
+                        .clone()
+                        .try_into()
+                        .expect("seven"),
                     mean: sim.mean(metric, t),
                 })
                 .collect();
-            (metric, bands)
-        })
-        .collect()
+            out.push((metric, bands));
+        }
+    }
+    out
 }
+
+/// Bytes of keys [`bands`] gathers at once: about the (value, weight) pairs
+/// of two metrics at 10^6 calibrated paths, which it held before.
+const GATHER_BYTES: usize = 128 << 20;
+/// Paths per parallel run of the gather in [`bands`].
+const GATHER_RUN: usize = 4096;
 
 /// How a target fares across paths.
 #[derive(Clone, Debug, Serialize)]
