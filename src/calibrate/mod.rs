@@ -474,12 +474,19 @@ pub const INPUT_PERCENTILES: [f64; 3] = [5.0, 50.0, 95.0];
 /// Prior (as specified) against posterior (weighted paths) for each scalar
 /// uncertain input; with no weights the posterior is the sample prior.
 pub fn input_shifts(model: &Model, sim: &Simulation) -> Vec<InputShift> {
+    // The kept paths and their shares once for every input.
+    let kept = (sim.streamed.is_none()).then(|| stats::Kept::of(sim));
     model
         .inputs
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, input)| {
-            let post = posterior_quantiles(sim, i, &INPUT_PERCENTILES);
+            let post = match &kept {
+                Some(kept) => {
+                    kept.percentiles(|path| sim.parameters_of(path)[i] as f32, &INPUT_PERCENTILES)
+                }
+                None => posterior_quantiles(sim, i, &INPUT_PERCENTILES),
+            };
             let (p5, median, p95) = (
                 input.dist.quantile(0.05),
                 input.dist.median(),
@@ -517,11 +524,7 @@ pub fn posterior_quantiles(sim: &Simulation, index: usize, wanted: &[f64]) -> Ve
         let column = crate::stream::parameter_column(sim.months, index);
         return streamed.percentiles(stats::Flavour::Weighted, column, wanted);
     }
-    let mut pairs: Vec<(f32, f64)> = stats::weighted_paths(sim)
-        .into_iter()
-        .map(|(path, w)| (sim.parameters_of(path)[index] as f32, w))
-        .collect();
-    stats::weighted_percentiles(&mut pairs, wanted)
+    stats::Kept::of(sim).percentiles(|path| sim.parameters_of(path)[index] as f32, wanted)
 }
 
 /// Paths below this fraction of the largest weight are left out of the

@@ -331,9 +331,14 @@ fn weighted_median<K: Ord + Copy>(pairs: impl Iterator<Item = (K, f64)> + Clone)
     if total <= 0.0 {
         return None;
     }
-    let mut by_key: std::collections::BTreeMap<K, u128> = std::collections::BTreeMap::new();
+    // Keys are few (months): a sorted list beats a tree.
+    let mut by_key: Vec<(K, u128)> = Vec::new();
     for (key, w) in pairs {
-        *by_key.entry(key).or_default() += fixed(w / total);
+        let w = fixed(w / total);
+        match by_key.binary_search_by(|probe| probe.0.cmp(&key)) {
+            Ok(i) => by_key[i].1 += w,
+            Err(i) => by_key.insert(i, (key, w)),
+        }
     }
     // A hair of tolerance so that rounding cannot skip a key that holds
     // exactly half the weight.
@@ -345,7 +350,7 @@ fn weighted_median<K: Ord + Copy>(pairs: impl Iterator<Item = (K, f64)> + Clone)
             return Some(*key);
         }
     }
-    by_key.keys().next_back().copied()
+    by_key.last().map(|(key, _)| *key)
 }
 
 /// One metric's distribution in one month.
@@ -512,28 +517,48 @@ pub fn target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult 
     if sim.weights.is_some() {
         return weighted_target(model, sim, target);
     }
-    let (mut in_month, mut by_month, mut ever) = (0, 0, 0);
-    let mut first: Vec<u16> = Vec::with_capacity(sim.paths);
-    for path in 0..sim.paths {
-        let outcome = sim.outcome(path, target);
-        let reached = outcome & FIRST;
-        if outcome & IN_MONTH != 0 {
-            in_month += 1;
-        }
-        if reached != NEVER && reached as usize <= target.month_index {
-            by_month += 1;
-        }
-        if reached != NEVER {
-            ever += 1;
-        }
-        first.push(reached);
-    }
-    let median_first_month = if first.is_empty() {
+    // Per path: in the month, and the first month reached (counted per
+    // month, the last slot for never). Integer counts, so the parallel
+    // chunks may be added in any order.
+    let months = sim.months;
+    let counts = (0..sim.paths)
+        .into_par_iter()
+        .with_min_len(crate::engine::CHUNK)
+        .fold(
+            || vec![0usize; months + 2],
+            |mut counts, path| {
+                let outcome = sim.outcome(path, target);
+                if outcome & IN_MONTH != 0 {
+                    counts[months + 1] += 1;
+                }
+                let reached = (outcome & FIRST) as usize;
+                counts[reached.min(months)] += 1;
+                counts
+            },
+        )
+        .reduce(
+            || vec![0usize; months + 2],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                a
+            },
+        );
+    let in_month = counts[months + 1];
+    let by_month: usize = counts[..=target.month_index.min(months - 1)].iter().sum();
+    let ever: usize = counts[..months].iter().sum();
+    // The lower median of the first months (never counting as the
+    // largest), from the counts.
+    let median_first_month = if sim.paths == 0 {
         None
     } else {
         let half = (sim.paths - 1) / 2;
-        let (_, median, _) = first.select_nth_unstable(half);
-        (*median != NEVER).then(|| model.month(*median as usize))
+        let mut below = 0;
+        (0..months)
+            .find(|&t| {
+                below += counts[t];
+                below > half
+            })
+            .map(|t| model.month(t))
     };
     TargetResult {
         label: target.label.clone(),
@@ -550,8 +575,11 @@ pub fn target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult 
 fn weighted_target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult {
     let hit = |yes: bool| if yes { 1.0 } else { 0.0 };
     // Each path's outcome once: the estimates below read them seven times.
-    let outcomes: Vec<(u16, f64)> = kept(sim)
-        .map(|(path, w)| (sim.outcome(path, target), w))
+    let kept = weighted_paths(sim);
+    let outcomes: Vec<(u16, f64)> = kept
+        .par_iter()
+        .with_min_len(crate::engine::CHUNK)
+        .map(|&(path, w)| (sim.outcome(path, target), w))
         .collect();
     let estimate = |test: fn(u16, usize) -> bool| {
         Estimate::weighted(
@@ -654,10 +682,8 @@ pub fn referral_values(model: &Model, sim: &Simulation, limit: usize) -> Vec<Ref
             let mut lifetime = Vec::with_capacity(n);
             let mut renewals = 0.0;
             let mut prices = Vec::with_capacity(n);
-            let values: Vec<(f64, f64, f64)> = (0..n.min(sim.paths))
-                .into_par_iter()
-                .map(|path| referral_value(program, plan, sim.parameters_of(path)))
-                .collect();
+            let paths: Vec<usize> = (0..n.min(sim.paths)).collect();
+            let values = referral_value_of_paths(program, plan, sim, &paths);
             for (path, &(value_12, value_life, expected_renewals)) in values.iter().enumerate() {
                 let drawn = sim.parameters_of(path);
                 first_year.push(value_12);
@@ -682,35 +708,32 @@ pub fn referral_values(model: &Model, sim: &Simulation, limit: usize) -> Vec<Ref
 /// Calibrated paths cannot be thinned to the first `limit` (the weight may sit
 /// elsewhere), so every path that carries weight is used.
 fn weighted_referral_values(model: &Model, sim: &Simulation) -> Vec<ReferralValue> {
+    let kept = Kept::of(sim);
     let paths = weighted_paths(sim);
     let mut out = Vec::new();
     for program in &model.programs {
         for plan in &program.plans {
             let mut first_year = Vec::with_capacity(paths.len());
             let mut lifetime = Vec::with_capacity(paths.len());
-            let mut prices = Vec::with_capacity(paths.len());
             let mut renewals = 0.0;
             let mut total = 0.0;
             // Each path's value is independent: computed in parallel, summed
             // in path order so the result does not depend on the threads.
-            let values: Vec<(f64, f64, f64)> = paths
-                .par_iter()
-                .map(|&(path, _)| referral_value(program, plan, sim.parameters_of(path)))
-                .collect();
-            for (&(path, w), &(value_12, value_life, expected_renewals)) in
-                paths.iter().zip(&values)
-            {
-                let drawn = sim.parameters_of(path);
+            let values = referral_value_of_paths(program, plan, sim, &kept.paths);
+            for (&(_, w), &(value_12, value_life, expected_renewals)) in paths.iter().zip(&values) {
                 first_year.push((value_12, w));
                 lifetime.push((value_life, w));
-                prices.push((plan.price.get(drawn) as f32, w));
                 renewals += w * expected_renewals;
                 total += w;
             }
+            let price = kept.percentiles(
+                |path| plan.price.get(sim.parameters_of(path)) as f32,
+                &[50.0],
+            );
             out.push(ReferralValue {
                 program: program.name.clone(),
                 plan: plan.name.clone(),
-                price: weighted_percentiles(&mut prices, &[50.0])[0],
+                price: price[0],
                 first_year: Estimate::weighted(first_year.into_iter()),
                 lifetime: Estimate::weighted(lifetime.into_iter()),
                 expected_renewals: if total > 0.0 { renewals / total } else { 0.0 },
@@ -726,21 +749,66 @@ pub fn referral_value(
     plan: &crate::model::Plan,
     drawn: &[f64],
 ) -> (f64, f64, f64) {
-    let price = plan.price.get(drawn);
-    let kept = 1.0 - program.refund_rate.get(drawn);
-    let first = kept * (price * program.first_order_rate.get(drawn) + program.bounty.get(drawn));
-    let (mut year, mut life, mut renewals) = (first, first, 0.0);
+    referral_value_lanes(program, plan, [drawn])[0]
+}
+
+/// [`referral_value`] for `L` parameter vectors at once: each lane does
+/// the very same arithmetic, but the lanes' chains of products and sums run
+/// side by side instead of one after the other (the lifetime loop is a
+/// chain of dependent multiplications, bound by latency).
+fn referral_value_lanes<const L: usize>(
+    program: &crate::model::Program,
+    plan: &crate::model::Plan,
+    drawn: [&[f64]; L],
+) -> [(f64, f64, f64); L] {
+    let price = drawn.map(|d| plan.price.get(d));
+    let kept = drawn.map(|d| 1.0 - program.refund_rate.get(d));
+    let mut year = [0.0; L];
+    let mut life = [0.0; L];
+    let mut renewals = [0.0; L];
     let mut survival = kept;
-    for k in 1..LIFETIME_MONTHS {
-        survival *= plan.churn.renewal_probability(drawn, k);
-        let value = survival * price * program.recurring.rate(drawn, k);
-        if k < 12 {
-            year += value;
-        }
-        life += value;
-        renewals += survival;
+    for l in 0..L {
+        let d = drawn[l];
+        let first = kept[l] * (price[l] * program.first_order_rate.get(d) + program.bounty.get(d));
+        year[l] = first;
+        life[l] = first;
     }
-    (year, life, renewals)
+    for k in 1..LIFETIME_MONTHS {
+        for l in 0..L {
+            let d = drawn[l];
+            survival[l] *= plan.churn.renewal_probability(d, k);
+            let value = survival[l] * price[l] * program.recurring.rate(d, k);
+            if k < 12 {
+                year[l] += value;
+            }
+            life[l] += value;
+            renewals[l] += survival[l];
+        }
+    }
+    std::array::from_fn(|l| (year[l], life[l], renewals[l]))
+}
+
+/// [`referral_value`] for every path of `paths`, in order, in parallel.
+fn referral_value_of_paths(
+    program: &crate::model::Program,
+    plan: &crate::model::Plan,
+    sim: &Simulation,
+    paths: &[usize],
+) -> Vec<(f64, f64, f64)> {
+    const LANES: usize = 4;
+    paths
+        .par_chunks(LANES)
+        .with_min_len(64)
+        .flat_map_iter(|chunk| match <[usize; LANES]>::try_from(chunk) {
+            Ok(four) => {
+                referral_value_lanes(program, plan, four.map(|p| sim.parameters_of(p))).to_vec()
+            }
+            Err(_) => chunk
+                .iter()
+                .map(|&p| referral_value(program, plan, sim.parameters_of(p)))
+                .collect(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
