@@ -107,6 +107,21 @@ pub fn distances(sim: &Simulation, points: &[Point]) -> Vec<f64> {
         .collect()
 }
 
+/// Below this exponent a kernel weight is under [`NEGLIGIBLE`] (e^-14 is
+/// 8.3e-7), so it is zero without computing the exponential: most paths,
+/// in most of the bandwidth search.
+const FAR: f64 = -14.0;
+
+/// The kernel weight `e^exponent`, zero when negligible.
+#[inline]
+fn weight(exponent: f64) -> f64 {
+    if exponent < FAR {
+        return 0.0;
+    }
+    let w = exponent.exp();
+    if w < NEGLIGIBLE { 0.0 } else { w }
+}
+
 /// Kernel weights for one bandwidth, normalised, into `weights`; returns
 /// their effective sample size. Distances are shifted by their minimum so
 /// that the closest path has weight one before normalising: no underflow to
@@ -114,10 +129,7 @@ pub fn distances(sim: &Simulation, points: &[Point]) -> Vec<f64> {
 fn kernel(distances: &[f64], floor: f64, bandwidth: f64, weights: &mut Vec<f64>) -> f64 {
     let scale = 0.5 / (bandwidth * bandwidth);
     weights.clear();
-    weights.extend(distances.iter().map(|d| {
-        let w = (-(d - floor) * scale).exp();
-        if w < NEGLIGIBLE { 0.0 } else { w }
-    }));
+    weights.extend(distances.iter().map(|d| weight(-(d - floor) * scale)));
     let total: f64 = weights.iter().sum();
     weights.iter_mut().for_each(|w| *w /= total);
     1.0 / weights.iter().map(|w| w * w).sum::<f64>()
@@ -133,8 +145,12 @@ fn kernel_ess(distances: &[f64], floor: f64, bandwidth: f64) -> f64 {
         .par_chunks(1 << 14)
         .map(|chunk| {
             chunk.iter().fold((0.0, 0.0), |(sum, sum_sq), d| {
-                let w = (-(d - floor) * scale).exp();
-                let w = if w < NEGLIGIBLE { 0.0 } else { w };
+                let exponent = -(d - floor) * scale;
+                if exponent < FAR {
+                    // Adding zero changes neither sum.
+                    return (sum, sum_sq);
+                }
+                let w = weight(exponent);
                 (sum + w, sum_sq + w * w)
             })
         })
@@ -651,5 +667,33 @@ fn join_words(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn far_weights_are_negligible_without_the_exponential() {
+        assert!(FAR.exp() < NEGLIGIBLE);
+        assert_eq!(weight(FAR - 1e-9), 0.0);
+        assert_eq!(weight(-1.0), (-1.0f64).exp());
+        // The bandwidth search and the final weights agree with a kernel
+        // that computes every exponential.
+        let distances: Vec<f64> = (0..50_000).map(|i| (i as f64 * 0.37) % 40.0).collect();
+        let fit = fit(&distances);
+        let floor = 0.0;
+        let scale = 0.5 / (fit.bandwidth * fit.bandwidth);
+        let plain: Vec<f64> = distances
+            .iter()
+            .map(|d| {
+                let w = (-(d - floor) * scale).exp();
+                if w < NEGLIGIBLE { 0.0 } else { w }
+            })
+            .collect();
+        let total: f64 = plain.iter().sum();
+        let plain: Vec<f64> = plain.iter().map(|w| w / total).collect();
+        assert_eq!(fit.weights, plain);
     }
 }
