@@ -335,10 +335,14 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         format!("{} to {}", first_month.long(), last_month.long())
     };
 
+    // Outcomes do not depend on the weights: read once, for the odds
+    // before and after.
+    let outcomes = stats::Outcomes::of(sim, &model.targets);
     let prior_targets: Vec<_> = model
         .targets
         .iter()
-        .map(|t| stats::target(model, sim, t))
+        .enumerate()
+        .map(|(k, t)| outcomes.result(model, sim, t, k))
         .collect();
     let Fit {
         weights,
@@ -379,10 +383,11 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         .targets
         .iter()
         .zip(prior_targets)
-        .map(|(target, prior)| TargetShift {
+        .enumerate()
+        .map(|(k, (target, prior))| TargetShift {
             label: target.label.clone(),
             prior: prior.in_month,
-            posterior: stats::target(model, sim, target).in_month,
+            posterior: outcomes.result(model, sim, target, k).in_month,
         })
         .collect();
     let posterior_points: Vec<ObservedPoint> = prior_points

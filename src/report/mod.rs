@@ -161,11 +161,9 @@ impl Summary {
             .find(|(metric, _)| *metric == model.headline)
             .map(|(_, bands)| bands.clone())
             .unwrap_or_else(|| stats::bands(model, sim, &[model.headline]).remove(0).1);
-        let targets = model
-            .targets
-            .iter()
-            .map(|target| {
-                let result = stats::target(model, sim, target);
+        let targets = stats::targets(model, sim, &model.targets)
+            .into_iter()
+            .map(|result| {
                 let sentences = target_sentences(model, &result);
                 TargetReport { result, sentences }
             })

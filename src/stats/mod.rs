@@ -410,33 +410,35 @@ pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric
     let per_metric = (months * n * 4).max(1);
     let groups = (metrics.len() * per_metric).div_ceil(GATHER_BYTES).max(1);
     let group_len = metrics.len().div_ceil(groups).max(1);
-    let mut keys: Vec<u32> = Vec::new();
     let mut out = Vec::with_capacity(metrics.len());
     for group in metrics.chunks(group_len) {
         let columns = group.len() * months;
         // Runs of GATHER_RUN paths are gathered in parallel, each into its
-        // own block: `[run][column][path in run]`.
-        let runs = n.div_ceil(GATHER_RUN).max(1);
-        keys.clear();
-        keys.resize(runs * columns * GATHER_RUN, 0);
-        keys.par_chunks_mut(columns * GATHER_RUN)
-            .zip(paths.par_chunks(GATHER_RUN))
-            .for_each(|(block, run)| {
+        // own block, `[column][path in run]`: fresh memory is then paged in
+        // by every thread, not cleared by one first.
+        let blocks: Vec<Vec<u32>> = paths
+            .par_chunks(GATHER_RUN)
+            .map(|run| {
+                let len = run.len();
+                let mut block = vec![0u32; columns * len];
                 for (i, &path) in run.iter().enumerate() {
                     for (m, &metric) in group.iter().enumerate() {
                         for (t, value) in sim.path_series(path, metric).iter().enumerate() {
-                            block[(m * months + t) * GATHER_RUN + i] = key(*value);
+                            block[(m * months + t) * len + i] = key(*value);
                         }
                     }
                 }
-            });
+                block
+            })
+            .collect();
         let percentiles: Vec<Vec<f64>> = (0..columns)
             .into_par_iter()
             .map(|column| {
-                let pieces: Vec<&[u32]> = (0..runs)
-                    .map(|run| {
-                        let len = GATHER_RUN.min(n - run * GATHER_RUN);
-                        &keys[(run * columns + column) * GATHER_RUN..][..len]
+                let pieces: Vec<&[u32]> = blocks
+                    .iter()
+                    .map(|block| {
+                        let len = block.len() / columns;
+                        &block[column * len..][..len]
                     })
                     .collect();
                 let pieces = selection::Pieces(&pieces);
@@ -514,92 +516,128 @@ pub fn outcome(series: &[f32], target: &Target) -> u16 {
 }
 
 pub fn target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult {
-    if sim.weights.is_some() {
-        return weighted_target(model, sim, target);
-    }
-    // Per path: in the month, and the first month reached (counted per
-    // month, the last slot for never). Integer counts, so the parallel
-    // chunks may be added in any order.
-    let months = sim.months;
-    let counts = (0..sim.paths)
-        .into_par_iter()
-        .with_min_len(crate::engine::CHUNK)
-        .fold(
-            || vec![0usize; months + 2],
-            |mut counts, path| {
-                let outcome = sim.outcome(path, target);
-                if outcome & IN_MONTH != 0 {
-                    counts[months + 1] += 1;
-                }
-                let reached = (outcome & FIRST) as usize;
-                counts[reached.min(months)] += 1;
-                counts
-            },
-        )
-        .reduce(
-            || vec![0usize; months + 2],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-                a
-            },
-        );
-    let in_month = counts[months + 1];
-    let by_month: usize = counts[..=target.month_index.min(months - 1)].iter().sum();
-    let ever: usize = counts[..months].iter().sum();
-    // The lower median of the first months (never counting as the
-    // largest), from the counts.
-    let median_first_month = if sim.paths == 0 {
-        None
-    } else {
-        let half = (sim.paths - 1) / 2;
-        let mut below = 0;
-        (0..months)
-            .find(|&t| {
-                below += counts[t];
-                below > half
-            })
-            .map(|t| model.month(t))
-    };
-    TargetResult {
-        label: target.label.clone(),
-        metric: target.metric,
-        threshold: target.threshold,
-        month: target.month,
-        in_month: Estimate::proportion(in_month, sim.paths),
-        by_month: Estimate::proportion(by_month, sim.paths),
-        median_first_month,
-        ever: Estimate::proportion(ever, sim.paths),
-    }
+    targets(model, sim, std::slice::from_ref(target)).remove(0)
 }
 
-fn weighted_target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult {
-    let hit = |yes: bool| if yes { 1.0 } else { 0.0 };
-    // Each path's outcome once: the estimates below read them seven times.
-    let kept = weighted_paths(sim);
-    let outcomes: Vec<(u16, f64)> = kept
-        .par_iter()
-        .with_min_len(crate::engine::CHUNK)
-        .map(|&(path, w)| (sim.outcome(path, target), w))
-        .collect();
-    let estimate = |test: fn(u16, usize) -> bool| {
-        Estimate::weighted(
+/// [`target`] for several targets, reading each path once for all of them.
+pub fn targets(model: &Model, sim: &Simulation, targets: &[Target]) -> Vec<TargetResult> {
+    let outcomes = Outcomes::of(sim, targets);
+    targets
+        .iter()
+        .enumerate()
+        .map(|(k, target)| outcomes.result(model, sim, target, k))
+        .collect()
+}
+
+/// Every path's [`outcome`] against each of a few targets: what the target
+/// statistics read, before and after calibration alike (weights do not
+/// change outcomes), gathered in one pass over the paths.
+pub struct Outcomes {
+    targets: usize,
+    /// `[path][target]`.
+    outcomes: Vec<u16>,
+}
+
+impl Outcomes {
+    pub fn of(sim: &Simulation, targets: &[Target]) -> Outcomes {
+        let mut outcomes = vec![0u16; sim.paths * targets.len()];
+        if !targets.is_empty() {
             outcomes
-                .iter()
-                .map(|&(o, w)| (hit(test(o, target.month_index)), w)),
-        )
-    };
-    let median_first_month = weighted_median(outcomes.iter().map(|&(o, w)| (o & FIRST, w)))
-        .filter(|m| *m != NEVER)
-        .map(|m| model.month(m as usize));
-    TargetResult {
-        label: target.label.clone(),
-        metric: target.metric,
-        threshold: target.threshold,
-        month: target.month,
-        in_month: estimate(|o, _| o & IN_MONTH != 0),
-        by_month: estimate(|o, month| o & FIRST != NEVER && (o & FIRST) as usize <= month),
-        median_first_month,
-        ever: estimate(|o, _| o & FIRST != NEVER),
+                .par_chunks_mut(targets.len() * crate::engine::CHUNK)
+                .enumerate()
+                .for_each(|(chunk, slots)| {
+                    let first = chunk * crate::engine::CHUNK;
+                    for (i, slots) in slots.chunks_mut(targets.len()).enumerate() {
+                        for (slot, target) in slots.iter_mut().zip(targets) {
+                            *slot = sim.outcome(first + i, target);
+                        }
+                    }
+                });
+        }
+        Outcomes {
+            targets: targets.len(),
+            outcomes,
+        }
+    }
+
+    #[inline]
+    fn get(&self, path: usize, k: usize) -> u16 {
+        self.outcomes[path * self.targets + k]
+    }
+
+    /// How target `k` (the `k`-th given to [`Outcomes::of`]) fares, honouring
+    /// the simulation's weights.
+    pub fn result(
+        &self,
+        model: &Model,
+        sim: &Simulation,
+        target: &Target,
+        k: usize,
+    ) -> TargetResult {
+        if sim.weights.is_some() {
+            return self.weighted(model, sim, target, k);
+        }
+        // Per path: in the month, and the first month reached (counted per
+        // month, the last slot for never).
+        let months = sim.months;
+        let mut counts = vec![0usize; months + 2];
+        for path in 0..sim.paths {
+            let outcome = self.get(path, k);
+            counts[months + 1] += (outcome & IN_MONTH != 0) as usize;
+            counts[((outcome & FIRST) as usize).min(months)] += 1;
+        }
+        let in_month = counts[months + 1];
+        let by_month: usize = counts[..=target.month_index.min(months - 1)].iter().sum();
+        let ever: usize = counts[..months].iter().sum();
+        // The lower median of the first months (never counting as the
+        // largest), from the counts.
+        let median_first_month = if sim.paths == 0 {
+            None
+        } else {
+            let half = (sim.paths - 1) / 2;
+            let mut below = 0;
+            (0..months)
+                .find(|&t| {
+                    below += counts[t];
+                    below > half
+                })
+                .map(|t| model.month(t))
+        };
+        TargetResult {
+            label: target.label.clone(),
+            metric: target.metric,
+            threshold: target.threshold,
+            month: target.month,
+            in_month: Estimate::proportion(in_month, sim.paths),
+            by_month: Estimate::proportion(by_month, sim.paths),
+            median_first_month,
+            ever: Estimate::proportion(ever, sim.paths),
+        }
+    }
+
+    fn weighted(&self, model: &Model, sim: &Simulation, target: &Target, k: usize) -> TargetResult {
+        let hit = |yes: bool| if yes { 1.0 } else { 0.0 };
+        let outcomes: Vec<(u16, f64)> = kept(sim).map(|(path, w)| (self.get(path, k), w)).collect();
+        let estimate = |test: fn(u16, usize) -> bool| {
+            Estimate::weighted(
+                outcomes
+                    .iter()
+                    .map(|&(o, w)| (hit(test(o, target.month_index)), w)),
+            )
+        };
+        let median_first_month = weighted_median(outcomes.iter().map(|&(o, w)| (o & FIRST, w)))
+            .filter(|m| *m != NEVER)
+            .map(|m| model.month(m as usize));
+        TargetResult {
+            label: target.label.clone(),
+            metric: target.metric,
+            threshold: target.threshold,
+            month: target.month,
+            in_month: estimate(|o, _| o & IN_MONTH != 0),
+            by_month: estimate(|o, month| o & FIRST != NEVER && (o & FIRST) as usize <= month),
+            median_first_month,
+            ever: estimate(|o, _| o & FIRST != NEVER),
+        }
     }
 }
 
