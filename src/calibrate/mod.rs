@@ -378,7 +378,9 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         );
     }
 
-    let inputs = input_shifts(model, sim);
+    // The kept paths and their shares, once for every weighted column below.
+    let kept = sim.streamed.is_none().then(|| stats::Kept::of(sim));
+    let inputs = shifts(model, sim, kept.as_ref());
     let targets: Vec<TargetShift> = model
         .targets
         .iter()
@@ -391,12 +393,17 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         })
         .collect();
     let posterior_points: Vec<ObservedPoint> = prior_points
-        .into_iter()
+        .into_par_iter()
         .map(|mut point| {
             if applied {
                 let month = model.month_index(point.month).expect("inside");
-                point.posterior_median =
-                    stats::column_percentiles(sim, point.metric, month, &[50.0])[0];
+                let wanted = [50.0];
+                point.posterior_median = match &kept {
+                    Some(kept) => {
+                        kept.percentiles(|path| sim.value(path, point.metric, month), &wanted)
+                    }
+                    None => stats::column_percentiles(sim, point.metric, month, &wanted),
+                }[0];
             }
             point
         })
@@ -495,14 +502,18 @@ pub const INPUT_PERCENTILES: [f64; 3] = [5.0, 50.0, 95.0];
 /// Prior (as specified) against posterior (weighted paths) for each scalar
 /// uncertain input; with no weights the posterior is the sample prior.
 pub fn input_shifts(model: &Model, sim: &Simulation) -> Vec<InputShift> {
-    // The kept paths and their shares once for every input.
-    let kept = (sim.streamed.is_none()).then(|| stats::Kept::of(sim));
+    let kept = sim.streamed.is_none().then(|| stats::Kept::of(sim));
+    shifts(model, sim, kept.as_ref())
+}
+
+/// [`input_shifts`], with the kept paths when in memory.
+fn shifts(model: &Model, sim: &Simulation, kept: Option<&stats::Kept>) -> Vec<InputShift> {
     model
         .inputs
         .par_iter()
         .enumerate()
         .map(|(i, input)| {
-            let post = match &kept {
+            let post = match kept {
                 Some(kept) => {
                     kept.percentiles(|path| sim.parameters_of(path)[i] as f32, &INPUT_PERCENTILES)
                 }
