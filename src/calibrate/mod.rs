@@ -478,10 +478,33 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
 pub const PRIOR_PERCENTILES: [f64; 3] = [1.0, 50.0, 99.0];
 
 fn prior_points(model: &Model, sim: &Simulation, points: &[Point]) -> Vec<ObservedPoint> {
+    // In memory, every observed column in one pass over the paths (they
+    // usually share the paths' cache lines).
+    let unweighted = sim.streamed.is_none() && sim.weights.is_none();
+    let columns = unweighted.then(|| {
+        let all: Vec<usize> = (0..sim.paths).collect();
+        stats::Columns::gather(&all, points.len(), |path, i| {
+            sim.value(path, points[i].metric, points[i].month)
+        })
+    });
     points
-        .iter()
-        .map(|p| {
-            let q = stats::column_percentiles(sim, p.metric, p.month, &PRIOR_PERCENTILES);
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (q, share_below) = match &columns {
+                Some(columns) => (
+                    stats::selection::percentiles_of(
+                        stats::selection::Pieces(&columns.pieces(i)),
+                        &PRIOR_PERCENTILES,
+                    ),
+                    columns.values(i).filter(|v| *v as f64 <= p.value).count() as f64
+                        / sim.paths as f64,
+                ),
+                None => (
+                    stats::column_percentiles(sim, p.metric, p.month, &PRIOR_PERCENTILES),
+                    stats::share_at_or_below(sim, p.metric, p.month, p.value),
+                ),
+            };
             ObservedPoint {
                 metric: p.metric,
                 month: model.month(p.month),
@@ -489,7 +512,7 @@ fn prior_points(model: &Model, sim: &Simulation, points: &[Point]) -> Vec<Observ
                 prior_p1: q[0],
                 prior_median: q[1],
                 prior_p99: q[2],
-                prior_share_below: stats::share_at_or_below(sim, p.metric, p.month, p.value),
+                prior_share_below: share_below,
                 posterior_median: q[1],
             }
         })

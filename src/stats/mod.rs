@@ -245,6 +245,58 @@ impl Kept {
     }
 }
 
+/// Keys of a few columns over some paths, gathered in one parallel pass
+/// (a path's values sit side by side in memory, so reading all the columns
+/// of a path at once costs about one cache miss, not one per column).
+pub struct Columns {
+    columns: usize,
+    /// Per run of paths: `[column][path in run]`.
+    blocks: Vec<Vec<u32>>,
+}
+
+impl Columns {
+    /// `value(path, column)` for every path of `paths` and column below
+    /// `columns`.
+    pub fn gather(
+        paths: &[usize],
+        columns: usize,
+        value: impl Fn(usize, usize) -> f32 + Sync,
+    ) -> Columns {
+        let blocks = paths
+            .par_chunks(GATHER_RUN)
+            .map(|run| {
+                let len = run.len();
+                let mut block = vec![0u32; columns * len];
+                for (i, &path) in run.iter().enumerate() {
+                    for column in 0..columns {
+                        block[column * len + i] = key(value(path, column));
+                    }
+                }
+                block
+            })
+            .collect();
+        Columns { columns, blocks }
+    }
+
+    /// One column, in pieces, in the order of the paths.
+    pub fn pieces(&self, column: usize) -> Vec<&[u32]> {
+        self.blocks
+            .iter()
+            .map(|block| {
+                let len = block.len() / self.columns;
+                &block[column * len..][..len]
+            })
+            .collect()
+    }
+
+    /// One column's values, in the order of the paths.
+    pub fn values(&self, column: usize) -> impl Iterator<Item = f32> + Clone + '_ {
+        self.pieces(column)
+            .into_iter()
+            .flat_map(|piece| piece.iter().map(|k| crate::stream::select::from_key(*k)))
+    }
+}
+
 /// Percentiles of a metric in one month across paths, honouring weights
 /// (`wanted` ascending).
 pub fn column_percentiles(
@@ -521,7 +573,14 @@ pub fn target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult 
 
 /// [`target`] for several targets, reading each path once for all of them.
 pub fn targets(model: &Model, sim: &Simulation, targets: &[Target]) -> Vec<TargetResult> {
-    let outcomes = Outcomes::of(sim, targets);
+    let outcomes = match &sim.weights {
+        // Only the paths that carry weight are read.
+        Some(_) => {
+            let paths: Vec<usize> = kept(sim).map(|(path, _)| path).collect();
+            Outcomes::over(sim, targets, &paths, true)
+        }
+        None => Outcomes::of(sim, targets),
+    };
     targets
         .iter()
         .enumerate()
@@ -534,22 +593,30 @@ pub fn targets(model: &Model, sim: &Simulation, targets: &[Target]) -> Vec<Targe
 /// change outcomes), gathered in one pass over the paths.
 pub struct Outcomes {
     targets: usize,
-    /// `[path][target]`.
+    /// `[row][target]`: a row per path, or per path [`kept`].
     outcomes: Vec<u16>,
+    kept_only: bool,
 }
 
 impl Outcomes {
+    /// Every path's outcomes.
     pub fn of(sim: &Simulation, targets: &[Target]) -> Outcomes {
-        let mut outcomes = vec![0u16; sim.paths * targets.len()];
+        let all: Vec<usize> = (0..sim.paths).collect();
+        Outcomes::over(sim, targets, &all, false)
+    }
+
+    /// The outcomes of `paths`: every path, or (`kept_only`) those [`kept`],
+    /// which then serve weighted results only.
+    fn over(sim: &Simulation, targets: &[Target], paths: &[usize], kept_only: bool) -> Outcomes {
+        let mut outcomes = vec![0u16; paths.len() * targets.len()];
         if !targets.is_empty() {
             outcomes
                 .par_chunks_mut(targets.len() * crate::engine::CHUNK)
-                .enumerate()
-                .for_each(|(chunk, slots)| {
-                    let first = chunk * crate::engine::CHUNK;
-                    for (i, slots) in slots.chunks_mut(targets.len()).enumerate() {
+                .zip(paths.par_chunks(crate::engine::CHUNK))
+                .for_each(|(slots, paths)| {
+                    for (slots, &path) in slots.chunks_mut(targets.len()).zip(paths) {
                         for (slot, target) in slots.iter_mut().zip(targets) {
-                            *slot = sim.outcome(first + i, target);
+                            *slot = sim.outcome(path, target);
                         }
                     }
                 });
@@ -557,12 +624,13 @@ impl Outcomes {
         Outcomes {
             targets: targets.len(),
             outcomes,
+            kept_only,
         }
     }
 
     #[inline]
-    fn get(&self, path: usize, k: usize) -> u16 {
-        self.outcomes[path * self.targets + k]
+    fn get(&self, row: usize, k: usize) -> u16 {
+        self.outcomes[row * self.targets + k]
     }
 
     /// How target `k` (the `k`-th given to [`Outcomes::of`]) fares, honouring
@@ -577,6 +645,7 @@ impl Outcomes {
         if sim.weights.is_some() {
             return self.weighted(model, sim, target, k);
         }
+        assert!(!self.kept_only, "outcomes of the kept paths only");
         // Per path: in the month, and the first month reached (counted per
         // month, the last slot for never).
         let months = sim.months;
@@ -617,7 +686,10 @@ impl Outcomes {
 
     fn weighted(&self, model: &Model, sim: &Simulation, target: &Target, k: usize) -> TargetResult {
         let hit = |yes: bool| if yes { 1.0 } else { 0.0 };
-        let outcomes: Vec<(u16, f64)> = kept(sim).map(|(path, w)| (self.get(path, k), w)).collect();
+        let outcomes: Vec<(u16, f64)> = kept(sim)
+            .enumerate()
+            .map(|(j, (path, w))| (self.get(if self.kept_only { j } else { path }, k), w))
+            .collect();
         let estimate = |test: fn(u16, usize) -> bool| {
             Estimate::weighted(
                 outcomes
