@@ -392,17 +392,22 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
             posterior: outcomes.result(model, sim, target, k).in_month,
         })
         .collect();
+    // The observed columns in one pass over the kept paths.
+    let observed = kept.as_ref().filter(|_| applied).map(|kept| {
+        stats::Columns::gather(&kept.paths, points.len(), |path, i| {
+            sim.value(path, points[i].metric, points[i].month)
+        })
+    });
     let posterior_points: Vec<ObservedPoint> = prior_points
         .into_par_iter()
-        .map(|mut point| {
+        .enumerate()
+        .map(|(i, mut point)| {
             if applied {
                 let month = model.month_index(point.month).expect("inside");
                 let wanted = [50.0];
-                point.posterior_median = match &kept {
-                    Some(kept) => {
-                        kept.percentiles(|path| sim.value(path, point.metric, month), &wanted)
-                    }
-                    None => stats::column_percentiles(sim, point.metric, month, &wanted),
+                point.posterior_median = match (&kept, &observed) {
+                    (Some(kept), Some(columns)) => kept.column_percentiles(columns, i, &wanted),
+                    _ => stats::column_percentiles(sim, point.metric, month, &wanted),
                 }[0];
             }
             point
@@ -531,16 +536,22 @@ pub fn input_shifts(model: &Model, sim: &Simulation) -> Vec<InputShift> {
 
 /// [`input_shifts`], with the kept paths when in memory.
 fn shifts(model: &Model, sim: &Simulation, kept: Option<&stats::Kept>) -> Vec<InputShift> {
+    // Every input's column in one pass over the kept paths.
+    let columns = kept.map(|kept| {
+        stats::Columns::gather(&kept.paths, model.inputs.len(), |path, i| {
+            sim.parameters_of(path)[i] as f32
+        })
+    });
     model
         .inputs
         .par_iter()
         .enumerate()
         .map(|(i, input)| {
-            let post = match kept {
-                Some(kept) => {
-                    kept.percentiles(|path| sim.parameters_of(path)[i] as f32, &INPUT_PERCENTILES)
+            let post = match (kept, &columns) {
+                (Some(kept), Some(columns)) => {
+                    kept.column_percentiles(columns, i, &INPUT_PERCENTILES)
                 }
-                None => posterior_quantiles(sim, i, &INPUT_PERCENTILES),
+                _ => posterior_quantiles(sim, i, &INPUT_PERCENTILES),
             };
             let (p5, median, p95) = (
                 input.dist.quantile(0.05),

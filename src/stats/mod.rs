@@ -237,6 +237,13 @@ impl Kept {
         }
     }
 
+    /// Weighted percentiles (ascending `wanted`) of column `column` of
+    /// `columns`, gathered over the kept paths.
+    pub fn column_percentiles(&self, columns: &Columns, column: usize, wanted: &[f64]) -> Vec<f64> {
+        let pieces = columns.pieces(column);
+        selection::weighted_percentiles(selection::Pieces(&pieces), &self.shares, wanted)
+    }
+
     /// Weighted percentiles (ascending `wanted`) of `value` over the kept
     /// paths.
     pub fn percentiles(&self, value: impl Fn(usize) -> f32, wanted: &[f64]) -> Vec<f64> {
