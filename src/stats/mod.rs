@@ -526,8 +526,8 @@ pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric
     out
 }
 
-/// Bytes of keys [`bands`] gathers at once: about the (value, weight) pairs
-/// of two metrics at 10^6 calibrated paths, which it held before.
+/// Bytes of keys [`bands`] gathers at once, a bound on the memory it adds
+/// to a run (q4 at 10^6 calibrated paths takes two groups of metrics).
 const GATHER_BYTES: usize = 128 << 20;
 /// Paths per parallel run of the gather in [`bands`].
 const GATHER_RUN: usize = 4096;
