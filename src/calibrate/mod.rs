@@ -107,6 +107,21 @@ pub fn distances(sim: &Simulation, points: &[Point]) -> Vec<f64> {
         .collect()
 }
 
+/// Below this exponent a kernel weight is under [`NEGLIGIBLE`] (e^-14 is
+/// 8.3e-7), so it is zero without computing the exponential: most paths,
+/// in most of the bandwidth search.
+const FAR: f64 = -14.0;
+
+/// The kernel weight `e^exponent`, zero when negligible.
+#[inline]
+fn weight(exponent: f64) -> f64 {
+    if exponent < FAR {
+        return 0.0;
+    }
+    let w = exponent.exp();
+    if w < NEGLIGIBLE { 0.0 } else { w }
+}
+
 /// Kernel weights for one bandwidth, normalised, into `weights`; returns
 /// their effective sample size. Distances are shifted by their minimum so
 /// that the closest path has weight one before normalising: no underflow to
@@ -114,10 +129,7 @@ pub fn distances(sim: &Simulation, points: &[Point]) -> Vec<f64> {
 fn kernel(distances: &[f64], floor: f64, bandwidth: f64, weights: &mut Vec<f64>) -> f64 {
     let scale = 0.5 / (bandwidth * bandwidth);
     weights.clear();
-    weights.extend(distances.iter().map(|d| {
-        let w = (-(d - floor) * scale).exp();
-        if w < NEGLIGIBLE { 0.0 } else { w }
-    }));
+    weights.extend(distances.iter().map(|d| weight(-(d - floor) * scale)));
     let total: f64 = weights.iter().sum();
     weights.iter_mut().for_each(|w| *w /= total);
     1.0 / weights.iter().map(|w| w * w).sum::<f64>()
@@ -133,8 +145,12 @@ fn kernel_ess(distances: &[f64], floor: f64, bandwidth: f64) -> f64 {
         .par_chunks(1 << 14)
         .map(|chunk| {
             chunk.iter().fold((0.0, 0.0), |(sum, sum_sq), d| {
-                let w = (-(d - floor) * scale).exp();
-                let w = if w < NEGLIGIBLE { 0.0 } else { w };
+                let exponent = -(d - floor) * scale;
+                if exponent < FAR {
+                    // Adding zero changes neither sum.
+                    return (sum, sum_sq);
+                }
+                let w = weight(exponent);
                 (sum + w, sum_sq + w * w)
             })
         })
@@ -319,10 +335,14 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         format!("{} to {}", first_month.long(), last_month.long())
     };
 
+    // Outcomes do not depend on the weights: read once, for the odds
+    // before and after.
+    let outcomes = stats::Outcomes::of(sim, &model.targets);
     let prior_targets: Vec<_> = model
         .targets
         .iter()
-        .map(|t| stats::target(model, sim, t))
+        .enumerate()
+        .map(|(k, t)| outcomes.result(model, sim, t, k))
         .collect();
     let Fit {
         weights,
@@ -358,24 +378,37 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         );
     }
 
-    let inputs = input_shifts(model, sim);
+    // The kept paths and their shares, once for every weighted column below.
+    let kept = sim.streamed.is_none().then(|| stats::Kept::of(sim));
+    let inputs = shifts(model, sim, kept.as_ref());
     let targets: Vec<TargetShift> = model
         .targets
         .iter()
         .zip(prior_targets)
-        .map(|(target, prior)| TargetShift {
+        .enumerate()
+        .map(|(k, (target, prior))| TargetShift {
             label: target.label.clone(),
             prior: prior.in_month,
-            posterior: stats::target(model, sim, target).in_month,
+            posterior: outcomes.result(model, sim, target, k).in_month,
         })
         .collect();
+    // The observed columns in one pass over the kept paths.
+    let observed = kept.as_ref().filter(|_| applied).map(|kept| {
+        stats::Columns::gather(&kept.paths, points.len(), |path, i| {
+            sim.value(path, points[i].metric, points[i].month)
+        })
+    });
     let posterior_points: Vec<ObservedPoint> = prior_points
-        .into_iter()
-        .map(|mut point| {
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, mut point)| {
             if applied {
                 let month = model.month_index(point.month).expect("inside");
-                point.posterior_median =
-                    stats::column_percentiles(sim, point.metric, month, &[50.0])[0];
+                let wanted = [50.0];
+                point.posterior_median = match (&kept, &observed) {
+                    (Some(kept), Some(columns)) => kept.column_percentiles(columns, i, &wanted),
+                    _ => stats::column_percentiles(sim, point.metric, month, &wanted),
+                }[0];
             }
             point
         })
@@ -450,10 +483,33 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
 pub const PRIOR_PERCENTILES: [f64; 3] = [1.0, 50.0, 99.0];
 
 fn prior_points(model: &Model, sim: &Simulation, points: &[Point]) -> Vec<ObservedPoint> {
+    // In memory, every observed column in one pass over the paths (they
+    // usually share the paths' cache lines).
+    let unweighted = sim.streamed.is_none() && sim.weights.is_none();
+    let columns = unweighted.then(|| {
+        let all: Vec<usize> = (0..sim.paths).collect();
+        stats::Columns::gather(&all, points.len(), |path, i| {
+            sim.value(path, points[i].metric, points[i].month)
+        })
+    });
     points
-        .iter()
-        .map(|p| {
-            let q = stats::column_percentiles(sim, p.metric, p.month, &PRIOR_PERCENTILES);
+        .par_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (q, share_below) = match &columns {
+                Some(columns) => (
+                    stats::selection::percentiles_of(
+                        stats::selection::Pieces(&columns.pieces(i)),
+                        &PRIOR_PERCENTILES,
+                    ),
+                    columns.values(i).filter(|v| *v as f64 <= p.value).count() as f64
+                        / sim.paths as f64,
+                ),
+                None => (
+                    stats::column_percentiles(sim, p.metric, p.month, &PRIOR_PERCENTILES),
+                    stats::share_at_or_below(sim, p.metric, p.month, p.value),
+                ),
+            };
             ObservedPoint {
                 metric: p.metric,
                 month: model.month(p.month),
@@ -461,7 +517,7 @@ fn prior_points(model: &Model, sim: &Simulation, points: &[Point]) -> Vec<Observ
                 prior_p1: q[0],
                 prior_median: q[1],
                 prior_p99: q[2],
-                prior_share_below: stats::share_at_or_below(sim, p.metric, p.month, p.value),
+                prior_share_below: share_below,
                 posterior_median: q[1],
             }
         })
@@ -474,12 +530,29 @@ pub const INPUT_PERCENTILES: [f64; 3] = [5.0, 50.0, 95.0];
 /// Prior (as specified) against posterior (weighted paths) for each scalar
 /// uncertain input; with no weights the posterior is the sample prior.
 pub fn input_shifts(model: &Model, sim: &Simulation) -> Vec<InputShift> {
+    let kept = sim.streamed.is_none().then(|| stats::Kept::of(sim));
+    shifts(model, sim, kept.as_ref())
+}
+
+/// [`input_shifts`], with the kept paths when in memory.
+fn shifts(model: &Model, sim: &Simulation, kept: Option<&stats::Kept>) -> Vec<InputShift> {
+    // Every input's column in one pass over the kept paths.
+    let columns = kept.map(|kept| {
+        stats::Columns::gather(&kept.paths, model.inputs.len(), |path, i| {
+            sim.parameters_of(path)[i] as f32
+        })
+    });
     model
         .inputs
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, input)| {
-            let post = posterior_quantiles(sim, i, &INPUT_PERCENTILES);
+            let post = match (kept, &columns) {
+                (Some(kept), Some(columns)) => {
+                    kept.column_percentiles(columns, i, &INPUT_PERCENTILES)
+                }
+                _ => posterior_quantiles(sim, i, &INPUT_PERCENTILES),
+            };
             let (p5, median, p95) = (
                 input.dist.quantile(0.05),
                 input.dist.median(),
@@ -517,11 +590,7 @@ pub fn posterior_quantiles(sim: &Simulation, index: usize, wanted: &[f64]) -> Ve
         let column = crate::stream::parameter_column(sim.months, index);
         return streamed.percentiles(stats::Flavour::Weighted, column, wanted);
     }
-    let mut pairs: Vec<(f32, f64)> = stats::weighted_paths(sim)
-        .into_iter()
-        .map(|(path, w)| (sim.parameters_of(path)[index] as f32, w))
-        .collect();
-    stats::weighted_percentiles(&mut pairs, wanted)
+    stats::Kept::of(sim).percentiles(|path| sim.parameters_of(path)[index] as f32, wanted)
 }
 
 /// Paths below this fraction of the largest weight are left out of the
@@ -648,5 +717,33 @@ fn join_words(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn far_weights_are_negligible_without_the_exponential() {
+        assert!(FAR.exp() < NEGLIGIBLE);
+        assert_eq!(weight(FAR - 1e-9), 0.0);
+        assert_eq!(weight(-1.0), (-1.0f64).exp());
+        // The bandwidth search and the final weights agree with a kernel
+        // that computes every exponential.
+        let distances: Vec<f64> = (0..50_000).map(|i| (i as f64 * 0.37) % 40.0).collect();
+        let fit = fit(&distances);
+        let floor = 0.0;
+        let scale = 0.5 / (fit.bandwidth * fit.bandwidth);
+        let plain: Vec<f64> = distances
+            .iter()
+            .map(|d| {
+                let w = (-(d - floor) * scale).exp();
+                if w < NEGLIGIBLE { 0.0 } else { w }
+            })
+            .collect();
+        let total: f64 = plain.iter().sum();
+        let plain: Vec<f64> = plain.iter().map(|w| w / total).collect();
+        assert_eq!(fit.weights, plain);
     }
 }

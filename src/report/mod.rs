@@ -161,24 +161,21 @@ impl Summary {
             .find(|(metric, _)| *metric == model.headline)
             .map(|(_, bands)| bands.clone())
             .unwrap_or_else(|| stats::bands(model, sim, &[model.headline]).remove(0).1);
-        let targets = model
-            .targets
-            .iter()
-            .map(|target| {
-                let result = stats::target(model, sim, target);
+        let targets = stats::targets(model, sim, &model.targets)
+            .into_iter()
+            .map(|result| {
                 let sentences = target_sentences(model, &result);
                 TargetReport { result, sentences }
             })
             .collect();
 
-        let earned_percentiles =
-            stats::column_percentiles(sim, Metric::CumulativeEarned, last, &[10.0, 50.0, 90.0]);
+        let (earned, earned_percentiles, paid) = totals(sim);
         let totals = Totals {
-            earned: stats::column_mean(sim, Metric::CumulativeEarned, last),
+            earned,
             earned_p10: earned_percentiles[0],
             earned_p50: earned_percentiles[1],
             earned_p90: earned_percentiles[2],
-            paid: stats::column_mean(sim, Metric::CumulativePaid, last),
+            paid,
             unpaid_at_end: sim.mean(Metric::CumulativeEarned, last)
                 - sim.mean(Metric::CumulativePaid, last),
         };
@@ -268,6 +265,54 @@ impl Summary {
             inputs,
             notes,
             calibration: None,
+        }
+    }
+}
+
+/// Mean cumulative earnings at the end with P10, P50 and P90, and mean
+/// cumulative payouts: in memory, both columns in one pass over the paths.
+fn totals(sim: &Simulation) -> (Estimate, Vec<f64>, Estimate) {
+    const WANTED: [f64; 3] = [10.0, 50.0, 90.0];
+    let last = sim.months - 1;
+    if sim.streamed.is_some() {
+        return (
+            stats::column_mean(sim, Metric::CumulativeEarned, last),
+            stats::column_percentiles(sim, Metric::CumulativeEarned, last, &WANTED),
+            stats::column_mean(sim, Metric::CumulativePaid, last),
+        );
+    }
+    let metrics = [Metric::CumulativeEarned, Metric::CumulativePaid];
+    let gather = |paths: &[usize]| {
+        stats::Columns::gather(paths, 2, |path, c| sim.value(path, metrics[c], last))
+    };
+    match &sim.weights {
+        None => {
+            let all: Vec<usize> = (0..sim.paths).collect();
+            let columns = gather(&all);
+            let mean = |c| Estimate::mean(columns.values(c).map(f64::from));
+            let percentiles = stats::selection::percentiles_of(
+                stats::selection::Pieces(&columns.pieces(0)),
+                &WANTED,
+            );
+            (mean(0), percentiles, mean(1))
+        }
+        Some(_) => {
+            let kept = stats::Kept::of(sim);
+            let columns = gather(&kept.paths);
+            let mean = |c| {
+                Estimate::weighted(
+                    columns
+                        .values(c)
+                        .zip(stats::kept(sim))
+                        .map(|(v, (_, w))| (v as f64, w)),
+                )
+            };
+            let percentiles = stats::selection::weighted_percentiles(
+                stats::selection::Pieces(&columns.pieces(0)),
+                &kept.shares,
+                &WANTED,
+            );
+            (mean(0), percentiles, mean(1))
         }
     }
 }

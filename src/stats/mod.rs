@@ -1,12 +1,15 @@
 //! From paths to answers: percentile bands, target probabilities with their
 //! Monte Carlo standard errors, and timing of first events.
 
+pub mod selection;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::calendar::Month;
 use crate::engine::Simulation;
 use crate::model::{Metric, Model, Target};
+use crate::stream::select::key;
 
 /// The percentiles every band reports.
 pub const PERCENTILES: [f64; 7] = [5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0];
@@ -218,7 +221,91 @@ pub fn kept(sim: &Simulation) -> impl Iterator<Item = (usize, f64)> + Clone + '_
     })
 }
 
-/// Percentiles of a metric in one month across paths, honouring weights.
+/// The paths [`kept`] with their exact shares of the weight: what every
+/// weighted column over them shares, built once.
+pub struct Kept {
+    pub paths: Vec<usize>,
+    pub shares: selection::Shares,
+}
+
+impl Kept {
+    pub fn of(sim: &Simulation) -> Kept {
+        let (paths, weights): (Vec<usize>, Vec<f64>) = kept(sim).unzip();
+        Kept {
+            paths,
+            shares: selection::Shares::new(&weights),
+        }
+    }
+
+    /// Weighted percentiles (ascending `wanted`) of column `column` of
+    /// `columns`, gathered over the kept paths.
+    pub fn column_percentiles(&self, columns: &Columns, column: usize, wanted: &[f64]) -> Vec<f64> {
+        let pieces = columns.pieces(column);
+        selection::weighted_percentiles(selection::Pieces(&pieces), &self.shares, wanted)
+    }
+
+    /// Weighted percentiles (ascending `wanted`) of `value` over the kept
+    /// paths.
+    pub fn percentiles(&self, value: impl Fn(usize) -> f32, wanted: &[f64]) -> Vec<f64> {
+        let keys: Vec<u32> = self.paths.iter().map(|&path| key(value(path))).collect();
+        selection::weighted_percentiles(selection::Pieces(&[&keys]), &self.shares, wanted)
+    }
+}
+
+/// Keys of a few columns over some paths, gathered in one parallel pass
+/// (a path's values sit side by side in memory, so reading all the columns
+/// of a path at once costs about one cache miss, not one per column).
+pub struct Columns {
+    columns: usize,
+    /// Per run of paths: `[column][path in run]`.
+    blocks: Vec<Vec<u32>>,
+}
+
+impl Columns {
+    /// `value(path, column)` for every path of `paths` and column below
+    /// `columns`.
+    pub fn gather(
+        paths: &[usize],
+        columns: usize,
+        value: impl Fn(usize, usize) -> f32 + Sync,
+    ) -> Columns {
+        let blocks = paths
+            .par_chunks(GATHER_RUN)
+            .map(|run| {
+                let len = run.len();
+                let mut block = vec![0u32; columns * len];
+                for (i, &path) in run.iter().enumerate() {
+                    for column in 0..columns {
+                        block[column * len + i] = key(value(path, column));
+                    }
+                }
+                block
+            })
+            .collect();
+        Columns { columns, blocks }
+    }
+
+    /// One column, in pieces, in the order of the paths.
+    pub fn pieces(&self, column: usize) -> Vec<&[u32]> {
+        self.blocks
+            .iter()
+            .map(|block| {
+                let len = block.len() / self.columns;
+                &block[column * len..][..len]
+            })
+            .collect()
+    }
+
+    /// One column's values, in the order of the paths.
+    pub fn values(&self, column: usize) -> impl Iterator<Item = f32> + Clone + '_ {
+        self.pieces(column)
+            .into_iter()
+            .flat_map(|piece| piece.iter().map(|k| crate::stream::select::from_key(*k)))
+    }
+}
+
+/// Percentiles of a metric in one month across paths, honouring weights
+/// (`wanted` ascending).
 pub fn column_percentiles(
     sim: &Simulation,
     metric: Metric,
@@ -232,15 +319,10 @@ pub fn column_percentiles(
     }
     match &sim.weights {
         None => {
-            let mut column: Vec<f32> = sim.column(metric, month).collect();
-            percentiles(&mut column, wanted)
+            let keys: Vec<u32> = sim.column(metric, month).map(key).collect();
+            selection::percentiles(&keys, wanted)
         }
-        Some(_) => {
-            let mut pairs: Vec<(f32, f64)> = kept(sim)
-                .map(|(path, w)| (sim.value(path, metric, month), w))
-                .collect();
-            weighted_percentiles(&mut pairs, wanted)
-        }
+        Some(_) => Kept::of(sim).percentiles(|path| sim.value(path, metric, month), wanted),
     }
 }
 
@@ -308,9 +390,14 @@ fn weighted_median<K: Ord + Copy>(pairs: impl Iterator<Item = (K, f64)> + Clone)
     if total <= 0.0 {
         return None;
     }
-    let mut by_key: std::collections::BTreeMap<K, u128> = std::collections::BTreeMap::new();
+    // Keys are few (months): a sorted list beats a tree.
+    let mut by_key: Vec<(K, u128)> = Vec::new();
     for (key, w) in pairs {
-        *by_key.entry(key).or_default() += fixed(w / total);
+        let w = fixed(w / total);
+        match by_key.binary_search_by(|probe| probe.0.cmp(&key)) {
+            Ok(i) => by_key[i].1 += w,
+            Err(i) => by_key.insert(i, (key, w)),
+        }
     }
     // A hair of tolerance so that rounding cannot skip a key that holds
     // exactly half the weight.
@@ -322,7 +409,7 @@ fn weighted_median<K: Ord + Copy>(pairs: impl Iterator<Item = (K, f64)> + Clone)
             return Some(*key);
         }
     }
-    by_key.keys().next_back().copied()
+    by_key.last().map(|(key, _)| *key)
 }
 
 /// One metric's distribution in one month.
@@ -345,11 +432,6 @@ impl Band {
 }
 
 /// Bands for each metric, month by month.
-///
-/// Each metric's months are gathered in one pass over the paths: a path's
-/// months of one metric sit side by side in memory, so this reads each path
-/// once per metric instead of once per month, which is what bounded this
-/// step (cache misses, not sorting).
 pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric, Vec<Band>)> {
     let months = sim.months;
     if sim.streamed.is_some() {
@@ -370,51 +452,85 @@ pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric
             })
             .collect();
     }
-    let weighted = sim.weights.as_ref().map(|_| weighted_paths(sim));
-    metrics
-        .par_iter()
-        .map(|&metric| {
-            let percentiles: Vec<Vec<f64>> = match &weighted {
-                None => {
-                    let mut columns = vec![Vec::with_capacity(sim.paths); months];
-                    for path in 0..sim.paths {
-                        for (column, value) in columns.iter_mut().zip(sim.path_series(path, metric))
-                        {
-                            column.push(*value);
+    let kept = sim.weights.as_ref().map(|_| Kept::of(sim));
+    let all: Vec<usize>;
+    let paths: &[usize] = match &kept {
+        Some(kept) => &kept.paths,
+        None => {
+            all = (0..sim.paths).collect();
+            &all
+        }
+    };
+    let n = paths.len();
+    // Keys are gathered a few metrics at a time, each path's months of
+    // those metrics read side by side (a path's record is contiguous, so
+    // this reads whole cache lines instead of one metric's months at a time
+    // across the paths), with a bounded buffer.
+    let per_metric = (months * n * 4).max(1);
+    let groups = (metrics.len() * per_metric).div_ceil(GATHER_BYTES).max(1);
+    let group_len = metrics.len().div_ceil(groups).max(1);
+    let mut out = Vec::with_capacity(metrics.len());
+    for group in metrics.chunks(group_len) {
+        let columns = group.len() * months;
+        // Runs of GATHER_RUN paths are gathered in parallel, each into its
+        // own block, `[column][path in run]`: fresh memory is then paged in
+        // by every thread, not cleared by one first.
+        let blocks: Vec<Vec<u32>> = paths
+            .par_chunks(GATHER_RUN)
+            .map(|run| {
+                let len = run.len();
+                let mut block = vec![0u32; columns * len];
+                for (i, &path) in run.iter().enumerate() {
+                    for (m, &metric) in group.iter().enumerate() {
+                        for (t, value) in sim.path_series(path, metric).iter().enumerate() {
+                            block[(m * months + t) * len + i] = key(*value);
                         }
                     }
-                    columns
-                        .par_iter_mut()
-                        .map(|column| percentiles(column, &PERCENTILES))
-                        .collect()
                 }
-                Some(paths) => {
-                    let mut columns = vec![Vec::with_capacity(paths.len()); months];
-                    for &(path, w) in paths {
-                        for (column, value) in columns.iter_mut().zip(sim.path_series(path, metric))
-                        {
-                            column.push((*value, w));
-                        }
+                block
+            })
+            .collect();
+        let percentiles: Vec<Vec<f64>> = (0..columns)
+            .into_par_iter()
+            .map(|column| {
+                let pieces: Vec<&[u32]> = blocks
+                    .iter()
+                    .map(|block| {
+                        let len = block.len() / columns;
+                        &block[column * len..][..len]
+                    })
+                    .collect();
+                let pieces = selection::Pieces(&pieces);
+                match &kept {
+                    Some(kept) => {
+                        selection::weighted_percentiles(pieces, &kept.shares, &PERCENTILES)
                     }
-                    columns
-                        .par_iter_mut()
-                        .map(|column| weighted_percentiles(column, &PERCENTILES))
-                        .collect()
+                    None => selection::percentiles_of(pieces, &PERCENTILES),
                 }
-            };
-            let bands = percentiles
-                .into_iter()
-                .enumerate()
-                .map(|(t, p)| Band {
+            })
+            .collect();
+        for (m, &metric) in group.iter().enumerate() {
+            let bands = (0..months)
+                .map(|t| Band {
                     month: model.month(t),
-                    percentiles: p.try_into().expect("seven"),
+                    percentiles: percentiles[m * months + t]
+                        .clone()
+                        .try_into()
+                        .expect("seven"),
                     mean: sim.mean(metric, t),
                 })
                 .collect();
-            (metric, bands)
-        })
-        .collect()
+            out.push((metric, bands));
+        }
+    }
+    out
 }
+
+/// Bytes of keys [`bands`] gathers at once, a bound on the memory it adds
+/// to a run (q4 at 10^6 calibrated paths takes two groups of metrics).
+const GATHER_BYTES: usize = 128 << 20;
+/// Paths per parallel run of the gather in [`bands`].
+const GATHER_RUN: usize = 4096;
 
 /// How a target fares across paths.
 #[derive(Clone, Debug, Serialize)]
@@ -459,69 +575,148 @@ pub fn outcome(series: &[f32], target: &Target) -> u16 {
 }
 
 pub fn target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult {
-    if sim.weights.is_some() {
-        return weighted_target(model, sim, target);
-    }
-    let (mut in_month, mut by_month, mut ever) = (0, 0, 0);
-    let mut first: Vec<u16> = Vec::with_capacity(sim.paths);
-    for path in 0..sim.paths {
-        let outcome = sim.outcome(path, target);
-        let reached = outcome & FIRST;
-        if outcome & IN_MONTH != 0 {
-            in_month += 1;
-        }
-        if reached != NEVER && reached as usize <= target.month_index {
-            by_month += 1;
-        }
-        if reached != NEVER {
-            ever += 1;
-        }
-        first.push(reached);
-    }
-    let median_first_month = if first.is_empty() {
-        None
-    } else {
-        let half = (sim.paths - 1) / 2;
-        let (_, median, _) = first.select_nth_unstable(half);
-        (*median != NEVER).then(|| model.month(*median as usize))
-    };
-    TargetResult {
-        label: target.label.clone(),
-        metric: target.metric,
-        threshold: target.threshold,
-        month: target.month,
-        in_month: Estimate::proportion(in_month, sim.paths),
-        by_month: Estimate::proportion(by_month, sim.paths),
-        median_first_month,
-        ever: Estimate::proportion(ever, sim.paths),
-    }
+    targets(model, sim, std::slice::from_ref(target)).remove(0)
 }
 
-fn weighted_target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult {
-    let hit = |yes: bool| if yes { 1.0 } else { 0.0 };
-    // Each path's outcome once: the estimates below read them seven times.
-    let outcomes: Vec<(u16, f64)> = kept(sim)
-        .map(|(path, w)| (sim.outcome(path, target), w))
-        .collect();
-    let estimate = |test: fn(u16, usize) -> bool| {
-        Estimate::weighted(
-            outcomes
-                .iter()
-                .map(|&(o, w)| (hit(test(o, target.month_index)), w)),
-        )
+/// [`target`] for several targets, reading each path once for all of them.
+pub fn targets(model: &Model, sim: &Simulation, targets: &[Target]) -> Vec<TargetResult> {
+    let outcomes = match &sim.weights {
+        // Only the paths that carry weight are read.
+        Some(_) => {
+            let paths: Vec<usize> = kept(sim).map(|(path, _)| path).collect();
+            Outcomes::over(sim, targets, &paths, true)
+        }
+        None => Outcomes::of(sim, targets),
     };
-    let median_first_month = weighted_median(outcomes.iter().map(|&(o, w)| (o & FIRST, w)))
-        .filter(|m| *m != NEVER)
-        .map(|m| model.month(m as usize));
-    TargetResult {
-        label: target.label.clone(),
-        metric: target.metric,
-        threshold: target.threshold,
-        month: target.month,
-        in_month: estimate(|o, _| o & IN_MONTH != 0),
-        by_month: estimate(|o, month| o & FIRST != NEVER && (o & FIRST) as usize <= month),
-        median_first_month,
-        ever: estimate(|o, _| o & FIRST != NEVER),
+    targets
+        .iter()
+        .enumerate()
+        .map(|(k, target)| outcomes.result(model, sim, target, k))
+        .collect()
+}
+
+/// Every path's [`outcome`] against each of a few targets: what the target
+/// statistics read, before and after calibration alike (weights do not
+/// change outcomes), gathered in one pass over the paths.
+pub struct Outcomes {
+    targets: usize,
+    /// `[row][target]`: a row per path, or per path [`kept`].
+    outcomes: Vec<u16>,
+    kept_only: bool,
+}
+
+impl Outcomes {
+    /// Every path's outcomes.
+    pub fn of(sim: &Simulation, targets: &[Target]) -> Outcomes {
+        let all: Vec<usize> = (0..sim.paths).collect();
+        Outcomes::over(sim, targets, &all, false)
+    }
+
+    /// The outcomes of `paths`: every path, or (`kept_only`) those [`kept`],
+    /// which then serve weighted results only.
+    fn over(sim: &Simulation, targets: &[Target], paths: &[usize], kept_only: bool) -> Outcomes {
+        let mut outcomes = vec![0u16; paths.len() * targets.len()];
+        if !targets.is_empty() {
+            outcomes
+                .par_chunks_mut(targets.len() * crate::engine::CHUNK)
+                .zip(paths.par_chunks(crate::engine::CHUNK))
+                .for_each(|(slots, paths)| {
+                    for (slots, &path) in slots.chunks_mut(targets.len()).zip(paths) {
+                        for (slot, target) in slots.iter_mut().zip(targets) {
+                            *slot = sim.outcome(path, target);
+                        }
+                    }
+                });
+        }
+        Outcomes {
+            targets: targets.len(),
+            outcomes,
+            kept_only,
+        }
+    }
+
+    #[inline]
+    fn get(&self, row: usize, k: usize) -> u16 {
+        self.outcomes[row * self.targets + k]
+    }
+
+    /// How target `k` (the `k`-th given to [`Outcomes::of`]) fares, honouring
+    /// the simulation's weights.
+    pub fn result(
+        &self,
+        model: &Model,
+        sim: &Simulation,
+        target: &Target,
+        k: usize,
+    ) -> TargetResult {
+        if sim.weights.is_some() {
+            return self.weighted(model, sim, target, k);
+        }
+        assert!(!self.kept_only, "outcomes of the kept paths only");
+        // Per path: in the month, and the first month reached (counted per
+        // month, the last slot for never).
+        let months = sim.months;
+        let mut counts = vec![0usize; months + 2];
+        for path in 0..sim.paths {
+            let outcome = self.get(path, k);
+            counts[months + 1] += (outcome & IN_MONTH != 0) as usize;
+            counts[((outcome & FIRST) as usize).min(months)] += 1;
+        }
+        let in_month = counts[months + 1];
+        let by_month: usize = counts[..=target.month_index.min(months - 1)].iter().sum();
+        let ever: usize = counts[..months].iter().sum();
+        // The lower median of the first months (never counting as the
+        // largest), from the counts.
+        let median_first_month = if sim.paths == 0 {
+            None
+        } else {
+            let half = (sim.paths - 1) / 2;
+            let mut below = 0;
+            (0..months)
+                .find(|&t| {
+                    below += counts[t];
+                    below > half
+                })
+                .map(|t| model.month(t))
+        };
+        TargetResult {
+            label: target.label.clone(),
+            metric: target.metric,
+            threshold: target.threshold,
+            month: target.month,
+            in_month: Estimate::proportion(in_month, sim.paths),
+            by_month: Estimate::proportion(by_month, sim.paths),
+            median_first_month,
+            ever: Estimate::proportion(ever, sim.paths),
+        }
+    }
+
+    fn weighted(&self, model: &Model, sim: &Simulation, target: &Target, k: usize) -> TargetResult {
+        let hit = |yes: bool| if yes { 1.0 } else { 0.0 };
+        let outcomes: Vec<(u16, f64)> = kept(sim)
+            .enumerate()
+            .map(|(j, (path, w))| (self.get(if self.kept_only { j } else { path }, k), w))
+            .collect();
+        let estimate = |test: fn(u16, usize) -> bool| {
+            Estimate::weighted(
+                outcomes
+                    .iter()
+                    .map(|&(o, w)| (hit(test(o, target.month_index)), w)),
+            )
+        };
+        let median_first_month = weighted_median(outcomes.iter().map(|&(o, w)| (o & FIRST, w)))
+            .filter(|m| *m != NEVER)
+            .map(|m| model.month(m as usize));
+        TargetResult {
+            label: target.label.clone(),
+            metric: target.metric,
+            threshold: target.threshold,
+            month: target.month,
+            in_month: estimate(|o, _| o & IN_MONTH != 0),
+            by_month: estimate(|o, month| o & FIRST != NEVER && (o & FIRST) as usize <= month),
+            median_first_month,
+            ever: estimate(|o, _| o & FIRST != NEVER),
+        }
     }
 }
 
@@ -604,10 +799,8 @@ pub fn referral_values(model: &Model, sim: &Simulation, limit: usize) -> Vec<Ref
             let mut lifetime = Vec::with_capacity(n);
             let mut renewals = 0.0;
             let mut prices = Vec::with_capacity(n);
-            let values: Vec<(f64, f64, f64)> = (0..n.min(sim.paths))
-                .into_par_iter()
-                .map(|path| referral_value(program, plan, sim.parameters_of(path)))
-                .collect();
+            let paths: Vec<usize> = (0..n.min(sim.paths)).collect();
+            let values = referral_value_of_paths(program, plan, sim, &paths);
             for (path, &(value_12, value_life, expected_renewals)) in values.iter().enumerate() {
                 let drawn = sim.parameters_of(path);
                 first_year.push(value_12);
@@ -632,35 +825,32 @@ pub fn referral_values(model: &Model, sim: &Simulation, limit: usize) -> Vec<Ref
 /// Calibrated paths cannot be thinned to the first `limit` (the weight may sit
 /// elsewhere), so every path that carries weight is used.
 fn weighted_referral_values(model: &Model, sim: &Simulation) -> Vec<ReferralValue> {
+    let kept = Kept::of(sim);
     let paths = weighted_paths(sim);
     let mut out = Vec::new();
     for program in &model.programs {
         for plan in &program.plans {
             let mut first_year = Vec::with_capacity(paths.len());
             let mut lifetime = Vec::with_capacity(paths.len());
-            let mut prices = Vec::with_capacity(paths.len());
             let mut renewals = 0.0;
             let mut total = 0.0;
             // Each path's value is independent: computed in parallel, summed
             // in path order so the result does not depend on the threads.
-            let values: Vec<(f64, f64, f64)> = paths
-                .par_iter()
-                .map(|&(path, _)| referral_value(program, plan, sim.parameters_of(path)))
-                .collect();
-            for (&(path, w), &(value_12, value_life, expected_renewals)) in
-                paths.iter().zip(&values)
-            {
-                let drawn = sim.parameters_of(path);
+            let values = referral_value_of_paths(program, plan, sim, &kept.paths);
+            for (&(_, w), &(value_12, value_life, expected_renewals)) in paths.iter().zip(&values) {
                 first_year.push((value_12, w));
                 lifetime.push((value_life, w));
-                prices.push((plan.price.get(drawn) as f32, w));
                 renewals += w * expected_renewals;
                 total += w;
             }
+            let price = kept.percentiles(
+                |path| plan.price.get(sim.parameters_of(path)) as f32,
+                &[50.0],
+            );
             out.push(ReferralValue {
                 program: program.name.clone(),
                 plan: plan.name.clone(),
-                price: weighted_percentiles(&mut prices, &[50.0])[0],
+                price: price[0],
                 first_year: Estimate::weighted(first_year.into_iter()),
                 lifetime: Estimate::weighted(lifetime.into_iter()),
                 expected_renewals: if total > 0.0 { renewals / total } else { 0.0 },
@@ -676,21 +866,66 @@ pub fn referral_value(
     plan: &crate::model::Plan,
     drawn: &[f64],
 ) -> (f64, f64, f64) {
-    let price = plan.price.get(drawn);
-    let kept = 1.0 - program.refund_rate.get(drawn);
-    let first = kept * (price * program.first_order_rate.get(drawn) + program.bounty.get(drawn));
-    let (mut year, mut life, mut renewals) = (first, first, 0.0);
+    referral_value_lanes(program, plan, [drawn])[0]
+}
+
+/// [`referral_value`] for `L` parameter vectors at once: each lane does
+/// the very same arithmetic, but the lanes' chains of products and sums run
+/// side by side instead of one after the other (the lifetime loop is a
+/// chain of dependent multiplications, bound by latency).
+fn referral_value_lanes<const L: usize>(
+    program: &crate::model::Program,
+    plan: &crate::model::Plan,
+    drawn: [&[f64]; L],
+) -> [(f64, f64, f64); L] {
+    let price = drawn.map(|d| plan.price.get(d));
+    let kept = drawn.map(|d| 1.0 - program.refund_rate.get(d));
+    let mut year = [0.0; L];
+    let mut life = [0.0; L];
+    let mut renewals = [0.0; L];
     let mut survival = kept;
-    for k in 1..LIFETIME_MONTHS {
-        survival *= plan.churn.renewal_probability(drawn, k);
-        let value = survival * price * program.recurring.rate(drawn, k);
-        if k < 12 {
-            year += value;
-        }
-        life += value;
-        renewals += survival;
+    for l in 0..L {
+        let d = drawn[l];
+        let first = kept[l] * (price[l] * program.first_order_rate.get(d) + program.bounty.get(d));
+        year[l] = first;
+        life[l] = first;
     }
-    (year, life, renewals)
+    for k in 1..LIFETIME_MONTHS {
+        for l in 0..L {
+            let d = drawn[l];
+            survival[l] *= plan.churn.renewal_probability(d, k);
+            let value = survival[l] * price[l] * program.recurring.rate(d, k);
+            if k < 12 {
+                year[l] += value;
+            }
+            life[l] += value;
+            renewals[l] += survival[l];
+        }
+    }
+    std::array::from_fn(|l| (year[l], life[l], renewals[l]))
+}
+
+/// [`referral_value`] for every path of `paths`, in order, in parallel.
+fn referral_value_of_paths(
+    program: &crate::model::Program,
+    plan: &crate::model::Plan,
+    sim: &Simulation,
+    paths: &[usize],
+) -> Vec<(f64, f64, f64)> {
+    const LANES: usize = 4;
+    paths
+        .par_chunks(LANES)
+        .with_min_len(64)
+        .flat_map_iter(|chunk| match <[usize; LANES]>::try_from(chunk) {
+            Ok(four) => {
+                referral_value_lanes(program, plan, four.map(|p| sim.parameters_of(p))).to_vec()
+            }
+            Err(_) => chunk
+                .iter()
+                .map(|&p| referral_value(program, plan, sim.parameters_of(p)))
+                .collect(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
