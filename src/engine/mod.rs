@@ -356,15 +356,15 @@ fn add(into: &mut [f64], values: &[f64]) {
 
 /// Bytes a run of `paths` paths needs at its peak when it keeps every path
 /// (streaming mode has its own estimate, [`crate::stream::memory_estimate`]):
-/// the per-path series and
-/// parameters, the first-payout months, and one f32 column copy per worker
-/// thread while percentiles are computed, plus a fixed allowance for the
+/// the per-path series and parameters, the first-payout months, and the
+/// keys the percentile bands gather (every column at once, or
+/// [`crate::stats::GATHER_BYTES`] at a time), plus a fixed allowance for the
 /// program itself.
 pub fn memory_estimate(model: &Model, paths: usize) -> u64 {
     let layout = Layout::new(model);
     let per_path = layout.record_len() * 4 + layout.parameters * 8 + 2;
-    let columns = rayon::current_num_threads() * paths * 4 * 2;
-    (paths * per_path + columns) as u64 + 24 * 1024 * 1024
+    let gathered = (paths * layout.record_len() * 4).min(crate::stats::GATHER_BYTES);
+    (paths * per_path + gathered) as u64 + 24 * 1024 * 1024
 }
 
 /// Memory the system can still give this process, from /proc/meminfo.

@@ -528,7 +528,7 @@ pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric
 
 /// Bytes of keys [`bands`] gathers at once, a bound on the memory it adds
 /// to a run (q4 at 10^6 calibrated paths takes two groups of metrics).
-const GATHER_BYTES: usize = 128 << 20;
+pub const GATHER_BYTES: usize = 128 << 20;
 /// Paths per parallel run of the gather in [`bands`].
 const GATHER_RUN: usize = 4096;
 
