@@ -48,6 +48,32 @@ impl Churn {
         }
     }
 
+    /// [`Churn::renewal_probability`] of renewals `1..=out.len()` for several
+    /// parameter vectors at once, into `out[k - 1][lane]`: the same
+    /// arithmetic, with the lanes' divisions side by side so that they can
+    /// run as vector instructions (the referral values evaluate ten years
+    /// of renewals for every path).
+    pub fn renewal_table<const L: usize>(&self, drawn: [&[f64]; L], out: &mut [[f64; L]]) {
+        match *self {
+            Churn::Sbg { alpha, beta } => {
+                let (a, b) = (drawn.map(|d| alpha.get(d)), drawn.map(|d| beta.get(d)));
+                for (i, row) in out.iter_mut().enumerate() {
+                    let k = (i + 1) as f64;
+                    for l in 0..L {
+                        row[l] = (b[l] + k - 1.0) / (a[l] + b[l] + k - 1.0);
+                    }
+                }
+            }
+            _ => {
+                for (i, row) in out.iter_mut().enumerate() {
+                    for l in 0..L {
+                        row[l] = self.renewal_probability(drawn[l], i + 1);
+                    }
+                }
+            }
+        }
+    }
+
     /// S(k): the probability that a new referral makes at least `k` renewals.
     pub fn survival(&self, drawn: &[f64], k: usize) -> f64 {
         (1..=k)

@@ -890,10 +890,12 @@ fn referral_value_lanes<const L: usize>(
         year[l] = first;
         life[l] = first;
     }
-    for k in 1..LIFETIME_MONTHS {
+    let mut renewal = [[0.0; L]; LIFETIME_MONTHS];
+    plan.churn.renewal_table(drawn, &mut renewal[1..]);
+    for (k, renewal) in renewal.iter().enumerate().skip(1) {
         for l in 0..L {
             let d = drawn[l];
-            survival[l] *= plan.churn.renewal_probability(d, k);
+            survival[l] *= renewal[l];
             let value = survival[l] * price[l] * program.recurring.rate(d, k);
             if k < 12 {
                 year[l] += value;
