@@ -617,8 +617,10 @@ pub fn simulate(
             ws.mrr_by_join[..=t].fill(0.0);
 
             // 1. Renewals: each active referral renews or churns, and some
-            //    renewers move to a higher plan. Counts are drawn per age
-            //    bucket. Money is booked by join month and split by source
+            //    renewers move to a higher plan. Renewals are drawn per age
+            //    bucket; upgrades per bucket too, or for the whole plan when
+            //    few are expected (see `thin`), which is cheaper at small
+            //    counts. Money is booked by join month and split by source
             //    once per month; only a merged last bucket (ages whose future
             //    no longer differs) tracks its source mix itself.
             for &(offset, buckets) in slots {
