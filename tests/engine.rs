@@ -412,3 +412,93 @@ click_rate = 0.03
         }
     }
 }
+
+/// Upgrades: a Pro referral who renews moves to Scale with probability `u`,
+/// then renews as a Scale customer of the same age. With λ Pro referrals a
+/// month and sBG churn on both plans (Scale's strongly age-dependent, so an
+/// upgrader booked at the wrong age would show), the expected upgrade
+/// commission and the expected Scale customers follow in closed form. At
+/// λ = 6 few upgrades are expected and they are drawn for the whole plan,
+/// then allocated to age buckets; at λ = 6000 they are drawn per bucket.
+#[test]
+fn upgrades_match_the_closed_form_at_small_and_large_counts() {
+    let (u, months) = (0.05, 9);
+    let q_pro = |k: usize| (4.0 + k as f64 - 1.0) / (1.0 + 4.0 + k as f64 - 1.0);
+    let q_scale = |k: usize| (1.5 + k as f64 - 1.0) / (1.0 + 1.5 + k as f64 - 1.0);
+    // P(still on Pro just before renewal k), then P(upgrading at renewal k).
+    let on_pro = |k: usize| (1..k).map(|i| q_pro(i) * (1.0 - u)).product::<f64>();
+    let upgrades_at = |k: usize| on_pro(k) * q_pro(k) * u;
+    for lambda in [6.0, 6000.0] {
+        let model = model(&format!(
+            r#"
+name = "upgrades"
+[simulation]
+start = "2026-01"
+months = {months}
+paths = 20000
+seed = 5
+[funnel]
+signup_rate = 1.0
+paid_rate = 1.0
+[[programs]]
+name = "P"
+first_order_rate = 0.15
+recurring_rate = 0.08
+upgrade_rate = 0.1
+[[programs.plans]]
+name = "Pro"
+price = 20
+share = 1.0
+churn_sbg = {{ alpha = 1.0, beta = 4.0 }}
+upgrade_to = "Scale"
+upgrade_probability = {u}
+[[programs.plans]]
+name = "Scale"
+price = 150
+share = 0.0
+churn_sbg = {{ alpha = 1.0, beta = 1.5 }}
+[[content]]
+name = "steady"
+publish = "2026-01"
+visits = {lambda}
+ctr = 1.0
+noise = 0
+"#
+        ));
+        let sim = simulate(&model);
+        let n = sim.paths as f64;
+        for t in 1..months {
+            // Cohorts joined in months j < t make renewal t - j now.
+            let upgraders: f64 = (0..t).map(|j| upgrades_at(t - j)).sum::<f64>() * lambda;
+            let on_scale: f64 = (0..t)
+                .map(|j| {
+                    (1..=t - j)
+                        .map(|k| upgrades_at(k) * (k + 1..=t - j).map(q_scale).product::<f64>())
+                        .sum::<f64>()
+                })
+                .sum::<f64>()
+                * lambda;
+            let (expected_upgrade, upgrade_se) = mean_and_se(&sim, Metric::Upgrade, t);
+            let want = upgraders * 150.0 * 0.1;
+            assert!(
+                (expected_upgrade - want).abs() < 4.0 * upgrade_se,
+                "λ {lambda}, month {t}: upgrade commission {expected_upgrade:.4} ± {upgrade_se:.4}, closed form {want:.4}"
+            );
+            // Scale customers per path, from the run-rate and the active count:
+            // MRR = 0.08 (20 Pro + 150 Scale).
+            let scale: Vec<f64> = (0..sim.paths)
+                .map(|path| {
+                    let mrr = sim.value(path, Metric::Mrr, t) as f64;
+                    let active = sim.value(path, Metric::ActiveReferrals, t) as f64;
+                    (mrr / 0.08 - 20.0 * active) / 130.0
+                })
+                .collect();
+            let mean = scale.iter().sum::<f64>() / n;
+            let se = (scale.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt();
+            assert!(
+                (mean - on_scale).abs() < 4.0 * se + 0.01,
+                "λ {lambda}, month {t}: Scale customers {mean:.4} ± {se:.4}, closed form {on_scale:.4}"
+            );
+        }
+    }
+}
