@@ -5,7 +5,7 @@
 //! a run's time flat in traffic volume.
 
 use rand::{Rng, RngExt};
-use rand_distr::{Distribution, Exp1, Gamma, StandardNormal};
+use rand_distr::{Distribution, Exp1, Gamma, Poisson, StandardNormal};
 
 /// Below this mean, inversion; from it on, transformed rejection, whose
 /// acceptance bounds hold only for means of 10 and more.
@@ -230,11 +230,12 @@ fn floor(x: f64) -> f64 {
     }
 }
 
-/// Poisson draw: rand_distr 0.6's algorithms, operation for operation (so
-/// the very same draws; a test checks it), with the rejection method's
-/// setup done only when a draw needs it: the first candidate is accepted
-/// about half the time with nothing but a normal deviate. Means are capped
-/// by validation far below the range where f64 counts lose integers.
+/// Poisson draw: rand_distr 0.6's, with its rejection method (means of 12
+/// and more) written out operation for operation, so the very same draws (a
+/// test checks it), and its setup done only when a draw needs it: the first
+/// candidate is accepted about half the time with nothing but a normal
+/// deviate. Means are capped by validation far below the range where f64
+/// counts lose integers.
 #[inline]
 pub fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> u64 {
     if mean.is_nan() || mean <= 0.0 {
@@ -242,15 +243,8 @@ pub fn poisson<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> u64 {
     }
     let lambda = mean.min(1e15);
     if lambda < 12.0 {
-        // Knuth: multiply uniforms until the product drops below e^-λ.
-        let exp_lambda = (-lambda).exp();
-        let mut result = 1.0;
-        let mut p: f64 = rng.random();
-        while p > exp_lambda {
-            p *= rng.random::<f64>();
-            result += 1.0;
-        }
-        return (result - 1.0) as u64;
+        // Knuth's product of uniforms: its only setup is e^-λ.
+        return Poisson::new(lambda).expect("positive mean").sample(rng) as u64;
     }
     poisson_rejection(rng, lambda) as u64
 }

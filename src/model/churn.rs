@@ -36,10 +36,7 @@ impl Churn {
         let k = k as f64;
         match *self {
             Churn::Constant(churn) => 1.0 - churn.get(drawn),
-            Churn::Sbg { alpha, beta } => {
-                let (a, b) = (alpha.get(drawn), beta.get(drawn));
-                (b + k - 1.0) / (a + b + k - 1.0)
-            }
+            Churn::Sbg { alpha, beta } => sbg_renewal(alpha.get(drawn), beta.get(drawn), k),
             Churn::Weibull { scale, shape } => {
                 let (scale, shape) = (scale.get(drawn), shape.get(drawn));
                 let hazard_integral = |k: f64| (k / scale).powf(shape);
@@ -60,7 +57,7 @@ impl Churn {
                 for (i, row) in out.iter_mut().enumerate() {
                     let k = (i + 1) as f64;
                     for l in 0..L {
-                        row[l] = (b[l] + k - 1.0) / (a[l] + b[l] + k - 1.0);
+                        row[l] = sbg_renewal(a[l], b[l], k);
                     }
                 }
             }
@@ -80,6 +77,12 @@ impl Churn {
             .map(|j| self.renewal_probability(drawn, j))
             .product()
     }
+}
+
+/// sBG's P(renewal k | renewal k - 1) = (β + k - 1) / (α + β + k - 1).
+#[inline]
+fn sbg_renewal(alpha: f64, beta: f64, k: f64) -> f64 {
+    (beta + k - 1.0) / (alpha + beta + k - 1.0)
 }
 
 #[cfg(test)]

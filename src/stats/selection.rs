@@ -9,18 +9,10 @@
 //! knot, and the answers are bit for bit those of [`super::percentiles`] and
 //! [`super::weighted_percentiles`] (the tests below compare them).
 
-use crate::stream::select::{fixed, from_key, interpolate, ramp};
+use crate::stream::select::{BITS, digit, fixed, from_key, interpolate, ramp};
 
-/// Digits per level, most significant first: 11 + 11 + 10 = 32 bits.
-const BITS: [u32; 3] = [11, 11, 10];
-const SHIFT: [u32; 3] = [21, 10, 0];
 /// Below this many elements a range is sorted outright.
 const SMALL: usize = 64;
-
-#[inline]
-fn digit(key: u32, level: usize) -> usize {
-    ((key >> SHIFT[level]) & ((1 << BITS[level]) - 1)) as usize
-}
 
 /// A column of keys held in pieces (consecutive runs of paths, as a
 /// parallel gather leaves them); an entry's index is its place in the
@@ -466,33 +458,12 @@ mod tests {
     use crate::stream::select::key;
     use rand::{Rng, RngExt, SeedableRng};
 
-    /// Columns that stress the selection: ties, signs, zeros of both signs,
-    /// one value throughout, values sharing their top bits, mostly zeros.
+    /// The streaming selection's stress columns (ties, signs, zeros of both
+    /// signs, one value throughout, values sharing their top bits), plus
+    /// mostly zeros and a long tail.
     fn columns(rng: &mut impl Rng, n: usize) -> Vec<Vec<f32>> {
-        vec![
-            (0..n).map(|_| rng.random_range(-1000.0..1000.0)).collect(),
-            (0..n).map(|_| rng.random_range(0..5) as f32).collect(),
-            (0..n)
-                .map(|_| match rng.random_range(0..4) {
-                    0 => 0.0,
-                    1 => -0.0,
-                    2 => rng.random_range(-1e-3..1e-3),
-                    _ => rng.random_range(-1e9..1e9),
-                })
-                .collect(),
-            vec![7.5; n],
-            (0..n)
-                .map(|_| 100.0 + rng.random_range(0..64) as f32 * 1e-5)
-                .collect(),
-            (0..n)
-                .map(|i| {
-                    if i % 97 == 0 {
-                        -3.0
-                    } else {
-                        2.0f32.powi(rng.random_range(-40..40))
-                    }
-                })
-                .collect(),
+        let mut columns = crate::stream::select::tests::columns(rng, n);
+        columns.extend([
             (0..n)
                 .map(|_| {
                     if rng.random_range(0..10) < 7 {
@@ -505,7 +476,8 @@ mod tests {
             (0..n)
                 .map(|_| (rng.random_range(0.0..1.0f64).ln() * -300.0) as f32)
                 .collect(),
-        ]
+        ]);
+        columns
     }
 
     const WANTED: [f64; 13] = [

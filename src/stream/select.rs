@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 /// Digits per level, most significant first: 11 + 11 + 10 = 32 bits.
-const BITS: [u32; LEVELS] = [11, 11, 10];
+pub(crate) const BITS: [u32; LEVELS] = [11, 11, 10];
 /// Where each level's digit starts.
 const SHIFT: [u32; LEVELS] = [21, 10, 0];
 pub const LEVELS: usize = 3;
@@ -51,8 +51,9 @@ fn prefix_of(key: u32, level: usize) -> u32 {
     ((key as u64) >> (SHIFT[level] + BITS[level])) as u32
 }
 
+/// Level `level`'s digit of `key`.
 #[inline]
-fn digit(key: u32, level: usize) -> usize {
+pub(crate) fn digit(key: u32, level: usize) -> usize {
     ((key >> SHIFT[level]) & ((1 << BITS[level]) - 1)) as usize
 }
 
@@ -719,7 +720,7 @@ fn better(largest: bool, candidate: (u32, u32, u128), best: Option<(u32, u32, u1
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::stats::{percentiles, weighted_percentiles};
     use rand::{Rng, RngExt, SeedableRng};
@@ -779,7 +780,7 @@ mod tests {
 
     /// Columns that stress the selection: ties, signs, zeros of both signs,
     /// a single value, huge ranges, values sharing top bits.
-    fn columns(rng: &mut impl Rng, n: usize) -> Vec<Vec<f32>> {
+    pub(crate) fn columns(rng: &mut impl Rng, n: usize) -> Vec<Vec<f32>> {
         vec![
             (0..n).map(|_| rng.random_range(-1000.0..1000.0)).collect(),
             (0..n).map(|_| rng.random_range(0..5) as f32).collect(),
