@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::calibrate;
-use crate::engine::{self, RunOptions, Simulation};
+use crate::engine::{self, Breakdown, RunOptions, Simulation};
 use crate::model::{Metric, Model};
 use crate::plot::{self, ChartOptions};
 use crate::report::{self, Summary, output::Outputs};
@@ -337,6 +337,17 @@ fn with_progress<T>(
     result
 }
 
+/// A run conditioned on observed history averages its breakdown by source
+/// and plan over the paths calibration weights, re-simulating them; the
+/// engine need not average it over every path first.
+fn breakdown_for(model: &Model) -> Breakdown {
+    if model.observed.is_some() {
+        Breakdown::Deferred
+    } else {
+        Breakdown::Averaged
+    }
+}
+
 /// Runs the engine, with a progress bar for long runs.
 pub fn simulate(model: &Model, quiet: bool, options: RunOptions) -> Result<Simulation, Failure> {
     let paths = options.paths.unwrap_or(model.paths);
@@ -503,6 +514,7 @@ fn simulate_until_precise(
             RunOptions {
                 paths: Some(size),
                 first_path: done as u64,
+                breakdown: breakdown_for(model),
                 ..RunOptions::default()
             },
         )?;
@@ -513,6 +525,7 @@ fn simulate_until_precise(
         // With observed history the odds that count are the calibrated ones,
         // whose standard errors reflect the effective sample size.
         let mut calibrated = sim.clone().expect("one batch run");
+        calibrated.breakdown = Breakdown::Skipped;
         calibrate::calibrate(model, &mut calibrated, source);
         let sim = &calibrated;
         let worst = model
@@ -566,13 +579,23 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
         (Some(precision), _) => {
             simulate_until_precise(model, args.output.quiet, precision, &source)?
         }
-        (None, Storage::InMemory) => simulate(model, args.output.quiet, RunOptions::default())?,
+        (None, Storage::InMemory) => simulate(
+            model,
+            args.output.quiet,
+            RunOptions {
+                breakdown: breakdown_for(model),
+                ..RunOptions::default()
+            },
+        )?,
         (None, Storage::Streaming) => stream(model, args.output.quiet)?,
     };
     let calibration = calibrate::calibrate(model, &mut sim, &source).map(|mut c| {
         c.notes = history_notes;
         c
     });
+    // Calibration averaged the breakdown over the paths it weights; if it
+    // did not apply, over every path.
+    engine::average_breakdown(model, &mut sim).map_err(|_| Failure::Interrupted)?;
     let bands = crate::stats::bands(model, &sim, &Metric::ALL);
     let mut summary = Summary::build_with_bands(model, &sim, &bands);
     summary.calibration = calibration;

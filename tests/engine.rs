@@ -299,23 +299,12 @@ fn plan_breakdowns_add_up_to_the_totals() {
     }
 }
 
-/// Each source's share of the money follows its referrals through renewals,
-/// upgrades and merged age buckets: the shares add up to the totals for
-/// every mix of age-dependent and constant churn, with and without a
-/// recurring rule that settles (which merges ages).
-#[test]
-fn source_breakdowns_add_up_for_every_churn_mix() {
-    use affsim::engine::{SOURCE_SERIES, SourceSeries};
-    let churns = [
-        "churn = 0.06",
-        "churn_sbg = { alpha = 1.0, beta = 9.0 }",
-        "churn_weibull = { scale_months = 20, shape = 0.7 }",
-    ];
-    for pro in churns {
-        for scale in churns {
-            for recurring in ["", "recurring_months = 3"] {
-                let text = format!(
-                    r#"
+/// Two plans with upgrades, refunds, three content entries and the given
+/// churn of each plan; `recurring` may make the recurring rule settle, which
+/// merges ages.
+fn churn_mix(pro: &str, scale: &str, recurring: &str) -> Model {
+    model(&format!(
+        r#"
 name = "mix"
 [simulation]
 start = "2026-01"
@@ -363,8 +352,26 @@ subscribers = 2000
 open_rate = 0.4
 click_rate = 0.03
 "#
-                );
-                let model = model(&text);
+    ))
+}
+
+const CHURNS: [&str; 3] = [
+    "churn = 0.06",
+    "churn_sbg = { alpha = 1.0, beta = 9.0 }",
+    "churn_weibull = { scale_months = 20, shape = 0.7 }",
+];
+
+/// Each source's share of the money follows its referrals through renewals,
+/// upgrades and merged age buckets: the shares add up to the totals for
+/// every mix of age-dependent and constant churn, with and without a
+/// recurring rule that settles (which merges ages).
+#[test]
+fn source_breakdowns_add_up_for_every_churn_mix() {
+    use affsim::engine::{SOURCE_SERIES, SourceSeries};
+    for pro in CHURNS {
+        for scale in CHURNS {
+            for recurring in ["", "recurring_months = 3"] {
+                let model = churn_mix(pro, scale, recurring);
                 let sim = simulate(&model);
                 let months = sim.months;
                 // The run-rate is summed from the sources' shares; with one
@@ -411,6 +418,111 @@ click_rate = 0.03
             }
         }
     }
+}
+
+/// Leaving the breakdown by source and plan out of a run, or deferring it,
+/// changes nothing else: the same series to the last bit, and averaging the
+/// breakdown afterwards gives the very means a full run sums.
+#[test]
+fn runs_without_the_breakdown_are_the_same_paths() {
+    use affsim::engine::Breakdown;
+    let text = std::fs::read_to_string("scenarios/q4.toml").unwrap();
+    let mut models = vec![model(&text.replace("paths = 100000", "paths = 1500"))];
+    for recurring in ["", "recurring_months = 3"] {
+        models.push(churn_mix(CHURNS[0], CHURNS[1], recurring));
+    }
+    for model in &models {
+        let run = |breakdown| {
+            engine::run(
+                model,
+                &RunOptions {
+                    breakdown,
+                    ..RunOptions::default()
+                },
+            )
+            .expect("not cancelled")
+        };
+        let full = run(Breakdown::Averaged);
+        assert!(!full.mean_by_source.is_empty());
+        for breakdown in [Breakdown::Deferred, Breakdown::Skipped] {
+            let lean = run(breakdown);
+            assert_eq!(lean.series, full.series, "{}: {breakdown:?}", model.name);
+            assert_eq!(lean.parameters, full.parameters);
+            assert_eq!(lean.first_payout, full.first_payout);
+            assert_eq!(lean.mean, full.mean);
+            assert!(lean.mean_by_source.is_empty() && lean.mean_by_program.is_empty());
+        }
+        let mut deferred = run(Breakdown::Deferred);
+        engine::average_breakdown(model, &mut deferred).expect("not cancelled");
+        assert_eq!(deferred.breakdown, Breakdown::Averaged);
+        assert_eq!(deferred.mean_by_source, full.mean_by_source);
+        assert_eq!(deferred.mean_by_program, full.mean_by_program);
+    }
+}
+
+/// A balance that reaches the payout minimum exactly is paid: two $25
+/// bounties against a $50 minimum, with the referrals shared among three
+/// content entries, whose shares must not round the balance to $49.999….
+#[test]
+fn a_balance_exactly_at_the_minimum_is_paid() {
+    let text = r#"
+name = "bounty"
+[simulation]
+start = "2026-01"
+months = 6
+paths = 400
+seed = 11
+[funnel]
+signup_rate = 1.0
+paid_rate = 1.0
+[[programs]]
+name = "P"
+first_order_rate = 0
+recurring_rate = 0
+bounty = 25
+payout_minimum = 50
+[[programs.plans]]
+name = "Plan"
+price = 10
+churn = 0
+[[content]]
+name = "a"
+publish = "2026-01"
+visits = 0.7
+ctr = 1.0
+noise = 0
+[[content]]
+name = "b"
+publish = "2026-01"
+visits = 0.9
+ctr = 1.0
+noise = 0
+[[content]]
+name = "c"
+publish = "2026-01"
+visits = 1.3
+ctr = 1.0
+noise = 0
+"#;
+    let sim = simulate(&model(text));
+    let mut balances_of_fifty = 0;
+    for path in 0..sim.paths {
+        let (earned, paid) = (
+            sim.path_series(path, Metric::Earned),
+            sim.path_series(path, Metric::Paid),
+        );
+        let mut unpaid = 0.0f64;
+        for t in 0..sim.months {
+            let balance = unpaid + earned[t] as f64;
+            balances_of_fifty += (balance == 50.0) as usize;
+            unpaid = balance - paid[t] as f64;
+            assert!(
+                unpaid < 50.0 - 1e-6,
+                "path {path}, month {t}: ${unpaid} left unpaid against a $50 minimum"
+            );
+        }
+    }
+    assert!(balances_of_fifty > 50, "the case under test occurs");
 }
 
 /// Upgrades: a Pro referral who renews moves to Scale with probability `u`,

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::calendar::Month;
-use crate::engine::{CHUNK, Layout, PathRecord, Simulation, Workspace, path};
+use crate::engine::{Breakdown, CHUNK, Layout, PathRecord, Simulation, Workspace, path};
 use crate::model::{Metric, Model, Observed, Unit};
 use crate::report::format::{count, money_or_count, percent};
 use crate::report::input_value;
@@ -603,8 +603,9 @@ pub const BREAKDOWN_FLOOR: f64 = 1e-3;
 /// means. `mean` comes from the stored series of every weighted path. The
 /// breakdowns are not stored per path, so the heavier paths are re-simulated:
 /// each path's streams depend only on (seed, path index) and its inputs are
-/// stored, so the re-run reproduces it exactly. Chunks are summed in order,
-/// so the result does not depend on thread count.
+/// stored, so the re-run reproduces it exactly (a run that skipped its
+/// breakdown re-simulates nothing). Chunks are summed in order, so the
+/// result does not depend on thread count.
 pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
     if let Some(means) = sim.streamed.as_mut().and_then(|s| s.take_posterior_means()) {
         [sim.mean, sim.mean_by_source, sim.mean_by_program] = means;
@@ -618,7 +619,12 @@ pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
         record.by_program.len(),
     );
     let max = weights.iter().copied().fold(0.0, f64::max);
-    let floor = BREAKDOWN_FLOOR * max;
+    // Without a breakdown to average, no path is re-simulated.
+    let floor = if sim.breakdown == Breakdown::Skipped {
+        f64::INFINITY
+    } else {
+        BREAKDOWN_FLOOR * max
+    };
     let kept: f64 = weights.iter().filter(|w| **w > 0.0 && **w >= floor).sum();
     let sim_ref = &*sim;
     let chunks: Vec<[Vec<f64>; 3]> = weights
@@ -648,6 +654,7 @@ pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
                     sim_ref.first_path + local as u64,
                     &mut ws,
                     &mut record,
+                    true,
                 );
                 // The re-run must be the very path that was weighted.
                 debug_assert!(
@@ -681,8 +688,11 @@ pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
     }
     let [mean, by_source, by_program] = totals;
     sim.mean = mean;
-    sim.mean_by_source = by_source;
-    sim.mean_by_program = by_program;
+    if sim.breakdown != Breakdown::Skipped {
+        sim.mean_by_source = by_source;
+        sim.mean_by_program = by_program;
+        sim.breakdown = Breakdown::Averaged;
+    }
 }
 
 fn words(n: usize) -> String {

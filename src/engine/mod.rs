@@ -38,6 +38,25 @@ pub struct RunOptions<'a> {
     pub progress: Option<&'a (dyn Fn(usize) + Sync)>,
     /// Set to stop early; the run then returns `Err(Cancelled)`.
     pub cancel: Option<&'a AtomicBool>,
+    /// Whether to average the series by source, program and plan.
+    pub breakdown: Breakdown,
+}
+
+/// What a run does with the paths' series by source, program and plan: they
+/// cost about a tenth of the engine's time, and most uses of a run need only
+/// the totals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Breakdown {
+    /// Simulated for every path and averaged: the means are there.
+    #[default]
+    Averaged,
+    /// Left out by the engine, to be averaged later over the paths that
+    /// count: calibration re-simulates the paths it weights, or
+    /// [`average_breakdown`] every path. A calibrated run would otherwise
+    /// compute them twice.
+    Deferred,
+    /// Not wanted: the strategy tools read only the totals.
+    Skipped,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,11 +78,13 @@ pub struct Simulation {
     pub first_payout: Vec<u16>,
     /// Mean over paths, `[metric][month]`, summed in f64.
     pub mean: Vec<f64>,
-    /// Mean over paths, `[source][SourceSeries][month]`.
+    /// Mean over paths, `[source][SourceSeries][month]`; empty unless
+    /// `breakdown` is [`Breakdown::Averaged`], as is `mean_by_program`.
     pub mean_by_source: Vec<f64>,
     /// Mean over paths, `[program][ProgramSeries][month]` then
     /// `[plan][PlanSeries][month]` (see [`plan_offset`]).
     pub mean_by_program: Vec<f64>,
+    pub breakdown: Breakdown,
     /// Importance weights per path, summing to one, set by calibration to
     /// observed history; `None` means every path counts equally. The means
     /// above are weighted means once this is set.
@@ -202,7 +223,15 @@ pub fn fold<L: Send, A: Send>(
                     }
                     path::apply_pins(&mut ws.drawn, options.pins);
                     if wanted == Need::Simulation {
-                        path::simulate(model, &layout, seed, path, &mut ws, &mut record);
+                        path::simulate(
+                            model,
+                            &layout,
+                            seed,
+                            path,
+                            &mut ws,
+                            &mut record,
+                            options.breakdown == Breakdown::Averaged,
+                        );
                         visit(local_acc, &mut acc, index, &ws.drawn, Some(&record));
                     } else {
                         visit(local_acc, &mut acc, index, &ws.drawn, None);
@@ -228,17 +257,19 @@ pub fn fold<L: Send, A: Send>(
 /// Sums of one chunk's paths, in path order.
 pub struct Sums {
     pub mean: Vec<f64>,
+    /// Empty when the run leaves out the breakdown, as is `by_program`.
     pub by_source: Vec<f64>,
     pub by_program: Vec<f64>,
 }
 
 impl Sums {
-    pub fn new(model: &Model) -> Sums {
+    pub fn new(model: &Model, breakdown: Breakdown) -> Sums {
         let record = PathRecord::new(model);
+        let averaged = breakdown == Breakdown::Averaged;
         Sums {
             mean: vec![0.0; record.series.len()],
-            by_source: vec![0.0; record.by_source.len()],
-            by_program: vec![0.0; record.by_program.len()],
+            by_source: vec![0.0; if averaged { record.by_source.len() } else { 0 }],
+            by_program: vec![0.0; if averaged { record.by_program.len() } else { 0 }],
         }
     }
 
@@ -287,7 +318,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
     let mut series = vec![0f32; paths * record_len];
     let mut parameters = vec![0f64; paths * parameter_count];
     let mut first_payout = vec![u16::MAX; paths];
-    let mut totals = Sums::new(model);
+    let mut totals = Sums::new(model, options.breakdown);
     {
         let (mut series_left, mut parameters_left, mut first_payout_left) =
             (&mut series[..], &mut parameters[..], &mut first_payout[..]);
@@ -309,7 +340,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
             options,
             &|_| Need::Simulation,
             &|| (),
-            &|| Sums::new(model),
+            &|| Sums::new(model, options.breakdown),
             &|_, sums, index, drawn, record| {
                 let record = record.expect("simulated");
                 let mut slices = slices[index / CHUNK]
@@ -343,9 +374,41 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         mean: means.mean,
         mean_by_source: means.by_source,
         mean_by_program: means.by_program,
+        breakdown: options.breakdown,
         weights: None,
         streamed: None,
     })
+}
+
+/// Averages the series by source, program and plan over every path of a
+/// run that deferred them, re-simulating each path from its stored inputs
+/// (the same path: its streams depend only on seed, index and purpose).
+pub fn average_breakdown(model: &Model, sim: &mut Simulation) -> Result<(), Cancelled> {
+    if sim.breakdown == Breakdown::Averaged {
+        return Ok(());
+    }
+    let options = RunOptions {
+        paths: Some(sim.paths),
+        seed: Some(sim.seed),
+        first_path: sim.first_path,
+        parameters: Some(&sim.parameters),
+        ..RunOptions::default()
+    };
+    let mut totals = Sums::new(model, Breakdown::Averaged);
+    fold(
+        model,
+        &options,
+        &|_| Need::Simulation,
+        &|| (),
+        &|| Sums::new(model, Breakdown::Averaged),
+        &|_, sums, _, _, record| sums.add_path(record.expect("simulated")),
+        &mut |_, sums| totals.add(&sums),
+    )?;
+    let means = totals.into_means(sim.paths);
+    sim.mean_by_source = means.by_source;
+    sim.mean_by_program = means.by_program;
+    sim.breakdown = Breakdown::Averaged;
+    Ok(())
 }
 
 fn add(into: &mut [f64], values: &[f64]) {

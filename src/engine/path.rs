@@ -313,9 +313,13 @@ pub struct Workspace {
     renewal: Vec<f64>,
     /// `[program][k]`: base recurring rate on renewal k.
     recurring_rates: Vec<f64>,
-    /// `[source]`: clawback of this month's refunds, booked next month.
+    /// `[program]`, and `[source]` for the breakdown: clawback of this
+    /// month's refunds, booked next month.
+    program_clawback_due: Vec<f64>,
     clawback_due: Vec<f64>,
-    /// `[source]`: clawback booked this month.
+    /// `[program]`, and `[source]` for the breakdown: clawback booked this
+    /// month.
+    program_clawback_now: Vec<f64>,
     clawback_now: Vec<f64>,
     /// `[age]`: this month's renewals and upgrades of one plan.
     renewed: Vec<u64>,
@@ -367,7 +371,9 @@ impl Workspace {
             funnel_rates: vec![[0.0; 4]; sources * months],
             renewal: vec![0.0; layout.renewal_total],
             recurring_rates: vec![0.0; model.programs.len() * (months + 2)],
+            program_clawback_due: vec![0.0; model.programs.len()],
             clawback_due: vec![0.0; sources],
+            program_clawback_now: vec![0.0; model.programs.len()],
             clawback_now: vec![0.0; sources],
             renewed: vec![0; months + 1],
             upgraded: vec![0; months + 1],
@@ -418,7 +424,9 @@ pub fn draw_parameters(model: &Model, layout: &Layout, seed: u64, path: u64, dra
     }
 }
 
-/// Simulates one path with the parameters already in `ws.drawn`.
+/// Simulates one path with the parameters already in `ws.drawn`; with
+/// `breakdown`, also its series by source, program and plan (the same path,
+/// to the last bit, either way: the breakdown only adds bookkeeping).
 pub fn simulate(
     model: &Model,
     layout: &Layout,
@@ -426,17 +434,19 @@ pub fn simulate(
     path: u64,
     ws: &mut Workspace,
     record: &mut PathRecord,
+    breakdown: bool,
 ) {
     let months = layout.months;
     let sources = ws.sources;
     record.series.fill(0.0);
-    record.by_source.fill(0.0);
-    record.by_program.fill(0.0);
+    if breakdown {
+        record.by_source.fill(0.0);
+        record.by_program.fill(0.0);
+        ws.clawback_due.fill(0.0);
+        ws.clawback_now.fill(0.0);
+    }
     record.first_payout = None;
     ws.cohorts.fill(0);
-    ws.clawback_due.fill(0.0);
-    ws.clawback_now.fill(0.0);
-    ws.earned_by_program.fill(0.0);
     let drawn = &ws.drawn;
 
     for (p, program) in model.programs.iter().enumerate() {
@@ -463,7 +473,9 @@ pub fn simulate(
         source.traffic.fill_expected(drawn, &mut ws.traffic[s]);
     }
     ws.pending.fill(0);
-    ws.pending_share.fill(0.0);
+    if breakdown {
+        ws.pending_share.fill(0.0);
+    }
     for group in &layout.funnel_groups {
         // Each source's expected visits month by month over all its live
         // copies, each copy with its own noise multiplier, split into the
@@ -527,6 +539,9 @@ pub fn simulate(
             if lands < months {
                 ws.pending[group.program * months + lands] += paid;
             }
+            if !breakdown {
+                continue;
+            }
             for &s in &group.sources {
                 let share = |k: usize| {
                     if totals[k] > 0.0 {
@@ -551,8 +566,11 @@ pub fn simulate(
     let mut cumulative_paid = 0.0;
     ws.cumulative_new.fill(0);
     ws.balance.fill(0.0);
-    ws.tail.fill(0.0);
-    ws.mix_by_join.fill(0.0);
+    ws.program_clawback_due.fill(0.0);
+    if breakdown {
+        ws.tail.fill(0.0);
+        ws.mix_by_join.fill(0.0);
+    }
     for (rngs, purposes) in ws.retention_rngs.iter_mut().zip(&layout.retention_streams) {
         for (rng, &purpose) in rngs.iter_mut().zip(purposes) {
             *rng = stream(seed, path, purpose);
@@ -564,30 +582,39 @@ pub fn simulate(
 
     for t in 0..months {
         // Last month's refunds are clawed back now.
-        std::mem::swap(&mut ws.clawback_now, &mut ws.clawback_due);
-        ws.clawback_due.fill(0.0);
-        for buffer in [
-            &mut ws.first,
-            &mut ws.recurring,
-            &mut ws.upgrade,
-            &mut ws.bounty,
-            &mut ws.mrr,
-        ] {
-            buffer.fill(0.0);
+        std::mem::swap(&mut ws.program_clawback_now, &mut ws.program_clawback_due);
+        ws.program_clawback_due.fill(0.0);
+        if breakdown {
+            std::mem::swap(&mut ws.clawback_now, &mut ws.clawback_due);
+            ws.clawback_due.fill(0.0);
+            for buffer in [
+                &mut ws.first,
+                &mut ws.recurring,
+                &mut ws.upgrade,
+                &mut ws.bounty,
+                &mut ws.mrr,
+            ] {
+                buffer.fill(0.0);
+            }
         }
         let mut new_total = 0u64;
         let mut active_total = 0u64;
+        let mut month = Money::default();
 
         for (p, program) in model.programs.iter().enumerate() {
             let program_sources = &layout.program_sources[p];
             let new = ws.pending[p * months + t];
             new_total += new;
             ws.cumulative_new[p] += new;
-            if new > 0 {
+            if breakdown && new > 0 {
                 for &s in program_sources {
                     ws.mix_by_join[t * sources + s] = ws.pending_share[s * months + t] / new as f64;
                 }
             }
+            // The program's money this month. The totals are summed here,
+            // the same way with or without the breakdown by source, so a
+            // path's series do not depend on whether it is broken down.
+            let mut money = Money::default();
 
             // Rates in force this month, after tiers.
             let mut first_rate = program.first_order_rate.get(drawn);
@@ -620,14 +647,17 @@ pub fn simulate(
             //    renewers move to a higher plan. Renewals are drawn per age
             //    bucket; upgrades per bucket too, or for the whole plan when
             //    few are expected (see `thin`), which is cheaper at small
-            //    counts. Money is booked by join month and split by source
-            //    once per month; only a merged last bucket (ages whose future
-            //    no longer differs) tracks its source mix itself.
+            //    counts. Money is booked by join month, and split by source
+            //    once per month for the breakdown; only a merged last bucket
+            //    (ages whose future no longer differs) tracks its source mix
+            //    itself.
             for &(offset, buckets) in slots {
                 ws.next[offset..offset + buckets].fill(0);
             }
             let tails = plan_base * sources..(plan_base + slots.len()) * sources;
-            ws.next_tail[tails.clone()].fill(0.0);
+            if breakdown {
+                ws.next_tail[tails.clone()].fill(0.0);
+            }
             for (k, &(offset, buckets)) in slots.iter().enumerate() {
                 let plan = &program.plans[k];
                 let cap = buckets - 1;
@@ -679,6 +709,12 @@ pub fn simulate(
                     if age < cap {
                         let joined = t - 1 - age;
                         ws.recurring_by_join[joined] += stayed as f64 * stay_value;
+                        if let Some((_, _, up_value)) = up {
+                            ws.upgrade_by_join[joined] += upgraded as f64 * up_value;
+                        }
+                        if !breakdown {
+                            continue;
+                        }
                         let mix = &ws.mix_by_join[joined * sources..][..sources];
                         if to_age == cap {
                             let into = &mut ws.next_tail[(plan_base + k) * sources..][..sources];
@@ -686,17 +722,22 @@ pub fn simulate(
                                 into[s] += stayed as f64 * mix[s];
                             }
                         }
-                        if let Some((to, (_, to_buckets), up_value)) = up {
-                            ws.upgrade_by_join[joined] += upgraded as f64 * up_value;
-                            if age + 1 >= to_buckets - 1 {
-                                let into =
-                                    &mut ws.next_tail[(plan_base + to) * sources..][..sources];
-                                for &s in program_sources {
-                                    into[s] += upgraded as f64 * mix[s];
-                                }
+                        if let Some((to, (_, to_buckets), _)) = up
+                            && age + 1 >= to_buckets - 1
+                        {
+                            let into = &mut ws.next_tail[(plan_base + to) * sources..][..sources];
+                            for &s in program_sources {
+                                into[s] += upgraded as f64 * mix[s];
                             }
                         }
                     } else {
+                        money.recurring += stayed as f64 * stay_value;
+                        if let Some((_, _, up_value)) = up {
+                            money.upgrade += upgraded as f64 * up_value;
+                        }
+                        if !breakdown {
+                            continue;
+                        }
                         // The merged bucket: each source keeps its expected
                         // share of the bucket.
                         let from = (plan_base + k) * sources;
@@ -722,7 +763,9 @@ pub fn simulate(
                 ws.cohorts[offset..offset + buckets]
                     .copy_from_slice(&ws.next[offset..offset + buckets]);
             }
-            ws.tail[tails.clone()].copy_from_slice(&ws.next_tail[tails]);
+            if breakdown {
+                ws.tail[tails.clone()].copy_from_slice(&ws.next_tail[tails]);
+            }
 
             // 2. New paying referrals: split by plan, pay the first order;
             //    refunders are clawed back next month and never renew.
@@ -735,19 +778,25 @@ pub fn simulate(
                 multinomial(rng, new, &ws.shares[..plans], &mut ws.split[..plans]);
                 let bounty_each = program.bounty.get(drawn);
                 let refund_rate = program.refund_rate.get(drawn);
-                let mix = &ws.mix_by_join[t * sources..][..sources];
                 for (k, &(offset, buckets)) in slots.iter().enumerate() {
                     let joined = ws.split[k];
                     if joined == 0 {
                         continue;
                     }
-                    record.by_program[plan_offset(model, p, k)
-                        + PlanSeries::NewReferrals as usize * months
-                        + t] = joined as f64;
                     let refunded = binomial(rng, joined, refund_rate);
                     let first_each = price(k) * first_rate;
                     let kept = joined - refunded;
                     ws.cohorts[offset] += kept;
+                    money.first += joined as f64 * first_each;
+                    money.bounty += joined as f64 * bounty_each;
+                    ws.program_clawback_due[p] += refunded as f64 * (first_each + bounty_each);
+                    if !breakdown {
+                        continue;
+                    }
+                    record.by_program[plan_offset(model, p, k)
+                        + PlanSeries::NewReferrals as usize * months
+                        + t] = joined as f64;
+                    let mix = &ws.mix_by_join[t * sources..][..sources];
                     for &s in program_sources {
                         ws.first[s] += mix[s] * joined as f64 * first_each;
                         ws.bounty[s] += mix[s] * joined as f64 * bounty_each;
@@ -775,69 +824,70 @@ pub fn simulate(
                     if age < cap {
                         ws.mrr_by_join[t - age] += count as f64 * value;
                     } else {
-                        let from = (plan_base + k) * sources;
-                        for &s in program_sources {
-                            ws.mrr[s] += ws.tail[from + s] * value;
+                        money.mrr += count as f64 * value;
+                        if breakdown {
+                            let from = (plan_base + k) * sources;
+                            for &s in program_sources {
+                                ws.mrr[s] += ws.tail[from + s] * value;
+                            }
                         }
                     }
                 }
                 active_total += plan_active;
-                record.by_program[plan_offset(model, p, k)
-                    + PlanSeries::ActiveReferrals as usize * months
-                    + t] = plan_active as f64;
+                if breakdown {
+                    record.by_program[plan_offset(model, p, k)
+                        + PlanSeries::ActiveReferrals as usize * months
+                        + t] = plan_active as f64;
+                }
             }
 
-            // Money booked by join month, split by each month's source mix.
-            // Summed per source in registers: adding into the per-source
+            // Money booked by join month: the program's totals, and for the
+            // breakdown each source's share by the month its referrals
+            // joined, summed in registers (adding into the per-source
             // buffers join month by join month chained every step through
-            // memory.
+            // memory).
             let by_join = (
                 &ws.recurring_by_join[..=t],
                 &ws.upgrade_by_join[..=t],
                 &ws.mrr_by_join[..=t],
             );
-            for &s in program_sources {
-                let (mut recurring, mut upgrade, mut mrr) = (0.0, 0.0, 0.0);
-                for joined in 0..=t {
-                    let mix = ws.mix_by_join[joined * sources + s];
-                    recurring += by_join.0[joined] * mix;
-                    upgrade += by_join.1[joined] * mix;
-                    mrr += by_join.2[joined] * mix;
+            money.recurring += by_join.0.iter().sum::<f64>();
+            money.upgrade += by_join.1.iter().sum::<f64>();
+            money.mrr += by_join.2.iter().sum::<f64>();
+            money.clawback = -ws.program_clawback_now[p];
+            let earned = money.earned();
+            ws.earned_by_program[p * months + t] = earned;
+            if breakdown {
+                for &s in program_sources {
+                    let (mut recurring, mut upgrade, mut mrr) = (0.0, 0.0, 0.0);
+                    for joined in 0..=t {
+                        let mix = ws.mix_by_join[joined * sources + s];
+                        recurring += by_join.0[joined] * mix;
+                        upgrade += by_join.1[joined] * mix;
+                        mrr += by_join.2[joined] * mix;
+                    }
+                    ws.recurring[s] += recurring;
+                    ws.upgrade[s] += upgrade;
+                    ws.mrr[s] += mrr;
                 }
-                ws.recurring[s] += recurring;
-                ws.upgrade[s] += upgrade;
-                ws.mrr[s] += mrr;
+                let by_program = &mut record.by_program[p * PROGRAM_SERIES * months..];
+                by_program[ProgramSeries::Earned as usize * months + t] = earned;
+                by_program[ProgramSeries::Mrr as usize * months + t] = money.mrr;
             }
+            month.add(&money);
         }
 
-        // 4. The month's commission by source and program.
-        let (
-            mut first_total,
-            mut recurring_total,
-            mut upgrade_total,
-            mut bounty_total,
-            mut clawback_total,
-            mut mrr_total,
-        ) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-        for (s, source) in model.sources.iter().enumerate() {
-            // Clawbacks for last month's refunds.
-            let clawback = -ws.clawback_now[s];
-            let earned = ws.first[s] + ws.recurring[s] + ws.upgrade[s] + ws.bounty[s] + clawback;
-            first_total += ws.first[s];
-            recurring_total += ws.recurring[s];
-            upgrade_total += ws.upgrade[s];
-            bounty_total += ws.bounty[s];
-            clawback_total += clawback;
-            mrr_total += ws.mrr[s];
-            let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
-            by_source[SourceSeries::Earned as usize * months + t] = earned;
-            by_source[SourceSeries::NewReferrals as usize * months + t] =
-                ws.pending_share[s * months + t];
-            by_source[SourceSeries::Mrr as usize * months + t] = ws.mrr[s];
-            ws.earned_by_program[source.program * months + t] += earned;
-            let by_program = &mut record.by_program[source.program * PROGRAM_SERIES * months..];
-            by_program[ProgramSeries::Earned as usize * months + t] += earned;
-            by_program[ProgramSeries::Mrr as usize * months + t] += ws.mrr[s];
+        // 4. The month's commission by source, for the breakdown.
+        if breakdown {
+            for s in 0..sources {
+                let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
+                by_source[SourceSeries::Earned as usize * months + t] =
+                    ws.first[s] + ws.recurring[s] + ws.upgrade[s] + ws.bounty[s]
+                        - ws.clawback_now[s];
+                by_source[SourceSeries::NewReferrals as usize * months + t] =
+                    ws.pending_share[s * months + t];
+                by_source[SourceSeries::Mrr as usize * months + t] = ws.mrr[s];
+            }
         }
 
         // 5. Payouts: commission clears after the hold and schedule lag and
@@ -850,31 +900,61 @@ pub fn simulate(
             }
             if ws.balance[p] > 1e-9 && ws.balance[p] >= program.payout_minimum {
                 paid_total += ws.balance[p];
-                record.by_program
-                    [p * PROGRAM_SERIES * months + ProgramSeries::Paid as usize * months + t] =
-                    ws.balance[p];
+                if breakdown {
+                    record.by_program
+                        [p * PROGRAM_SERIES * months + ProgramSeries::Paid as usize * months + t] =
+                        ws.balance[p];
+                }
                 ws.balance[p] = 0.0;
                 record.first_payout.get_or_insert(t);
             }
         }
 
-        let earned = first_total + recurring_total + upgrade_total + bounty_total + clawback_total;
+        let earned = month.earned();
         cumulative_earned += earned;
         cumulative_paid += paid_total;
         let series = &mut record.series;
         let mut set = |metric: Metric, value: f64| series[metric.index() * months + t] = value;
         set(Metric::NewReferrals, new_total as f64);
         set(Metric::ActiveReferrals, active_total as f64);
-        set(Metric::Mrr, mrr_total);
-        set(Metric::FirstOrder, first_total);
-        set(Metric::Recurring, recurring_total);
-        set(Metric::Upgrade, upgrade_total);
-        set(Metric::Bounty, bounty_total);
-        set(Metric::Clawback, clawback_total);
+        set(Metric::Mrr, month.mrr);
+        set(Metric::FirstOrder, month.first);
+        set(Metric::Recurring, month.recurring);
+        set(Metric::Upgrade, month.upgrade);
+        set(Metric::Bounty, month.bounty);
+        set(Metric::Clawback, month.clawback);
         set(Metric::Earned, earned);
         set(Metric::CumulativeEarned, cumulative_earned);
         set(Metric::Paid, paid_total);
         set(Metric::CumulativePaid, cumulative_paid);
+    }
+}
+
+/// One month's commission of a program, or of all programs, by kind.
+#[derive(Clone, Copy, Debug, Default)]
+struct Money {
+    first: f64,
+    recurring: f64,
+    upgrade: f64,
+    bounty: f64,
+    /// Negative: last month's refunds taken back.
+    clawback: f64,
+    /// The run-rate at the end of the month.
+    mrr: f64,
+}
+
+impl Money {
+    fn earned(&self) -> f64 {
+        self.first + self.recurring + self.upgrade + self.bounty + self.clawback
+    }
+
+    fn add(&mut self, other: &Money) {
+        self.first += other.first;
+        self.recurring += other.recurring;
+        self.upgrade += other.upgrade;
+        self.bounty += other.bounty;
+        self.clawback += other.clawback;
+        self.mrr += other.mrr;
     }
 }
 

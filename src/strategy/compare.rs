@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::within_noise;
 use crate::calendar::Month;
-use crate::engine::{RunOptions, Simulation};
+use crate::engine::{Breakdown, RunOptions, Simulation};
 use crate::model::{Metric, Model, Target};
 use crate::stats::{self, Band, Estimate};
 
@@ -70,6 +70,7 @@ pub fn compare(
     let options = RunOptions {
         paths: Some(paths),
         seed: Some(seed),
+        breakdown: Breakdown::Skipped,
         ..RunOptions::default()
     };
 

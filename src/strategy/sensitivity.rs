@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{self, RunOptions};
+use crate::engine::{self, Breakdown, RunOptions};
 use crate::model::{Model, Target, Unit};
 use crate::stats::{self, Estimate};
 
@@ -44,6 +44,7 @@ pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity
     let options = RunOptions {
         paths: Some(paths),
         seed: Some(seed),
+        breakdown: Breakdown::Skipped,
         ..RunOptions::default()
     };
     let run = |pins: &[(usize, f64)]| {

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::Builder;
-use crate::engine::{self, RunOptions};
+use crate::engine::{self, Breakdown, RunOptions};
 use crate::model::{Model, Target};
 use crate::stats::{self, Estimate};
 
@@ -118,6 +118,7 @@ fn evaluate(
         &RunOptions {
             paths: Some(paths),
             seed: Some(seed),
+            breakdown: Breakdown::Skipped,
             ..RunOptions::default()
         },
     )

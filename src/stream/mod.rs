@@ -27,7 +27,9 @@ pub mod select;
 use std::collections::HashMap;
 
 use crate::calibrate::{self, Fit, Point};
-use crate::engine::{self, CHUNK, Cancelled, Layout, Need, RunOptions, Simulation, Sums};
+use crate::engine::{
+    self, Breakdown, CHUNK, Cancelled, Layout, Need, RunOptions, Simulation, Sums,
+};
 use crate::model::{Metric, Model, Target};
 use crate::stats::{self, Flavour, PERCENTILES, ReferralValue, WeightedSums};
 use select::{RankSelect, WeightSelect, fixed, key};
@@ -318,7 +320,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         .iter()
         .map(|_| Vec::with_capacity(n))
         .collect();
-    let mut totals = Sums::new(model);
+    let mut totals = Sums::new(model, Breakdown::Averaged);
     let rank_columns: Vec<usize> = (0..series).filter(|c| rank.reads(*c)).collect();
     let tables = engine::fold(
         model,
@@ -326,7 +328,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         &|_| Need::Simulation,
         &|| rank.table(),
         &|| First {
-            sums: Sums::new(model),
+            sums: Sums::new(model, Breakdown::Averaged),
             scratch: vec![0.0; series],
             first_payout: Vec::with_capacity(CHUNK),
             outcomes: vec![Vec::with_capacity(CHUNK); model.targets.len()],
@@ -691,6 +693,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         mean: means.mean,
         mean_by_source: means.by_source,
         mean_by_program: means.by_program,
+        breakdown: Breakdown::Averaged,
         weights: None,
         streamed: Some(Box::new(streamed)),
     })
