@@ -59,13 +59,18 @@ impl Chart for Cumulative {
             unit: Unit::Count,
             label: String::new(),
         };
+        let mut range = value_range(
+            earned
+                .iter()
+                .chain(&paid)
+                .flat_map(|b| [b.p(25.0), b.p(75.0)]),
+        );
+        // Cash paid starts at $0 before the first payout: a sliver below
+        // zero keeps its thick median line above the axis instead of
+        // straddling it.
+        range.start = range.start.min(-(range.end - range.start) * 0.01);
         let y = Axis {
-            range: value_range(
-                earned
-                    .iter()
-                    .chain(&paid)
-                    .flat_map(|b| [b.p(25.0), b.p(75.0)]),
-            ),
+            range,
             unit: Unit::Money,
             label: format!("Cumulative since {}", model.start.long()),
         };
