@@ -31,7 +31,7 @@ fn end_to_end(model: &Model, paths: usize) -> usize {
     )
     .expect("runs");
     let calibration = calibrate::calibrate(model, &mut sim, "bench");
-    engine::average_breakdown(model, &mut sim).expect("runs");
+    engine::average_breakdown(model, &mut sim, &RunOptions::default()).expect("runs");
     let bands = stats::bands(model, &sim, &Metric::ALL);
     let mut summary = Summary::build_with_bands(model, &sim, &bands);
     summary.calibration = calibration;

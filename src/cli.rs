@@ -594,8 +594,26 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
         c
     });
     // Calibration averaged the breakdown over the paths it weights; if it
-    // did not apply, over every path.
-    engine::average_breakdown(model, &mut sim).map_err(|_| Failure::Interrupted)?;
+    // did not apply, it is averaged over every path here.
+    if sim.breakdown == Breakdown::Deferred {
+        with_progress(
+            sim.paths,
+            "{spinner} breaking down by content {bar:30} {pos}/{len} paths, {eta} left",
+            args.output.quiet,
+            |progress| {
+                engine::average_breakdown(
+                    model,
+                    &mut sim,
+                    &RunOptions {
+                        progress: Some(progress),
+                        cancel: Some(&CANCEL),
+                        ..RunOptions::default()
+                    },
+                )
+            },
+        )
+        .map_err(|_| Failure::Interrupted)?;
+    }
     let bands = crate::stats::bands(model, &sim, &Metric::ALL);
     let mut summary = Summary::build_with_bands(model, &sim, &bands);
     summary.calibration = calibration;

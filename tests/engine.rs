@@ -453,7 +453,8 @@ fn runs_without_the_breakdown_are_the_same_paths() {
             assert!(lean.mean_by_source.is_empty() && lean.mean_by_program.is_empty());
         }
         let mut deferred = run(Breakdown::Deferred);
-        engine::average_breakdown(model, &mut deferred).expect("not cancelled");
+        engine::average_breakdown(model, &mut deferred, &RunOptions::default())
+            .expect("not cancelled");
         assert_eq!(deferred.breakdown, Breakdown::Averaged);
         assert_eq!(deferred.mean_by_source, full.mean_by_source);
         assert_eq!(deferred.mean_by_program, full.mean_by_program);

@@ -383,7 +383,12 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
 /// Averages the series by source, program and plan over every path of a
 /// run that deferred them, re-simulating each path from its stored inputs
 /// (the same path: its streams depend only on seed, index and purpose).
-pub fn average_breakdown(model: &Model, sim: &mut Simulation) -> Result<(), Cancelled> {
+/// Only `progress` and `cancel` are read from `options`.
+pub fn average_breakdown(
+    model: &Model,
+    sim: &mut Simulation,
+    options: &RunOptions,
+) -> Result<(), Cancelled> {
     if sim.breakdown == Breakdown::Averaged {
         return Ok(());
     }
@@ -392,7 +397,9 @@ pub fn average_breakdown(model: &Model, sim: &mut Simulation) -> Result<(), Canc
         seed: Some(sim.seed),
         first_path: sim.first_path,
         parameters: Some(&sim.parameters),
-        ..RunOptions::default()
+        pins: &[],
+        breakdown: Breakdown::Averaged,
+        ..*options
     };
     let mut totals = Sums::new(model, Breakdown::Averaged);
     fold(
