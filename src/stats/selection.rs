@@ -515,27 +515,7 @@ mod tests {
         let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(12);
         for n in [1, 2, 3, 10, 65, 257, 5000, 40_000] {
             let values = columns(&mut rng, n);
-            // Kernel-like weights over many orders of magnitude, a few paths
-            // carrying most of the weight, equal weights, and weights so
-            // small next to the largest that their shares round to zero.
-            let weight_sets: Vec<Vec<f64>> = vec![
-                (0..n)
-                    .map(|_| (-rng.random_range(0.0..14.0f64)).exp())
-                    .collect(),
-                (0..n)
-                    .map(|i| {
-                        if i % 50 == 7 {
-                            1.0
-                        } else {
-                            1e-6 * rng.random_range(1.0..2.0)
-                        }
-                    })
-                    .collect(),
-                vec![1.0 / n as f64; n],
-                (0..n)
-                    .map(|i| if i % 3 == 0 { 1.0 } else { 1e-40 })
-                    .collect(),
-            ];
+            let weight_sets = crate::stream::select::tests::weight_sets(&mut rng, n);
             for weights in &weight_sets {
                 let shares = Shares::new(weights);
                 for column in &values {

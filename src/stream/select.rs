@@ -778,6 +778,31 @@ pub(crate) mod tests {
             .collect()
     }
 
+    /// Weights that stress a weighted selection: kernel-like weights over
+    /// many orders of magnitude, a few paths carrying most of the weight,
+    /// equal weights, and weights so small next to the largest that their
+    /// shares round to zero.
+    pub(crate) fn weight_sets(rng: &mut impl Rng, n: usize) -> Vec<Vec<f64>> {
+        vec![
+            (0..n)
+                .map(|_| (-rng.random_range(0.0..14.0f64)).exp())
+                .collect(),
+            (0..n)
+                .map(|i| {
+                    if i % 50 == 7 {
+                        1.0
+                    } else {
+                        1e-6 * rng.random_range(1.0..2.0)
+                    }
+                })
+                .collect(),
+            vec![1.0 / n as f64; n],
+            (0..n)
+                .map(|i| if i % 3 == 0 { 1.0 } else { 1e-40 })
+                .collect(),
+        ]
+    }
+
     /// Columns that stress the selection: ties, signs, zeros of both signs,
     /// a single value, huge ranges, values sharing top bits.
     pub(crate) fn columns(rng: &mut impl Rng, n: usize) -> Vec<Vec<f32>> {
@@ -847,24 +872,7 @@ pub(crate) mod tests {
         let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(4);
         for n in [1, 2, 3, 10, 257, 5000] {
             let values = columns(&mut rng, n);
-            // Kernel-like weights spanning many orders of magnitude, some
-            // paths carrying most of the weight, and equal weights.
-            let weight_sets: Vec<Vec<f64>> = vec![
-                (0..n)
-                    .map(|_| (-rng.random_range(0.0..14.0f64)).exp())
-                    .collect(),
-                (0..n)
-                    .map(|i| {
-                        if i % 50 == 7 {
-                            1.0
-                        } else {
-                            1e-6 * rng.random_range(1.0..2.0)
-                        }
-                    })
-                    .collect(),
-                vec![1.0 / n as f64; n],
-            ];
-            for weights in weight_sets {
+            for weights in weight_sets(&mut rng, n) {
                 let columns: Vec<Vec<(f32, f64)>> = values
                     .iter()
                     .map(|column| {
