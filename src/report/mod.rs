@@ -112,7 +112,7 @@ pub struct InputReport {
 pub fn meaning(metric: Metric) -> &'static str {
     match metric {
         Metric::Mrr => {
-            "recurring commission run-rate: what your active referrals would pay you if all of them renewed next month (the usual MRR convention: churn is not subtracted)"
+            "recurring commission run-rate: what your active referrals would pay you if all of them renewed next month; churn is not subtracted, the usual MRR convention"
         }
         Metric::Earned => {
             "all commission earned in the month (first orders, renewals, upgrades, bounties, less clawbacks)"

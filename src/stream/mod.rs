@@ -320,15 +320,26 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         .iter()
         .map(|_| Vec::with_capacity(n))
         .collect();
-    let mut totals = Sums::new(model, Breakdown::Averaged);
+    // A calibrated run averages the breakdown over the paths it weights, in
+    // a later pass, or over every path if the history is set aside; the
+    // first pass only needs it when there is no history.
+    let first_breakdown = if calibrating {
+        Breakdown::Skipped
+    } else {
+        Breakdown::Averaged
+    };
+    let mut totals = Sums::new(model, first_breakdown);
     let rank_columns: Vec<usize> = (0..series).filter(|c| rank.reads(*c)).collect();
     let tables = engine::fold(
         model,
-        options,
+        &RunOptions {
+            breakdown: first_breakdown,
+            ..*options
+        },
         &|_| Need::Simulation,
         &|| rank.table(),
         &|| First {
-            sums: Sums::new(model, Breakdown::Averaged),
+            sums: Sums::new(model, first_breakdown),
             scratch: vec![0.0; series],
             first_payout: Vec::with_capacity(CHUNK),
             outcomes: vec![Vec::with_capacity(CHUNK); model.targets.len()],
@@ -398,7 +409,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
     )?;
     passes += 1;
     rank.advance(tables);
-    let means = totals.into_means(n);
+    let mut means = totals.into_means(n);
     // The prior percentiles of the stored observed columns, as
     // calibrate::prior_points takes them; then the columns go.
     let mut prior: Vec<((usize, f64), f64)> = Vec::new();
@@ -481,19 +492,35 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
     ];
     // 0: nothing yet, 1: means summed, 2: spreads summed.
     let mut referral_stage = if applied { 0 } else { 2 };
+    // History set aside: the breakdown is averaged over every path, in the
+    // next pass, as the in-memory engine::average_breakdown does.
+    let mut prior_breakdown_due = calibrating && !applied;
 
     /// A kept path's weight and, per plan, its referral values.
     type Referral = (f64, Vec<(f64, f64, f64)>);
     struct Chunk {
         scratch: Vec<f32>,
         sums: [Vec<f64>; 3],
+        prior: Option<Sums>,
         referral: Vec<Referral>,
     }
     struct Tables {
         rank: select::Counts,
         weighted: select::Sums,
     }
-    while !rank.done() || !weighted.done() || (applied && posterior.is_none()) || referral_stage < 2
+    let record_lens = {
+        let record = engine::PathRecord::new(model);
+        (
+            record.series.len(),
+            record.by_source.len(),
+            record.by_program.len(),
+        )
+    };
+    while !rank.done()
+        || !weighted.done()
+        || (applied && posterior.is_none())
+        || referral_stage < 2
+        || prior_breakdown_due
     {
         let rank_columns: Vec<usize> = (0..series).filter(|c| rank.reads(*c)).collect();
         let weighted_columns: Vec<usize> = (0..columns).filter(|c| weighted.reads(*c)).collect();
@@ -501,7 +528,9 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         let weighted_inputs = weighted_columns.iter().any(|c| *c >= series);
         let means_now = applied && posterior.is_none();
         let referral_now = referral_stage < 2;
-        let lens = (series, means.by_source.len(), means.by_program.len());
+        let prior_now = prior_breakdown_due;
+        let mut prior_totals = Sums::new(model, Breakdown::Averaged);
+        let lens = record_lens;
         let mut pass_means = [vec![0.0; lens.0], vec![0.0; lens.1], vec![0.0; lens.2]];
         let mut means_by_chunk = |sums: &[Vec<f64>; 3]| {
             for (total, sum) in pass_means.iter_mut().zip(sums) {
@@ -511,7 +540,10 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
             }
         };
         let need = |i: usize| -> Need {
-            if !rank_columns.is_empty() || ((weighted_series || means_now) && simulated(i)) {
+            if prior_now
+                || !rank_columns.is_empty()
+                || ((weighted_series || means_now) && simulated(i))
+            {
                 Need::Simulation
             } else if (weighted_inputs || referral_now) && kept(i).is_some() {
                 Need::Parameters
@@ -538,9 +570,18 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
                 }
             }
         };
+        // Only the passes that average the breakdown pay for it.
+        let breakdown = if means_now || prior_now {
+            Breakdown::Averaged
+        } else {
+            Breakdown::Skipped
+        };
         let tables = engine::fold(
             model,
-            options,
+            &RunOptions {
+                breakdown,
+                ..*options
+            },
             &need,
             &|| Tables {
                 rank: rank.table(),
@@ -553,10 +594,14 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
                 } else {
                     [Vec::new(), Vec::new(), Vec::new()]
                 },
+                prior: prior_now.then(|| Sums::new(model, Breakdown::Averaged)),
                 referral: Vec::new(),
             },
             &|tables, acc, index, drawn, record| {
                 if let Some(record) = record {
+                    if let Some(prior) = &mut acc.prior {
+                        prior.add_path(record);
+                    }
                     for (s, v) in acc.scratch.iter_mut().zip(&record.series) {
                         *s = *v as f32;
                     }
@@ -613,6 +658,9 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
                 if means_now {
                     means_by_chunk(&acc.sums);
                 }
+                if let Some(prior) = &acc.prior {
+                    prior_totals.add(prior);
+                }
                 if referral_now {
                     referral_merge(&acc.referral);
                 }
@@ -628,6 +676,12 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         }
         if referral_now {
             referral_stage += 1;
+        }
+        if prior_now {
+            let prior = prior_totals.into_means(n);
+            means.by_source = prior.by_source;
+            means.by_program = prior.by_program;
+            prior_breakdown_due = false;
         }
     }
 
