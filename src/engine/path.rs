@@ -5,7 +5,9 @@
 
 use rand_distr::{Distribution, Gamma};
 
-use super::draw::{TrafficNoise, binomial, multinomial, poisson, thin};
+use super::draw::{
+    PreparedBinomial, TrafficNoise, binomial, binomial_prepared, multinomial, poisson, thin,
+};
 use super::rng::{StreamRng, purpose, stream};
 use crate::model::commission::hold_months;
 use crate::model::{Metric, Model, TierPeriod};
@@ -309,8 +311,9 @@ pub struct Workspace {
     /// `[source][month]`: expected paid, signed-up-only, clicked-only and
     /// visited-only counts.
     funnel_rates: Vec<[f64; 4]>,
-    /// `[program][plan]` rows of P(renewal k | renewal k-1), k = 0..=months+1.
-    renewal: Vec<f64>,
+    /// `[program][plan]` rows of P(renewal k | renewal k-1), k = 0..=months+1,
+    /// prepared for the draws of every bucket that reaches renewal k.
+    renewal: Vec<PreparedBinomial>,
     /// `[program][k]`: base recurring rate on renewal k.
     recurring_rates: Vec<f64>,
     /// `[program]`, and `[source]` for the breakdown: clawback of this
@@ -369,7 +372,7 @@ impl Workspace {
                 .map(|ages| vec![0.0; *ages])
                 .collect(),
             funnel_rates: vec![[0.0; 4]; sources * months],
-            renewal: vec![0.0; layout.renewal_total],
+            renewal: vec![PreparedBinomial::default(); layout.renewal_total],
             recurring_rates: vec![0.0; model.programs.len() * (months + 2)],
             program_clawback_due: vec![0.0; model.programs.len()],
             clawback_due: vec![0.0; sources],
@@ -452,12 +455,13 @@ pub fn simulate(
     for (p, program) in model.programs.iter().enumerate() {
         for (k, plan) in program.plans.iter().enumerate() {
             let row = &mut ws.renewal[layout.renewal_rows[p][k]..][..months + 2];
-            row[0] = 1.0;
+            row[0] = PreparedBinomial::new(1.0);
             for (renewal, slot) in row.iter_mut().enumerate().skip(1) {
-                *slot = plan
-                    .churn
-                    .renewal_probability(drawn, renewal)
-                    .clamp(0.0, 1.0);
+                *slot = PreparedBinomial::new(
+                    plan.churn
+                        .renewal_probability(drawn, renewal)
+                        .clamp(0.0, 1.0),
+                );
             }
         }
         let rates = &mut ws.recurring_rates[p * (months + 2)..][..months + 2];
@@ -678,7 +682,8 @@ pub fn simulate(
                 let ages = buckets.min(t);
                 for age in 0..ages {
                     let active = ws.cohorts[offset + age];
-                    ws.renewed[age] = binomial(rng, active, renewal_row[(age + 1).min(months + 1)]);
+                    ws.renewed[age] =
+                        binomial_prepared(rng, active, &renewal_row[(age + 1).min(months + 1)]);
                 }
                 match upgrade {
                     Some((probability, ..)) => thin(
