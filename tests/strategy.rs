@@ -93,6 +93,35 @@ fn goal_seek_lands_within_one_step_of_the_analytic_answer() {
     );
 }
 
+/// How fast each strategy gets there, against the closed form: with no
+/// churn, active referrals only grow, so a path first reaches MRR >= $40 in
+/// the first month with N >= 40 / (10 · rate), N ~ Poisson(10 · months so
+/// far). At 5%, N >= 80: P = 0.530 after 8 months (mean 80) but 0.133 after
+/// 7; at 10%, N >= 40: P = 0.542 after 4 months but 0.043 after 3. The
+/// medians are therefore August and April, each several standard errors
+/// (0.0035 at 20,000 paths) from flipping.
+#[test]
+fn compare_says_by_when_half_of_the_futures_get_there() {
+    let sets = |rate: &str| {
+        vec![
+            format!("programs[0].recurring_rate={rate}"),
+            "targets[0].at_least=40".to_string(),
+        ]
+    };
+    let slow = build(NO_CHURN, &sets("0.05")).unwrap();
+    let fast = build(NO_CHURN, &sets("0.10")).unwrap();
+    let result = compare::compare(&[("5%".into(), slow), ("10%".into(), fast)], 20_000, 3).unwrap();
+    let month = |s: usize| result.strategies[s].targets[0].median_first_month;
+    assert_eq!(month(0), affsim::calendar::Month::new(2026, 8));
+    assert_eq!(month(1), affsim::calendar::Month::new(2026, 4));
+    let text = affsim::report::strategy::compare(&result);
+    assert!(text.contains("half reach it by"), "{text}");
+    assert!(
+        text.contains("It is also the fastest: half of its futures reach $40.00 by Apr 2026."),
+        "{text}"
+    );
+}
+
 #[test]
 fn goal_seek_says_so_when_no_value_reaches_the_goal() {
     let builder = |sets: &[String]| build(NO_CHURN, sets);

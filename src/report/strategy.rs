@@ -44,16 +44,21 @@ pub fn compare(comparison: &Comparison) -> String {
             "Each strategy is conditioned on your observed history, as `affsim run` is. That weights the\nfutures differently per strategy, so differences carry larger, unpaired errors."
         );
     }
+    let end = comparison.strategies[0]
+        .bands
+        .last()
+        .map(|b| b.month)
+        .unwrap_or(comparison.headline_month);
     for (t, target) in comparison.targets.iter().enumerate() {
+        let amount = money_or_count(target.metric, target.threshold);
         let _ = writeln!(
             w,
-            "\n{}\n  (chance that {} is at least {} in {}; ± is one standard error)",
+            "\n{}\n  (chance that {} is at least {amount} in {}; ± is one standard error;\n  half reach it by: the month by which half of the futures first reach {amount})",
             target.label,
             target.metric.phrase(),
-            money_or_count(target.metric, target.threshold),
             target.month.long()
         );
-        let rows: Vec<[String; 3]> = comparison
+        let rows: Vec<[String; 4]> = comparison
             .strategies
             .iter()
             .enumerate()
@@ -74,6 +79,10 @@ pub fn compare(comparison: &Comparison) -> String {
                         result.difference.standard_error * 100.0
                     )
                 };
+                let fast = match result.median_first_month {
+                    Some(month) => month.long(),
+                    None => format!("after {} ({} ever)", end.long(), percent(result.ever.value)),
+                };
                 [
                     s.name.clone(),
                     format!(
@@ -81,11 +90,21 @@ pub fn compare(comparison: &Comparison) -> String {
                         percent(result.probability.value),
                         points(result.probability.standard_error)
                     ),
+                    fast,
                     difference,
                 ]
             })
             .collect();
-        table(w, ["strategy", "chance", &format!("vs {reference}")], &rows);
+        table(
+            w,
+            [
+                "strategy",
+                "chance",
+                "half reach it by",
+                &format!("vs {reference}"),
+            ],
+            &rows,
+        );
     }
     let _ = writeln!(w, "\nMoney");
     let rows: Vec<[String; 4]> = comparison
@@ -115,11 +134,6 @@ pub fn compare(comparison: &Comparison) -> String {
             ]
         })
         .collect();
-    let end = comparison.strategies[0]
-        .bands
-        .last()
-        .map(|b| b.month.long())
-        .unwrap_or_default();
     table(
         w,
         [
@@ -129,7 +143,7 @@ pub fn compare(comparison: &Comparison) -> String {
                 short_name(comparison.headline),
                 comparison.headline_month.long()
             ),
-            &format!("expected earned by {end}"),
+            &format!("expected earned by {}", end.long()),
             &format!("vs {reference}"),
         ],
         &rows,
@@ -145,13 +159,46 @@ pub fn compare(comparison: &Comparison) -> String {
                     .total_cmp(&b.targets[0].probability.value)
             })
             .expect("non-empty");
-        let _ = writeln!(
+        let _ = write!(
             w,
             "\nIn words: `{}` gives the best chance of {}: {}.",
             best.name,
             target.label,
             percent(best.targets[0].probability.value)
         );
+        // The fastest: the earliest month by which half of the futures get
+        // there (ties to the larger chance, as above).
+        let fastest = comparison
+            .strategies
+            .iter()
+            .filter_map(|s| s.targets[0].median_first_month.map(|month| (month, s)))
+            .min_by(|(a, sa), (b, sb)| {
+                a.cmp(b).then(
+                    sb.targets[0]
+                        .probability
+                        .value
+                        .total_cmp(&sa.targets[0].probability.value),
+                )
+            });
+        let amount = money_or_count(target.metric, target.threshold);
+        let _ = match fastest {
+            Some((month, s)) if std::ptr::eq(s, best) => writeln!(
+                w,
+                " It is also the fastest: half of its futures reach {amount} by {}.",
+                month.long()
+            ),
+            Some((month, s)) => writeln!(
+                w,
+                " The fastest is `{}`: half of its futures reach {amount} by {}.",
+                s.name,
+                month.long()
+            ),
+            None => writeln!(
+                w,
+                " With none of them do half of the futures reach {amount} by {}.",
+                end.long()
+            ),
+        };
     }
     out
 }

@@ -14,6 +14,12 @@ pub struct TargetComparison {
     /// This strategy's probability minus the first strategy's, paired over paths.
     pub difference: Estimate,
     pub within_noise: bool,
+    /// The month by which half of this strategy's futures have first
+    /// reached the threshold (searching the whole horizon): how fast the
+    /// strategy gets there. `None` when fewer than half ever do.
+    pub median_first_month: Option<Month>,
+    /// The share of futures that reach it in some month of the horizon.
+    pub ever: Estimate,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -86,10 +92,13 @@ pub fn compare(
             .iter()
             .map(|target| {
                 let difference = super::chance_difference(model, reference, &sim, target);
+                let result = stats::target(model, &sim, target);
                 TargetComparison {
-                    probability: super::chance(model, &sim, target),
+                    probability: result.in_month,
                     within_noise: within_noise(difference.value, difference.standard_error),
                     difference,
+                    median_first_month: result.median_first_month,
+                    ever: result.ever,
                 }
             })
             .collect();

@@ -171,8 +171,19 @@ impl Picture for CompareChart<'_> {
         for (i, strategy) in c.strategies.iter().enumerate() {
             let colour = series_colour(i);
             let p50: Vec<f64> = strategy.bands.iter().map(|b| b.p(50.0)).collect();
-            let label = match chance_of_first(strategy) {
-                Some(p) if !c.targets.is_empty() => format!("{}: {} chance", strategy.name, pct(p)),
+            let label = match (chance_of_first(strategy), c.targets.first()) {
+                (Some(p), Some(target)) => {
+                    let amount = Unit::of(target.metric).value(target.threshold);
+                    // How fast, not only how likely: read from the legend
+                    // alone, it names the strategy that gets there first.
+                    let when = match strategy.targets[0].median_first_month {
+                        Some(month) => {
+                            format!("half of futures reach {amount} by {}", month.long())
+                        }
+                        None => format!("fewer than half reach {amount} by {}", model.end().long()),
+                    };
+                    format!("{}: {} chance; {when}", strategy.name, pct(p))
+                }
                 _ => format!(
                     "{}: median {} in {}",
                     strategy.name,
