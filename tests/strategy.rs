@@ -120,6 +120,16 @@ fn compare_says_by_when_half_of_the_futures_get_there() {
         text.contains("It is also the fastest: half of its futures reach $40.00 by Apr 2026."),
         "{text}"
     );
+
+    // Out of reach for all: said so, rather than naming a "best" at 0%.
+    let sets = |rate: &str| vec![format!("programs[0].recurring_rate={rate}")];
+    let out_of_reach = [
+        ("5%".into(), build(NO_CHURN, &sets("0.05")).unwrap()),
+        ("6%".into(), build(NO_CHURN, &sets("0.06")).unwrap()),
+    ];
+    let result = compare::compare(&out_of_reach, 2_000, 3).unwrap();
+    let text = affsim::report::strategy::compare(&result);
+    assert!(text.contains("In words: no strategy reaches"), "{text}");
 }
 
 #[test]

@@ -159,6 +159,14 @@ pub fn compare(comparison: &Comparison) -> String {
                     .total_cmp(&b.targets[0].probability.value)
             })
             .expect("non-empty");
+        if best.targets[0].probability.value <= 0.0 {
+            let _ = writeln!(
+                w,
+                "\nIn words: no strategy reaches “{}” in any simulated future.",
+                target.label
+            );
+            return out;
+        }
         let _ = write!(
             w,
             "\nIn words: `{}` gives the best chance of {}: {}.",
@@ -167,7 +175,7 @@ pub fn compare(comparison: &Comparison) -> String {
             percent(best.targets[0].probability.value)
         );
         // The fastest: the earliest month by which half of the futures get
-        // there (ties to the larger chance, as above).
+        // there (ties to the larger chance).
         let fastest = comparison
             .strategies
             .iter()
@@ -195,7 +203,7 @@ pub fn compare(comparison: &Comparison) -> String {
             ),
             None => writeln!(
                 w,
-                " With none of them do half of the futures reach {amount} by {}.",
+                " None of them gets half of its futures to {amount} by {}.",
                 end.long()
             ),
         };
