@@ -273,6 +273,15 @@ impl Sums {
         }
     }
 
+    /// Sums of the breakdown alone, for a pass that already has the
+    /// series' means: `mean` stays empty, so nothing is added to it.
+    pub fn breakdown_only(model: &Model) -> Sums {
+        Sums {
+            mean: Vec::new(),
+            ..Sums::new(model, Breakdown::Averaged)
+        }
+    }
+
     pub fn add_path(&mut self, record: &PathRecord) {
         add(&mut self.mean, &record.series);
         add(&mut self.by_source, &record.by_source);
@@ -401,13 +410,13 @@ pub fn average_breakdown(
         breakdown: Breakdown::Averaged,
         ..*options
     };
-    let mut totals = Sums::new(model, Breakdown::Averaged);
+    let mut totals = Sums::breakdown_only(model);
     fold(
         model,
         &options,
         &|_| Need::Simulation,
         &|| (),
-        &|| Sums::new(model, Breakdown::Averaged),
+        &|| Sums::breakdown_only(model),
         &|_, sums, _, _, record| sums.add_path(record.expect("simulated")),
         &mut |_, sums| totals.add(&sums),
     )?;

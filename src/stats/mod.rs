@@ -473,8 +473,9 @@ pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric
     for group in metrics.chunks(group_len) {
         let columns = group.len() * months;
         // Runs of GATHER_RUN paths are gathered in parallel, each into its
-        // own block, `[column][path in run]`: fresh memory is then paged in
-        // by every thread, not cleared by one first.
+        // own block, `[column][path in run]`, as [`Columns::gather`] does
+        // (fresh memory is then paged in by every thread, not cleared by one
+        // first), but copying each metric's months as a slice.
         let blocks: Vec<Vec<u32>> = paths
             .par_chunks(GATHER_RUN)
             .map(|run| {
@@ -490,16 +491,11 @@ pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric
                 block
             })
             .collect();
+        let gathered = Columns { columns, blocks };
         let percentiles: Vec<Vec<f64>> = (0..columns)
             .into_par_iter()
             .map(|column| {
-                let pieces: Vec<&[u32]> = blocks
-                    .iter()
-                    .map(|block| {
-                        let len = block.len() / columns;
-                        &block[column * len..][..len]
-                    })
-                    .collect();
+                let pieces = gathered.pieces(column);
                 let pieces = selection::Pieces(&pieces);
                 match &kept {
                     Some(kept) => {

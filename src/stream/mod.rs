@@ -529,7 +529,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         let means_now = applied && posterior.is_none();
         let referral_now = referral_stage < 2;
         let prior_now = prior_breakdown_due;
-        let mut prior_totals = Sums::new(model, Breakdown::Averaged);
+        let mut prior_totals = Sums::breakdown_only(model);
         let lens = record_lens;
         let mut pass_means = [vec![0.0; lens.0], vec![0.0; lens.1], vec![0.0; lens.2]];
         let mut means_by_chunk = |sums: &[Vec<f64>; 3]| {
@@ -594,7 +594,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
                 } else {
                     [Vec::new(), Vec::new(), Vec::new()]
                 },
-                prior: prior_now.then(|| Sums::new(model, Breakdown::Averaged)),
+                prior: prior_now.then(|| Sums::breakdown_only(model)),
                 referral: Vec::new(),
             },
             &|tables, acc, index, drawn, record| {
