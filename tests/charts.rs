@@ -93,7 +93,6 @@ fn svg_copies_carry_the_title_and_answer() {
     assert!(fan.starts_with("<svg"));
     assert!(fan.contains("q4: recurring commission MRR, month by month"));
     assert!(fan.contains("chance of ≥ $500 recurring commission MRR in Oct 2026"));
-    assert!(fan.contains("observed: commission earned per month"));
     for name in CHARTS {
         let svg = String::from_utf8(charts[&format!("{name}.svg")].clone()).unwrap();
         assert!(svg.contains("q4: "), "{name}.svg has its title");
@@ -196,6 +195,41 @@ fn awkward_runs_still_draw() {
         assert_eq!(charts.len(), 8, "{name}");
         assert_pictures(&charts, small(true));
     }
+}
+
+/// Observed commission earned is another metric than q4's MRR headline: drawn
+/// on the MRR axis, April's $186 earned would read as MRR far above the band.
+#[test]
+fn observed_history_of_another_metric_gets_its_own_panel_below_the_fan() {
+    let model = model(&[]);
+    let sim = simulate(&model, 2000);
+    let options = small(true);
+    let charts = render(&model, &sim, options);
+    let fan = String::from_utf8(charts["fan.svg"].clone()).unwrap();
+    assert!(fan.contains("Commission earned, per month: your observed months (dots)"));
+    assert!(!fan.contains("observed: commission earned"), "not in the MRR legend");
+    let observed_dots: Vec<(f64, f64)> = fan
+        .split("<circle ")
+        .skip(1)
+        .map(|rest| rest.split('>').next().unwrap())
+        .filter(|circle| circle.contains(r##"fill="#1A1A1A""##))
+        .map(|circle| {
+            let number = |name: &str| -> f64 {
+                let from = circle.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                circle[from..].split('"').next().unwrap().parse().unwrap()
+            };
+            (number("cx"), number("cy"))
+        })
+        .collect();
+    assert_eq!(observed_dots.len(), 3, "Feb, Mar and Apr 2026");
+    for (x, y) in &observed_dots {
+        assert!(
+            *y > options.height as f64 * 0.7,
+            "the dot at ({x}, {y}) is in the lower panel"
+        );
+    }
+    // Earned grows month by month, so the dots climb (SVG y grows downwards).
+    assert!(observed_dots.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 > w[1].1));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, VPos};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::frame::{self, Axis, Header, XTicks, fail, glyph};
 use super::style::{Unit, palette, size};
@@ -111,7 +111,14 @@ impl Chart for Fan {
             .iter()
             .filter(|t| t.result.metric == metric)
             .collect();
-        let observed = observed(model);
+        // Observations of another metric than the headline (commission
+        // earned, typically, against an MRR headline) get a panel of their
+        // own below, on their own axis: drawn on the headline's axis they
+        // would read as the headline.
+        let (on_headline, below) = match observed(model) {
+            Some(observed) if observed.metric != metric => (None, Some(observed)),
+            observed => (observed, None),
+        };
 
         let header = Header {
             title: ctx.title(&format!("{}, month by month", metric.phrase())),
@@ -119,10 +126,19 @@ impl Chart for Fan {
             subtitle: ctx.subtitle(),
         };
         let body = frame::frame(root, theme, &header)?;
-        let first_x = observed
-            .as_ref()
-            .and_then(|o| o.points.first())
-            .map_or(0.0, |p| p.0.min(0.0));
+        let (main, panel) = match &below {
+            Some(_) => {
+                let (_, height) = body.dim_in_pixel();
+                let (main, panel) = body.split_vertically((height as f64 * 0.62) as i32);
+                (main, Some(panel))
+            }
+            None => (body.clone(), None),
+        };
+        let first_x = on_headline
+            .iter()
+            .chain(&below)
+            .filter_map(|o| o.points.first())
+            .fold(0.0, |first, p| p.0.min(first));
         let x = Axis {
             range: month_range(first_x, model.months),
             unit: Unit::Count,
@@ -134,12 +150,20 @@ impl Chart for Fan {
                     .chain(&p95)
                     .copied()
                     .chain(targets.iter().map(|t| t.result.threshold))
-                    .chain(observed.iter().flat_map(|o| o.points.iter().map(|p| p.1))),
+                    .chain(on_headline.iter().flat_map(|o| o.points.iter().map(|p| p.1))),
             ),
             unit,
             label: frame::capitalise(metric.phrase()),
         };
-        let mut chart = frame::axes(&body, theme, &x, XTicks::Months(model.start), &y)?;
+        let below = match (below, panel) {
+            (Some(observed), Some(panel)) => Some(Panel::new(ctx, observed, panel)),
+            _ => None,
+        };
+        let y_area = below.iter().fold(frame::y_label_area(&main, theme, &y), |w, panel| {
+            w.max(frame::y_label_area(&panel.area, theme, &panel.y))
+        });
+        let mut chart =
+            frame::axes_aligned(&main, theme, &x, XTicks::Months(model.start), &y, y_area)?;
 
         chart
             .draw_series(std::iter::once(Polygon::new(
@@ -215,58 +239,128 @@ impl Chart for Fan {
             )?;
         }
 
-        if let Some(observed) = &observed {
-            let r = theme.px(7.0);
-            // A white rim keeps the dots visible on the darker band.
-            chart
-                .draw_series(
-                    observed
-                        .points
-                        .iter()
-                        .map(|p| Circle::new(*p, r + theme.px(2.0), palette::BACKGROUND.filled())),
-                )
-                .map_err(fail)?;
-            chart
-                .draw_series(
-                    observed
-                        .points
-                        .iter()
-                        .map(|p| Circle::new(*p, r, palette::OBSERVED.filled())),
-                )
-                .map_err(fail)?
-                .label(observed.label.as_str())
-                .legend(glyph::dot(palette::OBSERVED, theme));
-            // Observations of another metric than the bands need their own
-            // yardstick: the simulated median of that metric in those months,
-            // so a reader can see whether the model reproduces them.
-            if observed.metric != metric {
-                let simulated: Vec<(f64, f64)> = observed
-                    .points
-                    .iter()
-                    .map(|&(x, _)| {
-                        let month = x as usize;
-                        let median = crate::stats::column_percentiles(
-                            ctx.sim,
-                            observed.metric,
-                            month,
-                            &[50.0],
-                        )[0];
-                        (x, median)
-                    })
-                    .collect();
-                chart
-                    .draw_series(simulated.iter().map(|p| {
-                        Circle::new(
-                            *p,
-                            r + theme.px(6.0),
-                            palette::OBSERVED.stroke_width(theme.px(2.0) as u32),
-                        )
-                    }))
-                    .map_err(fail)?
-                    .label(format!("simulated: {} (median)", observed.metric.phrase()))
-                    .legend(glyph::ring(palette::OBSERVED, theme));
-            }
+        if let Some(observed) = &on_headline {
+            dots(&mut chart, theme, observed)?;
         }
-        frame::legend(&mut chart, theme, SeriesLabelPosition::UpperLeft)
+        frame::legend(&mut chart, theme, SeriesLabelPosition::UpperLeft)?;
+        match below {
+            Some(panel) => panel.draw(ctx, &x, y_area),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The observed months as dots, white-rimmed so they stay visible on the
+/// darker band.
+fn dots<DB: DrawingBackend>(
+    chart: &mut frame::Chart2d<'_, DB>,
+    theme: &super::style::Theme,
+    observed: &Observed,
+) -> Res {
+    let r = theme.px(7.0);
+    chart
+        .draw_series(
+            observed
+                .points
+                .iter()
+                .map(|p| Circle::new(*p, r + theme.px(2.0), palette::BACKGROUND.filled())),
+        )
+        .map_err(fail)?;
+    chart
+        .draw_series(
+            observed
+                .points
+                .iter()
+                .map(|p| Circle::new(*p, r, palette::OBSERVED.filled())),
+        )
+        .map_err(fail)?
+        .label(observed.label.as_str())
+        .legend(glyph::dot(palette::OBSERVED, theme));
+    Ok(())
+}
+
+/// The panel under the fan for observations of another metric: that
+/// metric's own simulated bands month by month, with the observed months on
+/// them, so a reader can see whether the model reproduces the history it
+/// was calibrated on and what it projects for that metric.
+struct Panel<DB: DrawingBackend> {
+    observed: Observed,
+    title: DrawingArea<DB, Shift>,
+    area: DrawingArea<DB, Shift>,
+    y: Axis,
+    p25: Vec<f64>,
+    p50: Vec<f64>,
+    p75: Vec<f64>,
+}
+
+impl<DB: DrawingBackend> Panel<DB> {
+    fn new(ctx: &Ctx, observed: Observed, panel: DrawingArea<DB, Shift>) -> Panel<DB> {
+        let theme = &ctx.theme;
+        let bands = crate::stats::bands(ctx.model, ctx.sim, &[observed.metric])
+            .pop()
+            .map(|(_, bands)| bands)
+            .unwrap_or_default();
+        let pick = |q: f64| bands.iter().map(|b| b.p(q)).collect::<Vec<f64>>();
+        let (p25, p50, p75) = (pick(25.0), pick(50.0), pick(75.0));
+        // Air above the panel's title parts it from the fan's month labels.
+        let (title, area) =
+            panel.split_vertically(theme.px(size::MARGIN) + theme.px(size::LEGEND * 1.6));
+        let y = Axis {
+            range: value_range(
+                p25.iter()
+                    .chain(&p75)
+                    .copied()
+                    .chain(observed.points.iter().map(|p| p.1)),
+            ),
+            unit: Unit::of(observed.metric),
+            label: String::new(),
+        };
+        Panel {
+            observed,
+            title,
+            area,
+            y,
+            p25,
+            p50,
+            p75,
+        }
+    }
+
+    fn draw(&self, ctx: &Ctx, x: &Axis, y_area: i32) -> Res {
+        let theme = &ctx.theme;
+        let phrase = self.observed.metric.phrase();
+        // The key is in the title: a boxed legend would cover the panel.
+        let title = format!(
+            "{}, per month: your observed months (dots) on the simulated futures (grey: the middle half, line: the median)",
+            frame::capitalise(phrase)
+        );
+        let style = theme.bold(size::LEGEND, palette::INK);
+        let (width, height) = self.title.dim_in_pixel();
+        let title = frame::fit(&self.title, &title, &style, width as i32);
+        let style = style.pos(Pos::new(HPos::Left, VPos::Bottom));
+        self.title
+            .draw_text(&title, &style, (0, height as i32))
+            .map_err(fail)?;
+        let mut chart = frame::axes_aligned(
+            &self.area,
+            theme,
+            x,
+            XTicks::Months(ctx.model.start),
+            &self.y,
+            y_area,
+        )?;
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band(&self.p25, &self.p75),
+                palette::tint(palette::OTHER, 0.5).filled(),
+            )))
+            .map_err(fail)?;
+        chart
+            .draw_series(LineSeries::new(
+                line(&self.p50),
+                palette::MUTED.stroke_width(theme.px(2.0) as u32),
+            ))
+            .map_err(fail)?;
+        dots(&mut chart, theme, &self.observed)
     }
 }

@@ -135,10 +135,18 @@ pub fn axes<'a, DB: DrawingBackend>(
     ticks: XTicks,
     y: &Axis,
 ) -> Res<Chart2d<'a, DB>> {
+    let y_area = y_label_area(area, theme, y);
+    axes_aligned(area, theme, x, ticks, y, y_area)
+}
+
+/// The width `y`'s tick labels and title take beside the plot.
+pub fn y_label_area<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    theme: &Theme,
+    y: &Axis,
+) -> i32 {
     let tick_style = theme.text(size::TICK, palette::INK);
-    let desc_style = theme.text(size::AXIS, palette::MUTED);
     let y_span = y.range.end - y.range.start;
-    let x_span = x.range.end - x.range.start;
     let widest_tick = [
         y.range.start,
         y.range.end,
@@ -148,9 +156,26 @@ pub fn axes<'a, DB: DrawingBackend>(
     .map(|v| text_width(area, &y.unit.tick(*v, y_span), &tick_style))
     .max()
     .unwrap_or(0);
+    let desc_px = theme.px(size::AXIS);
+    widest_tick + theme.px(14.0) + if y.label.is_empty() { 0 } else { desc_px * 2 }
+}
+
+/// [`axes`] with a given width for `y`'s labels, so that charts stacked
+/// one above the other share their months' positions.
+pub fn axes_aligned<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    theme: &Theme,
+    x: &Axis,
+    ticks: XTicks,
+    y: &Axis,
+    y_area: i32,
+) -> Res<Chart2d<'a, DB>> {
+    let tick_style = theme.text(size::TICK, palette::INK);
+    let desc_style = theme.text(size::AXIS, palette::MUTED);
+    let y_span = y.range.end - y.range.start;
+    let x_span = x.range.end - x.range.start;
     let tick_px = theme.px(size::TICK);
     let desc_px = theme.px(size::AXIS);
-    let y_area = widest_tick + theme.px(14.0) + if y.label.is_empty() { 0 } else { desc_px * 2 };
     let x_area = tick_px * 2 + if x.label.is_empty() { 0 } else { desc_px * 2 };
     let mut chart = ChartBuilder::on(area)
         .margin_top(theme.px(10.0))
@@ -160,7 +185,7 @@ pub fn axes<'a, DB: DrawingBackend>(
         .build_cartesian_2d(x.range.clone(), y.range.clone())
         .map_err(fail)?;
 
-    let (plot_w, _) = chart.plotting_area().dim_in_pixel();
+    let (plot_w, plot_h) = chart.plotting_area().dim_in_pixel();
     // A label needs about five tick-font characters of room.
     let room = (plot_w as i32 / (tick_px * 5).max(1)).max(2) as usize;
     let months = x_span.round().max(1.0) as usize;
@@ -193,7 +218,8 @@ pub fn axes<'a, DB: DrawingBackend>(
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(wanted)
-        .y_labels((theme.height as usize / 110).clamp(3, 10))
+        // A short panel gets fewer labels than a full-height chart.
+        .y_labels((theme.height as usize / 110).min(plot_h as usize / 25).clamp(3, 10))
         .x_label_formatter(&x_label)
         .y_label_formatter(&y_label)
         .x_desc(x.label.as_str())
