@@ -207,7 +207,10 @@ fn observed_history_of_another_metric_gets_its_own_panel_below_the_fan() {
     let charts = render(&model, &sim, options);
     let fan = String::from_utf8(charts["fan.svg"].clone()).unwrap();
     assert!(fan.contains("Commission earned, per month: your observed months (dots)"));
-    assert!(!fan.contains("observed: commission earned"), "not in the MRR legend");
+    assert!(
+        !fan.contains("observed: commission earned"),
+        "not in the MRR legend"
+    );
     let observed_dots: Vec<(f64, f64)> = fan
         .split("<circle ")
         .skip(1)
@@ -229,7 +232,11 @@ fn observed_history_of_another_metric_gets_its_own_panel_below_the_fan() {
         );
     }
     // Earned grows month by month, so the dots climb (SVG y grows downwards).
-    assert!(observed_dots.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 > w[1].1));
+    assert!(
+        observed_dots
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 > w[1].1)
+    );
 }
 
 #[test]

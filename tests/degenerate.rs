@@ -222,11 +222,29 @@ fn churn_of_one_earns_no_recurring_commission() {
 
 #[test]
 fn a_target_no_path_reaches() {
-    let run = run(&variant(&[("at_least = 500", "at_least = 1e9")]), 50);
-    assert_eq!(target_chance(&run), 0.0);
-    assert!(run.summary["targets"][0]["median_first_month"].is_null());
-    assert!(run.stdout.contains("0% ± 0.00% chance"), "{}", run.stdout);
-    assert!(run.stdout.contains("Fewer than half"), "{}", run.stdout);
+    let last = run(&variant(&[("at_least = 500", "at_least = 1e9")]), 50);
+    assert_eq!(target_chance(&last), 0.0);
+    assert!(last.summary["targets"][0]["median_first_month"].is_null());
+    assert!(last.stdout.contains("0% ± 0.00% chance"), "{}", last.stdout);
+    // The target is in the last month: the share that ever reaches it is the
+    // "at least one month up to" line's, not said twice.
+    assert!(!last.stdout.contains("Fewer than half"), "{}", last.stdout);
+    assert!(!last.stdout.contains("Half of the"), "{}", last.stdout);
+
+    let earlier = run(
+        &variant(&[
+            ("at_least = 500", "at_least = 1e9"),
+            ("month = \"2026-07\"", "month = \"2026-05\""),
+        ]),
+        50,
+    );
+    assert!(
+        earlier.stdout.contains(
+            "Fewer than half of the simulated futures reach $1.00e9 by Jul 2026 (the end of the simulation): 0% do."
+        ),
+        "{}",
+        earlier.stdout
+    );
 }
 
 #[test]

@@ -150,7 +150,11 @@ impl Chart for Fan {
                     .chain(&p95)
                     .copied()
                     .chain(targets.iter().map(|t| t.result.threshold))
-                    .chain(on_headline.iter().flat_map(|o| o.points.iter().map(|p| p.1))),
+                    .chain(
+                        on_headline
+                            .iter()
+                            .flat_map(|o| o.points.iter().map(|p| p.1)),
+                    ),
             ),
             unit,
             label: frame::capitalise(metric.phrase()),
@@ -159,9 +163,11 @@ impl Chart for Fan {
             (Some(observed), Some(panel)) => Some(Panel::new(ctx, observed, panel)),
             _ => None,
         };
-        let y_area = below.iter().fold(frame::y_label_area(&main, theme, &y), |w, panel| {
-            w.max(frame::y_label_area(&panel.area, theme, &panel.y))
-        });
+        let y_area = below
+            .iter()
+            .fold(frame::y_label_area(&main, theme, &y), |w, panel| {
+                w.max(frame::y_label_area(&panel.area, theme, &panel.y))
+            });
         let mut chart =
             frame::axes_aligned(&main, theme, &x, XTicks::Months(model.start), &y, y_area)?;
 

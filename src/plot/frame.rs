@@ -219,7 +219,11 @@ pub fn axes_aligned<'a, DB: DrawingBackend>(
         .disable_x_mesh()
         .x_labels(wanted)
         // A short panel gets fewer labels than a full-height chart.
-        .y_labels((theme.height as usize / 110).min(plot_h as usize / 25).clamp(3, 10))
+        .y_labels(
+            (theme.height as usize / 110)
+                .min(plot_h as usize / 25)
+                .clamp(3, 10),
+        )
         .x_label_formatter(&x_label)
         .y_label_formatter(&y_label)
         .x_desc(x.label.as_str())

@@ -333,14 +333,20 @@ fn target_sentences(model: &Model, result: &TargetResult) -> Vec<String> {
             format::points(result.by_month.standard_error)
         ),
     ];
-    sentences.push(match result.median_first_month {
-        Some(first) => format!("Half of the simulated futures first reach {amount} by {}.", first.long()),
-        None => format!(
+    match result.median_first_month {
+        Some(first) => sentences.push(format!(
+            "Half of the simulated futures first reach {amount} by {}.",
+            first.long()
+        )),
+        // For a target in the last month, the share that ever gets there is
+        // the second sentence's, said again.
+        None if result.month == model.end() => {}
+        None => sentences.push(format!(
             "Fewer than half of the simulated futures reach {amount} by {} (the end of the simulation): {} do.",
             model.end().long(),
             percent(result.ever.value)
-        ),
-    });
+        )),
+    }
     sentences
 }
 
