@@ -63,6 +63,9 @@ pub struct OutputArgs {
     /// Chart size in pixels
     #[arg(long, value_name = "WxH", default_value = "1600x900", value_parser = parse_size)]
     pub size: (u32, u32),
+    /// Also write SVG copies of the charts
+    #[arg(long)]
+    pub svg: bool,
     /// Worker threads (default: all cores); results do not depend on it
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -139,9 +142,6 @@ pub struct RunArgs {
     pub seed: Option<u64>,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Also write SVG copies of the charts
-    #[arg(long)]
-    pub svg: bool,
     /// Keep adding batches of paths until every target's standard error is below this (e.g. 0.002)
     #[arg(long, value_name = "SE")]
     pub precision: Option<f64>,
@@ -625,7 +625,7 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
         let options = ChartOptions {
             width: args.output.size.0,
             height: args.output.size.1,
-            svg: args.svg,
+            svg: args.output.svg,
         };
         let charts = plot::render_all(model, &sim, &summary, &options).map_err(Failure::Runtime)?;
         for (name, bytes) in charts {
@@ -770,7 +770,7 @@ fn finish(args: &ManyRunArgs, scenario_name: &str, produced: Produced) -> Result
         let options = ChartOptions {
             width: args.output.size.0,
             height: args.output.size.1,
-            svg: false,
+            svg: args.output.svg,
         };
         for (name, bytes) in (produced.charts)(&options).map_err(Failure::Runtime)? {
             outputs.add(&name, bytes);

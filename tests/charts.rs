@@ -337,3 +337,69 @@ fn the_command_line_writes_charts_unless_told_not_to() {
     assert!(dir.path().join("without").join("summary.json").exists());
     assert!(!dir.path().join("without").join("fan.png").exists());
 }
+
+/// A target far above every strategy's bands runs its dashed line along the
+/// top of the compare chart, where the legend usually sits: the legend moves
+/// out of its way. The strategy tools write SVG copies too.
+#[test]
+fn the_compare_legend_keeps_clear_of_a_far_target() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/q4.toml");
+    let compare = |at_least: &str, out: &str| {
+        assert_cmd::Command::cargo_bin("affsim")
+            .expect("binary")
+            .args(["compare", scenario, "--paths", "500", "-q", "--svg"])
+            .args(["--set", &format!("targets[0].at_least={at_least}")])
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .assert()
+            .success();
+        std::fs::read_to_string(dir.path().join(out).join("compare.svg")).expect("compare.svg")
+    };
+    // The legend's frame, and the target's horizontal dashes (in ink).
+    let legend = |svg: &str| -> (f64, f64) {
+        let rect = svg
+            .split("<rect ")
+            .map(|rest| rest.split('>').next().unwrap())
+            .find(|rect| rect.contains(r##"stroke="#888888""##))
+            .expect("a framed legend");
+        let number = |name: &str| -> f64 {
+            let from = rect.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            rect[from..].split('"').next().unwrap().parse().unwrap()
+        };
+        (number("y"), number("y") + number("height"))
+    };
+    let target_line = |svg: &str| -> f64 {
+        let mut heights: HashMap<String, usize> = HashMap::new();
+        for line in svg
+            .split("<polyline ")
+            .map(|rest| rest.split('>').next().unwrap())
+            .filter(|line| line.contains(r##"stroke="#1A1A1A""##))
+        {
+            let ys: Vec<&str> = line
+                .split("points=\"")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .filter_map(|point| point.split(',').nth(1))
+                .collect();
+            if ys.len() == 2 && ys[0] == ys[1] {
+                *heights.entry(ys[0].to_string()).or_default() += 1;
+            }
+        }
+        // The dashes of the horizontal line share one height.
+        let (y, _) = heights.into_iter().max_by_key(|(_, n)| *n).expect("dashes");
+        y.parse().unwrap()
+    };
+
+    let far = compare("5000", "far");
+    let (top, bottom) = legend(&far);
+    let line = target_line(&far);
+    assert!(
+        !(top..=bottom).contains(&line),
+        "the legend ({top}..{bottom}) covers the target line at {line}"
+    );
+    // Usually the upper left corner is free, and the legend stays there.
+    let (top, _) = legend(&compare("500", "near"));
+    assert!(top < 20.0 + 900.0 * 0.25, "the legend is at the top: {top}");
+}

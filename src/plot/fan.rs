@@ -170,6 +170,16 @@ impl Chart for Fan {
             });
         let mut chart =
             frame::axes_aligned(&main, theme, &x, XTicks::Months(model.start), &y, y_area)?;
+        let mut labels: Vec<String> = [
+            "P5–P95: 90% of simulated futures",
+            "P25–P75: the middle half",
+            "median",
+        ]
+        .map(String::from)
+        .to_vec();
+        let mut ink = frame::Ink::default();
+        ink.band(&p5, &p95);
+        ink.line(&p50);
 
         chart
             .draw_series(std::iter::once(Polygon::new(
@@ -177,7 +187,7 @@ impl Chart for Fan {
                 palette::BAND_OUTER.filled(),
             )))
             .map_err(fail)?
-            .label("P5–P95: 90% of simulated futures")
+            .label(labels[0].as_str())
             .legend(glyph::swatch(palette::BAND_OUTER, theme));
         chart
             .draw_series(std::iter::once(Polygon::new(
@@ -185,7 +195,7 @@ impl Chart for Fan {
                 palette::BAND_INNER.filled(),
             )))
             .map_err(fail)?
-            .label("P25–P75: the middle half")
+            .label(labels[1].as_str())
             .legend(glyph::swatch(palette::BAND_INNER, theme));
         chart
             .draw_series(LineSeries::new(
@@ -193,7 +203,7 @@ impl Chart for Fan {
                 palette::MEDIAN.stroke_width(theme.line()),
             ))
             .map_err(fail)?
-            .label("median")
+            .label(labels[2].as_str())
             .legend(glyph::line(palette::MEDIAN, theme));
 
         let mut thresholds: Vec<f64> = Vec::new();
@@ -209,8 +219,13 @@ impl Chart for Fan {
                 model.month_index(result.month).unwrap_or(0) as f64,
                 result.threshold,
             );
+            ink.segment((at.0, y.range.start), at);
             if !thresholds.contains(&result.threshold) {
                 thresholds.push(result.threshold);
+                ink.segment(
+                    (x.range.start, result.threshold),
+                    (x.range.end, result.threshold),
+                );
                 frame::dashed(
                     &mut chart,
                     theme,
@@ -226,6 +241,8 @@ impl Chart for Fan {
                 at,
                 palette::TARGET,
             )?;
+            let label = chance(target);
+            labels.push(label.clone());
             chart
                 .draw_series(std::iter::once(Circle::new(
                     at,
@@ -233,7 +250,7 @@ impl Chart for Fan {
                     palette::TARGET.stroke_width(theme.line()),
                 )))
                 .map_err(fail)?
-                .label(chance(target))
+                .label(label)
                 .legend(glyph::ring(palette::TARGET, theme));
             frame::note(
                 &mut chart,
@@ -246,9 +263,11 @@ impl Chart for Fan {
         }
 
         if let Some(observed) = &on_headline {
+            observed.points.iter().for_each(|p| ink.point(*p));
+            labels.push(observed.label.clone());
             dots(&mut chart, theme, observed)?;
         }
-        frame::legend(&mut chart, theme, SeriesLabelPosition::UpperLeft)?;
+        frame::legend_clear_of(&mut chart, theme, &labels, &ink)?;
         match below {
             Some(panel) => panel.draw(ctx, &x, y_area),
             None => Ok(()),

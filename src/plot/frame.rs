@@ -359,3 +359,122 @@ pub fn capitalise(text: &str) -> String {
         None => String::new(),
     }
 }
+
+/// Data points, in chart coordinates, that a legend should not cover: the
+/// lines and bands a chart draws, sampled.
+#[derive(Default)]
+pub struct Ink(Vec<(f64, f64)>);
+
+/// Samples per month along a drawn series, and across a band.
+const INK_STEPS: usize = 8;
+
+impl Ink {
+    /// A month-by-month series (month `t` at x = `t`), drawn as a line.
+    pub fn line(&mut self, values: &[f64]) {
+        for (t, pair) in values.windows(2).enumerate() {
+            for step in 0..INK_STEPS {
+                let f = step as f64 / INK_STEPS as f64;
+                self.0
+                    .push((t as f64 + f, pair[0] + (pair[1] - pair[0]) * f));
+            }
+        }
+        if let Some(last) = values.last() {
+            self.0.push(((values.len() - 1) as f64, *last));
+        }
+    }
+
+    /// A band between two month-by-month series.
+    pub fn band(&mut self, low: &[f64], high: &[f64]) {
+        for across in 0..=INK_STEPS {
+            let f = across as f64 / INK_STEPS as f64;
+            let inside: Vec<f64> = low.iter().zip(high).map(|(l, h)| l + (h - l) * f).collect();
+            self.line(&inside);
+        }
+    }
+
+    /// A straight line, e.g. a target's dashes.
+    pub fn segment(&mut self, from: (f64, f64), to: (f64, f64)) {
+        let steps = 20 * INK_STEPS;
+        for step in 0..=steps {
+            let f = step as f64 / steps as f64;
+            self.0
+                .push((from.0 + (to.0 - from.0) * f, from.1 + (to.1 - from.1) * f));
+        }
+    }
+
+    pub fn point(&mut self, at: (f64, f64)) {
+        self.0.extend(std::iter::repeat_n(at, INK_STEPS));
+    }
+}
+
+/// Draws the legend of `labels` (as given to the series, in order) in the
+/// corner where it covers the least `ink`: the upper left when nothing is in
+/// the way there, else the upper right, the middle of either side, or the
+/// bottom. A target far above the data, say, runs its line through the
+/// upper corners, and the legend moves down into the empty middle.
+pub fn legend_clear_of<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart2d<'a, DB>,
+    theme: &Theme,
+    labels: &[String],
+    ink: &Ink,
+) -> Res {
+    use SeriesLabelPosition::*;
+    let style = theme.text(size::LEGEND, palette::INK);
+    let area = chart.plotting_area();
+    let (area_w, area_h) = area.dim_in_pixel();
+    let (area_w, area_h) = (area_w as i32, area_h as i32);
+    let (x_pixels, y_pixels) = area.get_pixel_range();
+    // The box plotters draws in `legend`: the widest label beside its
+    // glyph, lines 1.25 font sizes apart, a margin all round.
+    let margin = theme.px(14.0);
+    let font = style.font.get_size();
+    let widest = labels
+        .iter()
+        .map(|label| style.font.box_size(label).map_or(0, |(w, _)| w as i32))
+        .max()
+        .unwrap_or(0);
+    let (w, h) = (
+        widest + theme.px(40.0) + 2 * margin,
+        (labels.len().saturating_sub(1) as f64 * 1.25 * font + font) as i32 + 2 * margin,
+    );
+    let pixels: Vec<(i32, i32)> = ink
+        .0
+        .iter()
+        .map(|point| {
+            let (x, y) = chart.backend_coord(point);
+            (x - x_pixels.start, y - y_pixels.start)
+        })
+        .collect();
+    let covered = |position: &SeriesLabelPosition| {
+        let left = match position {
+            UpperLeft | MiddleLeft | LowerLeft => 5,
+            _ => area_w - w - 5,
+        };
+        let top = match position {
+            UpperLeft | UpperRight => 5,
+            MiddleLeft | MiddleRight => (area_h - h) / 2,
+            _ => area_h - h - 5,
+        };
+        pixels
+            .iter()
+            .filter(|(x, y)| (left..=left + w).contains(x) && (top..=top + h).contains(y))
+            .count()
+    };
+    let candidates = [
+        UpperLeft,
+        UpperRight,
+        MiddleLeft,
+        MiddleRight,
+        LowerRight,
+        LowerLeft,
+    ];
+    // The first of the least covered: ties keep the usual upper left.
+    let mut best = (usize::MAX, UpperLeft);
+    for position in candidates {
+        let count = covered(&position);
+        if count < best.0 {
+            best = (count, position);
+        }
+    }
+    legend(chart, theme, best.1)
+}

@@ -154,6 +154,8 @@ impl Picture for CompareChart<'_> {
         };
         let mut chart = frame::axes(&body, theme, &x, XTicks::Months(model.start), &y)?;
 
+        let mut labels: Vec<String> = Vec::new();
+        let mut ink = frame::Ink::default();
         // Bands first, all of them, so that no band hides another's median.
         for (i, strategy) in c.strategies.iter().enumerate() {
             let p25: Vec<f64> = strategy.bands.iter().map(|b| b.p(25.0)).collect();
@@ -161,6 +163,7 @@ impl Picture for CompareChart<'_> {
             if p25.is_empty() {
                 continue;
             }
+            ink.band(&p25, &p75);
             chart
                 .draw_series(std::iter::once(Polygon::new(
                     band(&p25, &p75),
@@ -191,6 +194,8 @@ impl Picture for CompareChart<'_> {
                     c.headline_month.long()
                 ),
             };
+            ink.line(&p50);
+            labels.push(label.clone());
             chart
                 .draw_series(LineSeries::new(
                     line(&p50),
@@ -203,6 +208,11 @@ impl Picture for CompareChart<'_> {
 
         if let Some(target) = target {
             let at = (target.month_index as f64, target.threshold);
+            ink.segment(
+                (x.range.start, target.threshold),
+                (x.range.end, target.threshold),
+            );
+            ink.segment((at.0, y.range.start), at);
             frame::dashed(
                 &mut chart,
                 theme,
@@ -211,6 +221,8 @@ impl Picture for CompareChart<'_> {
                 palette::INK,
             )?;
             frame::dashed(&mut chart, theme, (at.0, y.range.start), at, palette::INK)?;
+            let label = format!("target: {}", goal_text(target));
+            labels.push(label.clone());
             chart
                 .draw_series(std::iter::once(Circle::new(
                     at,
@@ -218,7 +230,7 @@ impl Picture for CompareChart<'_> {
                     palette::INK.stroke_width(theme.line()),
                 )))
                 .map_err(fail)?
-                .label(format!("target: {}", goal_text(target)))
+                .label(label)
                 .legend(glyph::ring(palette::INK, theme));
             // The month's name above the ring, leaning inwards at the edges.
             let anchor = if at.0 > (months as f64 - 1.0) * 0.8 {
@@ -237,12 +249,14 @@ impl Picture for CompareChart<'_> {
             )?;
         } else if let Some(target) = c.targets.first() {
             // The first target counts another metric: name it in the legend.
+            let label = format!("chances are of {}", goal_text(target));
+            labels.push(label.clone());
             chart
                 .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
                 .map_err(fail)?
-                .label(format!("chances are of {}", goal_text(target)))
+                .label(label)
                 .legend(glyph::ring(palette::INK, theme));
         }
-        frame::legend(&mut chart, theme, SeriesLabelPosition::UpperLeft)
+        frame::legend_clear_of(&mut chart, theme, &labels, &ink)
     }
 }
