@@ -8,6 +8,8 @@ use crate::model::{Churn, Model, Param, TierPeriod, Traffic, Unit};
 
 fn param(model: &Model, value: Param, unit: Unit) -> String {
     match value {
+        // A fixed value is the scenario's own figure: shown as written.
+        Param::Fixed(v) if unit == Unit::Dollars => super::format::amount(v),
         Param::Fixed(v) => input_value(unit, v),
         Param::Drawn(i) if i < model.inputs.len() => {
             let input = &model.inputs[i];

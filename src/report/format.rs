@@ -32,6 +32,18 @@ pub fn money(value: f64) -> String {
     }
 }
 
+/// A stated amount, such as a price, as written: to the cent when it has
+/// cents ($149.99, where [`money`] would round to $150), else as [`money`].
+pub fn amount(value: f64) -> String {
+    let cents = (value.abs() * 100.0).round();
+    if !value.is_finite() || value.abs() >= 1e9 || cents % 100.0 == 0.0 {
+        return money(value);
+    }
+    let sign = if value < 0.0 { "-" } else { "" };
+    let cents = cents as u64;
+    format!("{sign}${}.{:02}", group_thousands(cents / 100), cents % 100)
+}
+
 /// Whole dollars, for tables and axes.
 pub fn money_whole(value: f64) -> String {
     if !value.is_finite() {
@@ -115,5 +127,10 @@ mod tests {
         assert_eq!(percent(1.0), "100%");
         assert_eq!(rate(0.15), "15%");
         assert_eq!(rate(0.035), "3.5%");
+        // Prices as written: the story's Scale plan is $149.99, not $150.
+        assert_eq!(amount(149.99), "$149.99");
+        assert_eq!(amount(1499.5), "$1,499.50");
+        assert_eq!(amount(150.0), "$150");
+        assert_eq!(amount(19.99), "$19.99");
     }
 }

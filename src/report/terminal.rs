@@ -183,7 +183,7 @@ pub fn render(summary: &Summary) -> String {
             .map(|(value, plan)| {
                 [
                     format!("{} {}", value.program, value.plan),
-                    format!("{}/mo", money(value.price)),
+                    format!("{}/mo", format::amount(value.price)),
                     money(value.first_year.value),
                     money(value.lifetime.value),
                     format!("{:.1}", value.expected_renewals),
