@@ -28,6 +28,50 @@ fn comparing_a_scenario_with_itself_gives_exactly_zero_difference() {
     assert_eq!(b.cumulative_difference.value, 0.0);
 }
 
+/// The observed history happened under the first strategy, so compare runs
+/// every other strategy on the futures that match it, weighted as the first's
+/// are (a counterfactual), not on futures re-selected to match the history
+/// under the other strategy. Doubling the recurring rate doubles every path's
+/// MRR and changes no count, so the doubled strategy's chance of MRR >= $500
+/// must be, to the last bit, the first's weighted chance of MRR >= $250.
+/// Re-selecting futures would instead favour paths with half the renewals,
+/// whose history under double the rate matches yours.
+#[test]
+fn compare_runs_other_strategies_as_counterfactuals_of_the_observed_history() {
+    let text = q4();
+    let q4 = build(&text, &[]).unwrap();
+    assert!(q4.observed.is_some());
+    let doubled = build(&text, &["programs[0].recurring_rate=0.16".into()]).unwrap();
+    let result =
+        compare::compare(&[("q4".into(), q4), ("doubled".into(), doubled)], 4000, 11).unwrap();
+    assert!(result.calibrated);
+    let half = build(&text, &["targets[0].at_least=250".into()]).unwrap();
+    let at_half = compare::compare(&[("half".into(), half)], 4000, 11).unwrap();
+    let doubled = &result.strategies[1].targets[0];
+    assert_eq!(
+        doubled.probability, at_half.strategies[0].targets[0].probability,
+        "the same futures, the same weights"
+    );
+    // Same weights: the difference is paired, path by path.
+    let reference = result.strategies[0].targets[0].probability;
+    assert!(
+        (doubled.difference.value - (doubled.probability.value - reference.value)).abs() < 1e-12
+    );
+    assert!(
+        doubled.difference.standard_error
+            < (doubled.probability.standard_error.powi(2) + reference.standard_error.powi(2))
+                .sqrt(),
+        "paired errors are smaller than independent ones"
+    );
+
+    // Sensitivity asks what the history says about an input, and starts from
+    // the same conditioned chance as compare's first strategy.
+    let q4 = build(&text, &[]).unwrap();
+    let ranked = sensitivity::sensitivity(&q4, 4000, 11).unwrap();
+    assert!(ranked.conditioned);
+    assert_eq!(ranked.probability, reference);
+}
+
 #[test]
 fn raising_the_recurring_rate_never_lowers_the_odds() {
     let text = q4();
@@ -35,8 +79,10 @@ fn raising_the_recurring_rate_never_lowers_the_odds() {
     let axis = sweep::Axis::parse("programs[0].recurring_rate=0.02:0.2:10").unwrap();
     let result = sweep::sweep(&builder, vec![axis], None, 3000, 9).unwrap();
     for pair in result.points.windows(2) {
-        // Common random numbers: each path's MRR grows with the rate, so the
-        // share above the threshold can only grow; not a statistical claim.
+        // Common random numbers, and every value weighted as the scenario's
+        // own futures are by the observed history: each path's MRR grows
+        // with the rate, so the share above the threshold can only grow; not
+        // a statistical claim.
         assert!(
             pair[1].probability.value >= pair[0].probability.value,
             "{:?}",

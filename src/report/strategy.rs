@@ -41,7 +41,7 @@ pub fn compare(comparison: &Comparison) -> String {
     if comparison.calibrated {
         let _ = writeln!(
             w,
-            "Each strategy is conditioned on your observed history, as `affsim run` is. That weights the\nfutures differently per strategy, so differences carry larger, unpaired errors."
+            "Your observed history happened under the first strategy: every strategy is run on the futures\nthat match it (weighted as `affsim run` weighs them), as what those same futures would have\ngiven under that strategy from the start. Differences are paired, path by path."
         );
     }
     let end = comparison.strategies[0]
@@ -229,12 +229,25 @@ pub fn sweep(sweep: &Sweep) -> String {
     );
     let _ = writeln!(
         w,
-        "Target: {} ({} ≥ {} in {})\n",
+        "Target: {} ({} ≥ {} in {})",
         target.label,
         target.metric.phrase(),
         money_or_count(target.metric, target.threshold),
         target.month.long()
     );
+    let _ = writeln!(
+        w,
+        "As the scenario stands: {} ± {} chance.",
+        percent(sweep.reference.value),
+        points(sweep.reference.standard_error)
+    );
+    if sweep.conditioned {
+        let _ = writeln!(
+            w,
+            "Each value is applied to the futures that match your observed history (as `affsim run`\nweighs them): what those same futures would have given had the value been so from the start."
+        );
+    }
+    let _ = writeln!(w);
     let keys: Vec<String> = sweep.axes.iter().map(|a| a.key.clone()).collect();
     for point in &sweep.points {
         let values: Vec<String> = keys
@@ -312,6 +325,12 @@ pub fn sensitivity(result: &Sensitivity) -> String {
         percent(result.probability.value),
         points(result.probability.standard_error)
     );
+    if result.conditioned {
+        let _ = writeln!(
+            w,
+            "Every run is conditioned on your observed history, as `affsim run` is, so what ranks high is\nwhat your history has not already pinned down. Rank correlations are over the futures as\nassumed, before your history."
+        );
+    }
     let _ = writeln!(
         w,
         "Each input held at its P10 and its P90 (the others left uncertain), largest swing first:\n"
@@ -356,9 +375,10 @@ pub fn sensitivity(result: &Sensitivity) -> String {
     if let Some(first) = result.inputs.first() {
         let _ = writeln!(
             w,
-            "\nIn words: what you know least about {} matters most; pinning it down (or improving it) moves the odds by up to {:.0} points.",
+            "\nIn words: of what you are unsure about, “{}” matters most: its true value moves the odds by up to {:.0} points, so measure it first (`affsim sweep --vary {}=…` shows what changing it would do).",
             first.label,
-            first.swing.abs() * 100.0
+            first.swing.abs() * 100.0,
+            first.key
         );
     }
     out

@@ -85,7 +85,14 @@ pub fn compare(
     let mut calibrated = false;
     let last = first.months - 1;
     for (name, model) in strategies {
-        let sim = super::simulate(model, &options)?;
+        // The observed history happened under the reference strategy (the
+        // first): every other strategy is run as its counterfactual.
+        let sim = match runs.first() {
+            None => super::simulate(model, &options)?,
+            Some(reference) => {
+                super::simulate_counterfactual(model, &options, reference.weights.as_deref())?
+            }
+        };
         calibrated |= sim.weights.is_some();
         let reference = runs.first().unwrap_or(&sim);
         let target_results = targets

@@ -33,6 +33,27 @@ pub fn simulate(model: &Model, options: &RunOptions) -> Result<Simulation, Strin
     Ok(sim)
 }
 
+/// Runs a strategy as a counterfactual of a reference run: the same futures
+/// (common random numbers: the same drawn inputs and the same luck, path by
+/// path), each weighted as the reference's was by how closely it matched the
+/// observed history. The history happened under the reference strategy, so
+/// it is the reference's futures it selects; the strategy's run then says
+/// how those same futures would have gone under the strategy. `weights` is
+/// `None` when the reference was not conditioned (no history, or one too
+/// implausible to use); the run is then left unconditioned too.
+pub fn simulate_counterfactual(
+    model: &Model,
+    options: &RunOptions,
+    weights: Option<&[f64]>,
+) -> Result<Simulation, String> {
+    let mut sim = engine::run(model, options).map_err(|_| "interrupted".to_string())?;
+    if let Some(weights) = weights {
+        calibrate::reweight_means(model, &mut sim, weights);
+        sim.weights = Some(weights.to_vec());
+    }
+    Ok(sim)
+}
+
 /// The chance of a target in its month, honouring calibration weights.
 pub fn chance(model: &Model, sim: &Simulation, target: &Target) -> Estimate {
     stats::target(model, sim, target).in_month

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::engine::{self, Breakdown, RunOptions};
+use crate::engine::{Breakdown, RunOptions};
 use crate::model::{Model, Target, Unit};
 use crate::stats::{self, Estimate};
 
@@ -31,6 +31,8 @@ pub struct Sensitivity {
     pub seed: u64,
     pub target: Target,
     pub probability: Estimate,
+    /// Whether the runs were conditioned on observed history.
+    pub conditioned: bool,
     /// Ranked by the size of the swing, largest first.
     pub inputs: Vec<InputEffect>,
 }
@@ -47,16 +49,15 @@ pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity
         breakdown: Breakdown::Skipped,
         ..RunOptions::default()
     };
-    let run = |pins: &[(usize, f64)]| {
-        engine::run(model, &RunOptions { pins, ..options }).map_err(|_| "interrupted".to_string())
-    };
+    // Conditioned on observed history, as `affsim run` is: the inputs that
+    // matter are those the history has not already pinned down.
+    let run = |pins: &[(usize, f64)]| super::simulate(model, &RunOptions { pins, ..options });
     let base = run(&[])?;
     let outcome: Vec<f64> = base
         .column(target.metric, target.month_index)
         .map(f64::from)
         .collect();
-    let base_hits = stats::hits(&base, &target);
-    let probability = Estimate::proportion(base_hits.iter().filter(|h| **h).count(), paths);
+    let probability = super::chance(model, &base, &target);
 
     let mut inputs = Vec::new();
     for (index, input) in model.inputs.iter().enumerate() {
@@ -85,6 +86,7 @@ pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity
         seed,
         target,
         probability,
+        conditioned: base.weights.is_some(),
         inputs,
     })
 }

@@ -4,9 +4,9 @@
 use serde::Serialize;
 
 use super::Builder;
-use crate::engine::{self, Breakdown, RunOptions};
+use crate::engine::{Breakdown, RunOptions};
 use crate::model::{Model, Target};
-use crate::stats::{self, Estimate};
+use crate::stats::Estimate;
 
 /// One swept key: `KEY=LOW:HIGH:STEPS`.
 #[derive(Clone, Debug, Serialize)]
@@ -84,6 +84,12 @@ pub struct Sweep {
     pub paths: usize,
     pub seed: u64,
     pub target: Target,
+    /// The first target's chance for the scenario as written.
+    pub reference: Estimate,
+    /// Whether the runs were conditioned on observed history: each value is
+    /// then the counterfactual of the scenario as written (see
+    /// [`super::simulate_counterfactual`]).
+    pub conditioned: bool,
     pub axes: Vec<Axis>,
     pub points: Vec<Point>,
     pub goal: Option<GoalResult>,
@@ -101,39 +107,46 @@ pub struct GoalResult {
     pub resolution: f64,
 }
 
-fn evaluate(
-    build: Builder,
-    sets: &[String],
+/// The runs of one sweep: their size and seed, and the weights the observed
+/// history gives the scenario as written (`None` without one).
+struct Runs<'a> {
+    build: Builder<'a>,
     paths: usize,
     seed: u64,
-) -> Result<(Target, Point), String> {
-    let model: Model = build(sets)?;
-    let target = model
-        .targets
-        .first()
-        .cloned()
-        .ok_or("the scenario has no [[targets]]; a sweep reports the first target's odds")?;
-    let sim = engine::run(
-        &model,
-        &RunOptions {
-            paths: Some(paths),
-            seed: Some(seed),
+    weights: Option<Vec<f64>>,
+}
+
+impl Runs<'_> {
+    fn options(&self) -> RunOptions<'static> {
+        RunOptions {
+            paths: Some(self.paths),
+            seed: Some(self.seed),
             breakdown: Breakdown::Skipped,
             ..RunOptions::default()
-        },
-    )
-    .map_err(|_| "interrupted".to_string())?;
-    let hits = stats::hits(&sim, &target);
-    let probability = Estimate::proportion(hits.iter().filter(|h| **h).count(), hits.len());
-    let median = super::compare::median(&sim, target.metric, target.month_index);
-    Ok((
-        target,
-        Point {
-            values: Vec::new(),
-            probability,
-            median,
-        },
-    ))
+        }
+    }
+
+    fn evaluate(&self, sets: &[String]) -> Result<(Target, Point), String> {
+        let model: Model = (self.build)(sets)?;
+        let target = first_target(&model)?;
+        let sim = super::simulate_counterfactual(&model, &self.options(), self.weights.as_deref())?;
+        let probability = super::chance(&model, &sim, &target);
+        let median = super::compare::median(&sim, target.metric, target.month_index);
+        Ok((
+            target,
+            Point {
+                values: Vec::new(),
+                probability,
+                median,
+            },
+        ))
+    }
+}
+
+fn first_target(model: &Model) -> Result<Target, String> {
+    model.targets.first().cloned().ok_or_else(|| {
+        "the scenario has no [[targets]]; a sweep reports the first target's odds".into()
+    })
 }
 
 fn assignment(axis: &Axis, value: f64) -> String {
@@ -155,6 +168,20 @@ pub fn sweep(
     if goal.is_some() && axes.len() != 1 {
         return Err("goal seeking varies exactly one key".into());
     }
+    // The observed history happened under the scenario as written: its
+    // weights select the futures like yours, and every value of the sweep is
+    // run as their counterfactual.
+    let mut runs = Runs {
+        build,
+        paths,
+        seed,
+        weights: None,
+    };
+    let base = build(&[])?;
+    let base_target = first_target(&base)?;
+    let reference_run = super::simulate(&base, &runs.options())?;
+    let reference = super::chance(&base, &reference_run, &base_target);
+    runs.weights = reference_run.weights;
     let mut points = Vec::new();
     let mut target = None;
     let second: Vec<Option<f64>> = match axes.get(1) {
@@ -169,20 +196,22 @@ pub fn sweep(
                 sets.push(assignment(&axes[1], y));
                 values.push(y);
             }
-            let (t, mut point) = evaluate(build, &sets, paths, seed)?;
+            let (t, mut point) = runs.evaluate(&sets)?;
             point.values = values;
             target.get_or_insert(t);
             points.push(point);
         }
     }
     let goal = match goal {
-        Some(goal) => Some(seek(build, &axes[0], goal, paths, seed)?),
+        Some(goal) => Some(seek(&runs, &axes[0], goal)?),
         None => None,
     };
     Ok(Sweep {
         paths,
         seed,
         target: target.expect("at least two points"),
+        reference,
+        conditioned: runs.weights.is_some(),
         axes,
         points,
         goal,
@@ -192,16 +221,11 @@ pub fn sweep(
 /// Bisection for the smallest value whose probability reaches `goal`,
 /// assuming the probability rises with the value (common random numbers make
 /// each evaluation a smooth function of it).
-fn seek(
-    build: Builder,
-    axis: &Axis,
-    goal: f64,
-    paths: usize,
-    seed: u64,
-) -> Result<GoalResult, String> {
+fn seek(runs: &Runs, axis: &Axis, goal: f64) -> Result<GoalResult, String> {
     let (mut low, mut high) = (axis.values[0], *axis.values.last().expect("two values"));
     let at = |value: f64| {
-        evaluate(build, &[assignment(axis, value)], paths, seed).map(|(_, p)| p.probability)
+        runs.evaluate(&[assignment(axis, value)])
+            .map(|(_, p)| p.probability)
     };
     let (p_low, p_high) = (at(low)?, at(high)?);
     let step = axis.values[1] - axis.values[0];
