@@ -114,20 +114,31 @@ impl Picture for CompareChart<'_> {
                 c.strategies.len()
             ),
             answer: self.answer(),
-            subtitle: subtitle(
-                model,
-                c.paths,
-                c.seed,
-                &match c.targets.first() {
-                    Some(t) => format!(
-                        "Target: {} ({}) · lines: median; shading: P25–P75, the middle half of futures",
-                        t.label,
-                        goal_text(t)
-                    ),
-                    None => "Lines: median; shading: P25–P75, the middle half of simulated futures"
-                        .to_string(),
-                },
-            ),
+            subtitle: {
+                let mut lines = subtitle(
+                    model,
+                    c.paths,
+                    c.seed,
+                    &match c.targets.first() {
+                        Some(t) => format!(
+                            "Target: {} ({}) · lines: median; shading: P25–P75, the middle half of futures",
+                            t.label,
+                            goal_text(t)
+                        ),
+                        None => {
+                            "Lines: median; shading: P25–P75, the middle half of simulated futures"
+                                .to_string()
+                        }
+                    },
+                );
+                if c.calibrated {
+                    lines.push(format!(
+                        "On the futures that match your observed history, which happened under “{}”: each strategy as it would have gone from the start",
+                        c.strategies[0].name
+                    ));
+                }
+                lines
+            },
         };
         let body = frame::frame(root, theme, &header)?;
         let months = c

@@ -63,6 +63,9 @@ impl Picture for Tornado<'_> {
         if left_off > 0 {
             more += &format!(" ({left_off} smaller left off)");
         }
+        if s.conditioned {
+            more += " · every run conditioned on your observed history";
+        }
         let header = Header {
             title: format!(
                 "{}: which uncertain inputs decide the first target",

@@ -75,6 +75,12 @@ impl SweepChart<'_> {
         } else {
             format!("{target} · {more}")
         });
+        if s.conditioned {
+            lines.push(format!(
+                "On the futures that match your observed history: each value as it would have gone from the start · as the scenario stands, {}",
+                pct(s.reference.value)
+            ));
+        }
         lines
     }
 
