@@ -39,8 +39,9 @@ pub struct StrategyResult {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
-    /// Whether the runs were conditioned on observed history (then
-    /// differences are not paired and carry larger errors).
+    /// Whether the runs stand on observed history: the first strategy is
+    /// weighted by it, and every other runs as its counterfactual with the
+    /// same weights (see [`super::simulate_counterfactual`]).
     pub calibrated: bool,
     pub paths: usize,
     pub seed: u64,
