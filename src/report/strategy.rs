@@ -328,7 +328,7 @@ pub fn sensitivity(result: &Sensitivity) -> String {
     if result.conditioned {
         let _ = writeln!(
             w,
-            "Every run is conditioned on your observed history, as `affsim run` is, so what ranks high is\nwhat your history has not already pinned down. Rank correlations are over the futures as\nassumed, before your history."
+            "Every run is conditioned on your observed history, as `affsim run` is, so what ranks high is\nwhat your history has not already pinned down."
         );
     }
     let _ = writeln!(

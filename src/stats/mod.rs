@@ -1001,36 +1001,50 @@ pub fn paired_difference(a: &[f64], b: &[f64]) -> Estimate {
 
 /// Spearman rank correlation of two equally long samples (average ranks for ties).
 pub fn rank_correlation(x: &[f64], y: &[f64]) -> f64 {
-    let (rx, ry) = (ranks(x), ranks(y));
-    let n = x.len() as f64;
-    let mean = (n + 1.0) / 2.0;
-    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for (a, b) in rx.iter().zip(&ry) {
-        sxy += (a - mean) * (b - mean);
-        sxx += (a - mean) * (a - mean);
-        syy += (b - mean) * (b - mean);
+    weighted_rank_correlation(x, y, &vec![1.0; x.len()])
+}
+
+/// Spearman rank correlation over weighted samples: the Pearson correlation,
+/// under the weights, of weighted mid-ranks (a sample's rank is the weight
+/// below it plus half the weight of its ties). With integer weights it is
+/// the plain rank correlation of the sample with each value repeated that
+/// many times; with equal weights, [`rank_correlation`].
+pub fn weighted_rank_correlation(x: &[f64], y: &[f64], weights: &[f64]) -> f64 {
+    let (rx, ry) = (ranks(x, weights), ranks(y, weights));
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
     }
-    if sxx == 0.0 || syy == 0.0 {
+    let mean = |r: &[f64]| r.iter().zip(weights).map(|(r, w)| r * w).sum::<f64>() / total;
+    let (mx, my) = (mean(&rx), mean(&ry));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for ((a, b), w) in rx.iter().zip(&ry).zip(weights) {
+        sxy += w * (a - mx) * (b - my);
+        sxx += w * (a - mx) * (a - mx);
+        syy += w * (b - my) * (b - my);
+    }
+    if sxx <= 0.0 || syy <= 0.0 {
         0.0
     } else {
         sxy / (sxx * syy).sqrt()
     }
 }
 
-fn ranks(values: &[f64]) -> Vec<f64> {
+fn ranks(values: &[f64], weights: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
     let mut ranks = vec![0.0; values.len()];
-    let mut i = 0;
+    let (mut i, mut below) = (0, 0.0);
     while i < order.len() {
         let mut j = i;
         while j + 1 < order.len() && values[order[j + 1]] == values[order[i]] {
             j += 1;
         }
-        let rank = (i + j) as f64 / 2.0 + 1.0;
+        let tied: f64 = order[i..=j].iter().map(|&index| weights[index]).sum();
         for &index in &order[i..=j] {
-            ranks[index] = rank;
+            ranks[index] = below + tied / 2.0;
         }
+        below += tied;
         i = j + 1;
     }
     ranks
@@ -1046,6 +1060,23 @@ mod correlation_tests {
         assert!((rank_correlation(&x, &[10.0, 20.0, 25.0, 100.0, 1000.0]) - 1.0).abs() < 1e-12);
         assert!((rank_correlation(&x, &[5.0, 4.0, 3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
         assert_eq!(rank_correlation(&x, &[1.0; 5]), 0.0);
-        assert_eq!(ranks(&[3.0, 1.0, 3.0]), vec![2.5, 1.0, 2.5]);
+        // Integer weights are repeated samples; zero weights drop out.
+        let y = [1.0, 3.0, 2.0, 3.0, 5.0];
+        let weights = [2.0, 1.0, 0.0, 3.0, 1.0];
+        let (mut xs, mut ys) = (Vec::new(), Vec::new());
+        for ((a, b), w) in x.iter().zip(&y).zip(&weights) {
+            for _ in 0..*w as usize {
+                xs.push(*a);
+                ys.push(*b);
+            }
+        }
+        let repeated = rank_correlation(&xs, &ys);
+        assert!((weighted_rank_correlation(&x, &y, &weights) - repeated).abs() < 1e-12);
+        assert!(
+            repeated.abs() > 0.1,
+            "a case that tests something: {repeated}"
+        );
+        // Mid-ranks, half a unit below the textbook 1-based ones.
+        assert_eq!(ranks(&[3.0, 1.0, 3.0], &[1.0; 3]), vec![2.0, 0.5, 2.0]);
     }
 }

@@ -14,7 +14,8 @@ pub struct InputEffect {
     pub p10: f64,
     pub p90: f64,
     /// Spearman correlation of the drawn input with the target metric in the
-    /// target month, over the unconditioned (prior) futures.
+    /// target month, over the futures weighted as the chances are (by the
+    /// observed history, when there is one).
     pub rank_correlation: f64,
     /// The target's chance with this input held at its P10 (others uncertain).
     pub probability_at_p10: Estimate,
@@ -73,7 +74,10 @@ pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity
             unit: input.unit,
             p10,
             p90,
-            rank_correlation: stats::rank_correlation(&drawn, &outcome),
+            rank_correlation: match &base.weights {
+                Some(weights) => stats::weighted_rank_correlation(&drawn, &outcome, weights),
+                None => stats::rank_correlation(&drawn, &outcome),
+            },
             probability_at_p10: super::chance(model, &low, &target),
             probability_at_p90: super::chance(model, &high, &target),
             swing: swing.value,
