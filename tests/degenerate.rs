@@ -74,8 +74,10 @@ fn run(text: &str, paths: u32) -> Run {
         "exit {:?}\n{stderr}\n{stdout}",
         output.status.code()
     );
+    // The output folder is a random temporary name, which can spell "inf".
+    let numbers = stdout.replace(&out.display().to_string(), "<out>");
     assert!(
-        !stdout.contains("NaN") && !stdout.contains("inf"),
+        !numbers.contains("NaN") && !numbers.contains("inf"),
         "{stdout}"
     );
     assert!(out.join("bands.csv").exists());
