@@ -45,6 +45,7 @@ fn compare_runs_other_strategies_as_counterfactuals_of_the_observed_history() {
     let result =
         compare::compare(&[("q4".into(), q4), ("doubled".into(), doubled)], 4000, 11).unwrap();
     assert!(result.calibrated);
+    assert!(result.notes.is_empty(), "both share the history");
     let half = build(&text, &["targets[0].at_least=250".into()]).unwrap();
     let at_half = compare::compare(&[("half".into(), half)], 4000, 11).unwrap();
     let doubled = &result.strategies[1].targets[0];
@@ -62,6 +63,21 @@ fn compare_runs_other_strategies_as_counterfactuals_of_the_observed_history() {
             < (doubled.probability.standard_error.powi(2) + reference.standard_error.powi(2))
                 .sqrt(),
         "paired errors are smaller than independent ones"
+    );
+
+    // One history selects the futures: another strategy's own is set aside,
+    // and the report says so.
+    let mut without = build(&text, &[]).unwrap();
+    without.observed = None;
+    let other = build(&text, &[]).unwrap();
+    let mixed =
+        compare::compare(&[("none".into(), without), ("q4".into(), other)], 500, 11).unwrap();
+    assert!(!mixed.calibrated);
+    assert_eq!(mixed.notes.len(), 1);
+    assert!(
+        mixed.notes[0].contains("`q4` is not used"),
+        "{}",
+        mixed.notes[0]
     );
 
     // Sensitivity asks what the history says about an input, and starts from

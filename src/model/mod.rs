@@ -171,7 +171,7 @@ pub struct Target {
 }
 
 /// Months already observed, for calibration.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Observed {
     pub start: Month,
     pub series: Vec<(Metric, Vec<f64>)>,

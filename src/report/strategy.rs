@@ -208,6 +208,9 @@ pub fn compare(comparison: &Comparison) -> String {
             ),
         };
     }
+    for note in &comparison.notes {
+        let _ = writeln!(w, "\nNote: {note}");
+    }
     out
 }
 

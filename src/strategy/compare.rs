@@ -49,6 +49,8 @@ pub struct Comparison {
     pub headline_month: Month,
     pub targets: Vec<Target>,
     pub strategies: Vec<StrategyResult>,
+    /// Things the reader should know, in plain words.
+    pub notes: Vec<String>,
 }
 
 /// Runs every strategy with the same seed and paths; targets are the first
@@ -71,6 +73,19 @@ pub fn compare(
             ));
         }
     }
+    // One history selects the futures: the first strategy's.
+    let notes: Vec<String> = strategies
+        .iter()
+        .skip(1)
+        .filter(|(_, model)| model.observed.is_some() && model.observed != first.observed)
+        .map(|(name, _)| {
+            format!(
+                "The observed history of `{name}` is not used: the futures are selected by the history of the first strategy, `{}`{}.",
+                strategies[0].0,
+                if first.observed.is_some() { "" } else { ", which has none" }
+            )
+        })
+        .collect();
     let targets = first.targets.clone();
     let headline = first.headline;
     let headline_index = targets.first().map_or(first.months - 1, |t| t.month_index);
@@ -135,6 +150,7 @@ pub fn compare(
         headline_month: first.month(headline_index),
         targets,
         strategies: results,
+        notes,
     })
 }
 
