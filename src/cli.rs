@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::calibrate;
 use crate::engine::{self, Breakdown, RunOptions, Simulation};
-use crate::model::{Metric, Model};
+use crate::model::{Metric, Model, Observed};
 use crate::plot::{self, ChartOptions};
 use crate::report::{self, Summary, output::Outputs};
 use crate::scenario::{self, Scenario, resolve::MAX_PATHS};
@@ -83,6 +83,9 @@ pub struct ManyRunArgs {
     /// Random seed (overrides simulation.seed)
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Observed history (replaces the scenarios' [observed]), as for `affsim run`
+    #[arg(long, value_name = "FILE.csv")]
+    pub observed: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -733,6 +736,23 @@ fn load_variant(base: &ScenarioArgs, name: &str, set: &[String]) -> Result<Scena
 }
 
 /// Paths and seed for a command that runs the model many times.
+/// The `--observed` history of a strategy command, read once for every
+/// model it builds (`None` keeps each scenario's own `[observed]`); what
+/// reading it noted goes to stderr.
+fn many_run_history(args: &ManyRunArgs, model: &Model) -> Result<Option<Observed>, Failure> {
+    let Some(file) = args.observed.as_deref() else {
+        return Ok(None);
+    };
+    let history = calibrate::history::read(file, model.start, model.end())
+        .map_err(|message| Failure::Input(format!("error: {message}")))?;
+    if !args.output.quiet && !args.output.json {
+        for note in &history.notes {
+            eprintln!("note: {note}");
+        }
+    }
+    Ok(Some(history.observed))
+}
+
 fn many_run_settings(args: &ManyRunArgs, model: &Model) -> Result<(usize, u64), Failure> {
     let paths = match args.paths {
         Some(paths) if paths == 0 || paths > MAX_PATHS as u64 => {
@@ -860,6 +880,11 @@ fn compare(args: &CompareArgs) -> Result<(), Failure> {
             "give two or more scenario files, or add [[variants]] to the file",
         ));
     }
+    if let Some(history) = many_run_history(&args.run, &strategies[0].1)? {
+        for (_, model) in &mut strategies {
+            model.observed = Some(history.clone());
+        }
+    }
     let (paths, seed) = many_run_settings(&args.run, &strategies[0].1)?;
     let comparison = crate::strategy::compare::compare(&strategies, paths, seed)
         .map_err(interrupted_or_input)?;
@@ -876,7 +901,11 @@ fn compare(args: &CompareArgs) -> Result<(), Failure> {
 
 fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     set_threads(args.run.output.threads)?;
-    let base = load(&args.scenario)?;
+    let mut base = load(&args.scenario)?;
+    let history = many_run_history(&args.run, &base.model)?;
+    if history.is_some() {
+        base.model.observed = history.clone();
+    }
     let axes = args
         .vary
         .iter()
@@ -897,7 +926,12 @@ fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             scenario: args.scenario.scenario.clone(),
             set: all,
         }) {
-            Ok(scenario) => Ok(scenario.model),
+            Ok(mut scenario) => {
+                if history.is_some() {
+                    scenario.model.observed = history.clone();
+                }
+                Ok(scenario.model)
+            }
             Err(Failure::Input(message)) => Err(message),
             Err(other) => Err(format!("{other:?}")),
         }
@@ -916,7 +950,10 @@ fn sweep(args: &SweepArgs) -> Result<(), Failure> {
 
 fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     set_threads(args.run.output.threads)?;
-    let base = load(&args.scenario)?;
+    let mut base = load(&args.scenario)?;
+    if let Some(history) = many_run_history(&args.run, &base.model)? {
+        base.model.observed = Some(history);
+    }
     let (paths, seed) = many_run_settings(&args.run, &base.model)?;
     if base.model.inputs.is_empty() {
         return Err(input_error(

@@ -218,6 +218,36 @@ fn compare_sweep_and_sensitivity_run_from_the_command_line() {
         .assert()
         .success()
         .stdout(predicate::str::contains("largest swing first"));
+    // The strategy commands take a history file as `run` does; a bad one is
+    // an input error.
+    let scenario_without_history = out.path().join("no-history.toml");
+    let text = std::fs::read_to_string("scenarios/q4.toml").unwrap();
+    let cut = text.find("\n[observed]").unwrap();
+    let rest = &text[cut..];
+    let after = rest.find("\n[[").unwrap();
+    std::fs::write(
+        &scenario_without_history,
+        format!("{}{}", &text[..cut], &rest[after..]),
+    )
+    .unwrap();
+    let sensitivity = |history: &str| {
+        affsim()
+            .args(["sensitivity", "--paths", "2000", "--json", "--no-charts"])
+            .arg(&scenario_without_history)
+            .args(["--observed", history, "--out"])
+            .arg(out.path().join("with-history"))
+            .assert()
+    };
+    let json = sensitivity("scenarios/q4-history.csv")
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(json["conditioned"], true);
+    sensitivity("scenarios/no-such-history.csv")
+        .code(2)
+        .stderr(predicate::str::contains("no-such-history.csv"));
     affsim()
         .args([
             "sweep",

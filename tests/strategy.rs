@@ -80,6 +80,19 @@ fn compare_runs_other_strategies_as_counterfactuals_of_the_observed_history() {
         mixed.notes[0]
     );
 
+    // Too few paths to match the history: the comparison says it rests on
+    // the assumptions alone.
+    let q4 = build(&text, &[]).unwrap();
+    let few = compare::compare(&[("a".into(), q4.clone()), ("b".into(), q4)], 100, 11).unwrap();
+    assert!(!few.calibrated);
+    assert!(
+        few.notes
+            .iter()
+            .any(|note| note.contains("could not be used")),
+        "{:?}",
+        few.notes
+    );
+
     // Sensitivity asks what the history says about an input, and starts from
     // the same conditioned chance as compare's first strategy.
     let q4 = build(&text, &[]).unwrap();

@@ -294,6 +294,9 @@ pub fn sweep(sweep: &Sweep) -> String {
             }
         }
     }
+    for note in &sweep.notes {
+        let _ = writeln!(w, "\nNote: {note}");
+    }
     out
 }
 
@@ -383,6 +386,9 @@ pub fn sensitivity(result: &Sensitivity) -> String {
             first.swing.abs() * 100.0,
             first.key
         );
+    }
+    for note in &result.notes {
+        let _ = writeln!(w, "\nNote: {note}");
     }
     out
 }

@@ -142,6 +142,8 @@ pub fn compare(
         });
         runs.push(sim);
     }
+    let mut notes = notes;
+    notes.extend(super::history_set_aside(first, &runs[0]));
     Ok(Comparison {
         calibrated,
         paths,

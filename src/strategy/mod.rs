@@ -54,6 +54,15 @@ pub fn simulate_counterfactual(
     Ok(sim)
 }
 
+/// When a scenario's observed history could not be used (too unlikely
+/// under its assumptions, or too few paths to match it), the sentence that
+/// says so: the chances are then the assumptions' alone.
+pub fn history_set_aside(model: &Model, sim: &Simulation) -> Option<String> {
+    (model.observed.is_some() && sim.weights.is_none()).then(|| {
+        "Your observed history could not be used: no simulated future comes close enough to it (too unlikely under the assumptions, or too few paths; `affsim run` explains), so these chances rest on the assumptions alone.".to_string()
+    })
+}
+
 /// The chance of a target in its month, honouring calibration weights.
 pub fn chance(model: &Model, sim: &Simulation, target: &Target) -> Estimate {
     stats::target(model, sim, target).in_month

@@ -36,6 +36,8 @@ pub struct Sensitivity {
     pub conditioned: bool,
     /// Ranked by the size of the swing, largest first.
     pub inputs: Vec<InputEffect>,
+    /// Things the reader should know, in plain words.
+    pub notes: Vec<String>,
 }
 
 pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity, String> {
@@ -92,5 +94,6 @@ pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity
         probability,
         conditioned: base.weights.is_some(),
         inputs,
+        notes: super::history_set_aside(model, &base).into_iter().collect(),
     })
 }

@@ -93,6 +93,8 @@ pub struct Sweep {
     pub axes: Vec<Axis>,
     pub points: Vec<Point>,
     pub goal: Option<GoalResult>,
+    /// Things the reader should know, in plain words.
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -181,6 +183,9 @@ pub fn sweep(
     let base_target = first_target(&base)?;
     let reference_run = super::simulate(&base, &runs.options())?;
     let reference = super::chance(&base, &reference_run, &base_target);
+    let notes: Vec<String> = super::history_set_aside(&base, &reference_run)
+        .into_iter()
+        .collect();
     runs.weights = reference_run.weights;
     let mut points = Vec::new();
     let mut target = None;
@@ -215,6 +220,7 @@ pub fn sweep(
         axes,
         points,
         goal,
+        notes,
     })
 }
 
