@@ -735,7 +735,6 @@ fn load_variant(base: &ScenarioArgs, name: &str, set: &[String]) -> Result<Scena
     })
 }
 
-/// Paths and seed for a command that runs the model many times.
 /// The `--observed` history of a strategy command, read once for every
 /// model it builds (`None` keeps each scenario's own `[observed]`); what
 /// reading it noted goes to stderr.
@@ -753,6 +752,7 @@ fn many_run_history(args: &ManyRunArgs, model: &Model) -> Result<Option<Observed
     Ok(Some(history.observed))
 }
 
+/// Paths and seed for a command that runs the model many times.
 fn many_run_settings(args: &ManyRunArgs, model: &Model) -> Result<(usize, u64), Failure> {
     let paths = match args.paths {
         Some(paths) if paths == 0 || paths > MAX_PATHS as u64 => {

@@ -74,7 +74,7 @@ pub fn compare(
         }
     }
     // One history selects the futures: the first strategy's.
-    let notes: Vec<String> = strategies
+    let mut notes: Vec<String> = strategies
         .iter()
         .skip(1)
         .filter(|(_, model)| model.observed.is_some() && model.observed != first.observed)
@@ -142,7 +142,6 @@ pub fn compare(
         });
         runs.push(sim);
     }
-    let mut notes = notes;
     notes.extend(super::history_set_aside(first, &runs[0]));
     Ok(Comparison {
         calibrated,
