@@ -99,6 +99,20 @@ fn compare_runs_other_strategies_as_counterfactuals_of_the_observed_history() {
     let ranked = sensitivity::sensitivity(&q4, 4000, 11).unwrap();
     assert!(ranked.conditioned);
     assert_eq!(ranked.probability, reference);
+    assert!(ranked.notes.is_empty(), "{:?}", ranked.notes);
+    // At a paid conversion of about 1%, nothing like your history can
+    // happen: that run cannot be conditioned, and the report says so.
+    let wide = build(&text, &["funnel.paid_rate=\"0.005..0.9\"".into()]).unwrap();
+    let ranked = sensitivity::sensitivity(&wide, 2000, 11).unwrap();
+    assert!(ranked.conditioned);
+    assert!(
+        ranked
+            .notes
+            .iter()
+            .any(|note| note.contains("paid conversion of sign-ups at its P10")),
+        "{:?}",
+        ranked.notes
+    );
 }
 
 #[test]

@@ -62,6 +62,7 @@ pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity
         .collect();
     let probability = super::chance(model, &base, &target);
 
+    let mut notes: Vec<String> = super::history_set_aside(model, &base).into_iter().collect();
     let mut inputs = Vec::new();
     for (index, input) in model.inputs.iter().enumerate() {
         let drawn: Vec<f64> = (0..base.paths)
@@ -69,6 +70,14 @@ pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity
             .collect();
         let (p10, p90) = (input.dist.quantile(0.10), input.dist.quantile(0.90));
         let (low, high) = (run(&[(index, p10)])?, run(&[(index, p90)])?);
+        for (sim, at) in [(&low, "P10"), (&high, "P90")] {
+            if base.weights.is_some() && sim.weights.is_none() {
+                notes.push(format!(
+                    "With {} at its {at}, no simulated future comes close to your observed history, so that chance rests on the assumptions alone.",
+                    input.label
+                ));
+            }
+        }
         let swing = super::chance_difference(model, &low, &high, &target);
         inputs.push(InputEffect {
             key: input.key.clone(),
@@ -94,6 +103,6 @@ pub fn sensitivity(model: &Model, paths: usize, seed: u64) -> Result<Sensitivity
         probability,
         conditioned: base.weights.is_some(),
         inputs,
-        notes: super::history_set_aside(model, &base).into_iter().collect(),
+        notes,
     })
 }
