@@ -45,7 +45,10 @@ fn compare_runs_other_strategies_as_counterfactuals_of_the_observed_history() {
     let result =
         compare::compare(&[("q4".into(), q4), ("doubled".into(), doubled)], 4000, 11).unwrap();
     assert!(result.calibrated);
-    assert!(result.notes.is_empty(), "both share the history");
+    // Doubling the recurring rate also doubles the recurring part of the
+    // observed months: the report says to read it as a change from the start.
+    assert_eq!(result.notes.len(), 1, "{:?}", result.notes);
+    assert!(result.notes[0].starts_with("`doubled` also changes the months you observed"));
     let half = build(&text, &["targets[0].at_least=250".into()]).unwrap();
     let at_half = compare::compare(&[("half".into(), half)], 4000, 11).unwrap();
     let doubled = &result.strategies[1].targets[0];
@@ -79,6 +82,25 @@ fn compare_runs_other_strategies_as_counterfactuals_of_the_observed_history() {
         "{}",
         mixed.notes[0]
     );
+
+    // Content published after the observed months leaves them as they
+    // were, path by path: a change from now on, and no such note.
+    let tutorials = build(
+        &std::fs::read_to_string("scenarios/monthly-tutorials.toml").unwrap(),
+        &[],
+    )
+    .unwrap();
+    let later = compare::compare(
+        &[
+            ("q4".into(), build(&text, &[]).unwrap()),
+            ("tutorials".into(), tutorials),
+        ],
+        2000,
+        11,
+    )
+    .unwrap();
+    assert!(later.calibrated);
+    assert!(later.notes.is_empty(), "{:?}", later.notes);
 
     // Too few paths to match the history: the comparison says it rests on
     // the assumptions alone.

@@ -99,6 +99,8 @@ pub fn compare(
     let mut runs: Vec<Simulation> = Vec::new();
     let mut results = Vec::new();
     let mut calibrated = false;
+    // Strategies whose counterfactual rewrites the observed months.
+    let mut rewritten: Vec<String> = Vec::new();
     let last = first.months - 1;
     for (name, model) in strategies {
         // The observed history happened under the reference strategy (the
@@ -140,7 +142,25 @@ pub fn compare(
             cumulative_difference,
             bands,
         });
+        if let Some(reference) = runs.first()
+            && changes_the_past(first, reference, &sim)
+        {
+            rewritten.push(format!("`{name}`"));
+        }
         runs.push(sim);
+    }
+    if let Some((last, others)) = rewritten.split_last() {
+        let (names, verb, them) = match others {
+            [] => (last.clone(), "changes", "it"),
+            _ => (
+                format!("{} and {last}", others.join(", ")),
+                "change",
+                "them",
+            ),
+        };
+        notes.push(format!(
+            "{names} also {verb} the months you observed: read {them} as \"had you done this from the start\", not as a change from now on (content with a later `publish` is one)."
+        ));
     }
     notes.extend(super::history_set_aside(first, &runs[0]));
     Ok(Comparison {
@@ -153,6 +173,23 @@ pub fn compare(
         strategies: results,
         notes,
     })
+}
+
+/// Whether a strategy's counterfactual differs from the reference in the
+/// observed months, on any path the history gives weight.
+fn changes_the_past(model: &Model, reference: &Simulation, sim: &Simulation) -> bool {
+    let (Some(observed), Some(weights)) = (&model.observed, &reference.weights) else {
+        return false;
+    };
+    let points = crate::calibrate::points(model, observed);
+    (0..sim.paths)
+        .filter(|&path| weights[path] > 0.0)
+        .any(|path| {
+            points.iter().any(|point| {
+                sim.value(path, point.metric, point.month)
+                    != reference.value(path, point.metric, point.month)
+            })
+        })
 }
 
 pub fn median(sim: &Simulation, metric: Metric, month: usize) -> f64 {
