@@ -237,6 +237,15 @@ fn observed_history_of_another_metric_gets_its_own_panel_below_the_fan() {
             .windows(2)
             .all(|w| w[0].0 < w[1].0 && w[0].1 > w[1].1)
     );
+
+    // A history of clicks alone gets the same panel, for clicks.
+    let mut clicks = model;
+    if let Some(observed) = clicks.observed.as_mut() {
+        observed.series = vec![(affsim::model::Metric::Clicks, vec![150.0, 300.0, 420.0])];
+    }
+    let charts = render(&clicks, &simulate(&clicks, 500), options);
+    let fan = String::from_utf8(charts["fan.svg"].clone()).unwrap();
+    assert!(fan.contains("Affiliate-link clicks, per month: your observed months (dots)"));
 }
 
 #[test]

@@ -20,21 +20,15 @@ struct Observed {
     points: Vec<(f64, f64)>,
 }
 
-/// Prefers observations of the headline metric itself; otherwise shows
-/// observed commission earned, labelled as such so nobody mistakes it for
-/// the headline.
+/// Prefers observations of the headline metric itself; otherwise observed
+/// commission earned, or else the first metric observed, for the panel
+/// below the fan.
 fn observed(model: &Model) -> Option<Observed> {
     let observed = model.observed.as_ref()?;
-    let (metric, values) = observed
-        .series
-        .iter()
-        .find(|(metric, _)| *metric == model.headline)
-        .or_else(|| {
-            observed
-                .series
-                .iter()
-                .find(|(metric, _)| *metric == Metric::Earned)
-        })?;
+    let find = |wanted: Metric| observed.series.iter().find(|(metric, _)| *metric == wanted);
+    let (metric, values) = find(model.headline)
+        .or_else(|| find(Metric::Earned))
+        .or_else(|| observed.series.first())?;
     let offset = observed.start.since(model.start);
     let points: Vec<(f64, f64)> = values
         .iter()
