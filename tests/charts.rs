@@ -113,12 +113,12 @@ fn fan_bands_nest_and_follow_the_data() {
         height: 675,
         svg: false,
     };
-    let ctx = Ctx {
-        model: &model,
-        sim: &sim,
-        summary: &summary,
-        theme: Theme::new(options.width, options.height),
-    };
+    let ctx = Ctx::new(
+        &model,
+        &sim,
+        &summary,
+        Theme::new(options.width, options.height),
+    );
     let mut out = Vec::new();
     plot::render::<Fan>(&ctx, &options, &mut out).expect("fan renders");
     let image = Image::decode(&out[0].1);

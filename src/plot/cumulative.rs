@@ -9,7 +9,7 @@ use super::frame::{self, Axis, Header, XTicks, fail, glyph};
 use super::style::{Unit, palette, size};
 use super::{Chart, Ctx, Res, band, line, month_range, value_range};
 use crate::model::Metric;
-use crate::stats::{self, Band};
+use crate::stats::Band;
 
 pub struct Cumulative;
 
@@ -22,13 +22,8 @@ impl Chart for Cumulative {
 
     fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res {
         let (model, theme) = (ctx.model, &ctx.theme);
-        let mut both = stats::bands(
-            model,
-            ctx.sim,
-            &[Metric::CumulativeEarned, Metric::CumulativePaid],
-        );
-        let paid = both.pop().map(|b| b.1).unwrap_or_default();
-        let earned = both.pop().map(|b| b.1).unwrap_or_default();
+        let earned = ctx.bands_of(Metric::CumulativeEarned);
+        let paid = ctx.bands_of(Metric::CumulativePaid);
         let first_payout = &ctx.summary.first_payout;
         let end = model.end().long();
 

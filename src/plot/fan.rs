@@ -48,6 +48,14 @@ fn observed(model: &Model) -> Option<Observed> {
     })
 }
 
+/// The observed metric drawn in the panel below the fan, if there is one
+/// (observations of another metric than the headline).
+pub fn panel_metric(model: &Model) -> Option<Metric> {
+    observed(model)
+        .map(|o| o.metric)
+        .filter(|metric| *metric != model.headline)
+}
+
 /// The answer line: the headline targets' odds, or the median at the end.
 fn answer(ctx: &Ctx, targets: &[&TargetReport]) -> String {
     let unit = Unit::of(ctx.model.headline);
@@ -315,10 +323,7 @@ struct Panel<DB: DrawingBackend> {
 impl<DB: DrawingBackend> Panel<DB> {
     fn new(ctx: &Ctx, observed: Observed, panel: DrawingArea<DB, Shift>) -> Panel<DB> {
         let theme = &ctx.theme;
-        let bands = crate::stats::bands(ctx.model, ctx.sim, &[observed.metric])
-            .pop()
-            .map(|(_, bands)| bands)
-            .unwrap_or_default();
+        let bands = ctx.bands_of(observed.metric);
         let pick = |q: f64| bands.iter().map(|b| b.p(q)).collect::<Vec<f64>>();
         let (p25, p50, p75) = (pick(25.0), pick(50.0), pick(75.0));
         // Air above the panel's title parts it from the fan's month labels.

@@ -20,9 +20,10 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::engine::Simulation;
-use crate::model::{Model, Param};
+use crate::model::{Metric, Model, Param};
 use crate::report::format;
 use crate::report::{Summary, TargetReport};
+use crate::stats::Band;
 use frame::fail;
 use style::Theme;
 
@@ -52,6 +53,35 @@ pub struct Ctx<'a> {
     pub sim: &'a Simulation,
     pub summary: &'a Summary,
     pub theme: Theme,
+    /// Bands of the metrics the charts draw besides the headline (the
+    /// cumulative pair, and the fan panel's observed metric), gathered once
+    /// for every chart and for both the PNG and the SVG copy.
+    bands: Vec<(Metric, Vec<Band>)>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(model: &'a Model, sim: &'a Simulation, summary: &'a Summary, theme: Theme) -> Self {
+        let mut metrics = vec![Metric::CumulativeEarned, Metric::CumulativePaid];
+        metrics.extend(fan::panel_metric(model).filter(|m| !metrics.contains(m)));
+        Ctx {
+            model,
+            sim,
+            summary,
+            theme,
+            bands: crate::stats::bands(model, sim, &metrics),
+        }
+    }
+
+    /// A metric's bands month by month (computed here if `new` did not).
+    pub fn bands_of(&self, metric: Metric) -> Vec<Band> {
+        match self.bands.iter().find(|(m, _)| *m == metric) {
+            Some((_, bands)) => bands.clone(),
+            None => crate::stats::bands(self.model, self.sim, &[metric])
+                .pop()
+                .map(|(_, bands)| bands)
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// One picture of a run.
@@ -77,12 +107,12 @@ pub fn render_all(
         ));
     }
     register_fonts()?;
-    let ctx = Ctx {
+    let ctx = Ctx::new(
         model,
         sim,
         summary,
-        theme: Theme::new(options.width, options.height),
-    };
+        Theme::new(options.width, options.height),
+    );
     let mut out = Vec::new();
     render::<fan::Fan>(&ctx, options, &mut out)?;
     render::<target::TargetChart>(&ctx, options, &mut out)?;
