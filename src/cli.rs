@@ -722,17 +722,19 @@ fn check(args: &ScenarioArgs) -> Result<(), Failure> {
 fn load_variant(base: &ScenarioArgs, name: &str, set: &[String]) -> Result<Scenario, Failure> {
     let mut sets = base.set.clone();
     sets.extend(set.iter().cloned());
-    load(&ScenarioArgs {
+    let variant = ScenarioArgs {
         scenario: base.scenario.clone(),
         set: sets,
-    })
-    .map_err(|failure| match failure {
-        Failure::Input(message) => Failure::Input(format!(
-            "in variant `{name}` of {}:\n{message}",
-            base.scenario.display()
-        )),
-        other => other,
-    })
+    };
+    scenario::load(&variant.scenario, &variant.set)
+        .map_err(|error| Failure::Input(error.in_variant(name, set).render(color_stderr())))
+        .map_err(|failure| match failure {
+            Failure::Input(message) => Failure::Input(format!(
+                "in variant `{name}` of {}:\n{message}",
+                base.scenario.display()
+            )),
+            other => other,
+        })
 }
 
 /// The `--observed` history of a strategy command, read once for every

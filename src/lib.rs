@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod calibrate;
 pub mod cli;
 pub mod engine;
+pub mod input_file;
 pub mod model;
 pub mod plot;
 pub mod report;

@@ -77,10 +77,33 @@ const HISTORY_METRICS: [Metric; 7] = [
 
 /// Reads a history file for a simulation spanning `start..=end`.
 pub fn read(path: &Path, start: Month, end: Month) -> Result<History, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    parse(&text, &path.display().to_string(), start, end)
+    let name = path.display().to_string();
+    let bytes = crate::input_file::read(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let text = utf8(bytes, &name)?;
+    parse(&text, &name, start, end)
 }
+
+/// The text of a history file, or an error at the line of its first byte
+/// that is not UTF-8 (a Latin-1 `é` from an old spreadsheet, say).
+fn utf8(bytes: Vec<u8>, name: &str) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|error| {
+        let bytes = error.as_bytes();
+        let at = error.utf8_error().valid_up_to();
+        let line_start = bytes[..at]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        format!(
+            "{name}:{line}: byte 0x{:02X} (column {}) is not UTF-8 text\n  help: save the file as UTF-8 (in a spreadsheet: \"CSV UTF-8\"), or remove the character",
+            bytes[at],
+            at - line_start + 1
+        )
+    })
+}
+
+/// The largest value an observed month may hold, as in `[observed]`.
+const MAX_OBSERVED: f64 = 1e12;
 
 fn normalise(name: &str) -> String {
     name.trim()
@@ -91,6 +114,9 @@ fn normalise(name: &str) -> String {
 
 /// Parses history text; `name` is used in messages as `name:line`.
 pub fn parse(text: &str, name: &str, start: Month, end: Month) -> Result<History, String> {
+    // Flexible so that a row with too many fields reaches `record` below,
+    // which says where it is and why (an unquoted `1,234`), instead of the
+    // csv crate's bare "found record with 4 fields".
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -132,6 +158,47 @@ fn line_of(record: &csv::StringRecord) -> u64 {
     record.position().map_or(0, |p| p.line())
 }
 
+/// The next row and its `file:line`, refusing rows with more fields than
+/// the header: a comma inside an unquoted value (`1,234`, or a decimal
+/// comma `3,00`) would otherwise shift every later field and be read as
+/// another number or status without a word. Blank rows are skipped.
+fn rows<'r>(
+    reader: &'r mut csv::Reader<&[u8]>,
+    name: &'r str,
+) -> impl Iterator<Item = Result<(csv::StringRecord, String), String>> + 'r {
+    let fields = reader.headers().map_or(0, |h| h.len());
+    reader.records().filter_map(move |record| {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => return Some(Err(format!("{name}: {error}"))),
+        };
+        let at = format!("{name}:{}", line_of(&record));
+        if record.iter().all(str::is_empty) {
+            return None;
+        }
+        if record.len() > fields {
+            let row: Vec<&str> = record.iter().collect();
+            return Some(Err(format!(
+                "{at}: this row has {} fields but the header has {fields} (`{}`)\n  help: a comma inside a value splits it in two: quote the value, e.g. \"1,234.56\", or write it without the comma; a decimal comma (3,00) is written 3.00",
+                record.len(),
+                shorten(&row.join(","), 60)
+            )));
+        }
+        Some(Ok((record, at)))
+    })
+}
+
+/// `text` cut to at most `max` characters, with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut cut: String = text.chars().take(max - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
 fn cell<'r>(
     record: &'r csv::StringRecord,
     index: usize,
@@ -144,21 +211,89 @@ fn cell<'r>(
     }
 }
 
-/// Parses "$1,234.50", "1234.5", "-12", "USD 12", and the accountants'
-/// "($3.00)" for a negative amount, as dashboards write clawbacks.
-fn amount(text: &str) -> Option<f64> {
+/// Parses an amount as dashboards write it: "$1,234.50", "1234.5", "-12",
+/// "USD 12", and the accountants' "($3.00)" for a negative amount. Commas
+/// are read only as thousands separators (groups of three digits);
+/// anything else with a comma is ambiguous and refused with the reason,
+/// notably a decimal comma ("12,50", "1.234,56"), so that no amount is
+/// silently read as another. `nan` and `inf` are not amounts.
+fn amount(text: &str) -> Result<f64, String> {
     let text = text.trim();
     if let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
         return amount(inner).map(|v| -v.abs());
     }
-    let cleaned: String = text
+    let text = text
         .trim_start_matches("USD")
         .trim_end_matches("USD")
-        .chars()
-        .filter(|c| !matches!(c, '$' | ',' | ' '))
-        .collect();
-    let value: f64 = cleaned.parse().ok()?;
-    value.is_finite().then_some(value)
+        .trim();
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest.trim_start()),
+        None => (false, text),
+    };
+    let digits = rest.strip_prefix('$').unwrap_or(rest).trim_start();
+    let digits = match digits.strip_prefix('-') {
+        Some(inner) if !negative => return amount(inner).map(|v| -v),
+        _ => digits,
+    };
+    let plain = thousands(digits)?;
+    if !plain.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        || !plain
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+    {
+        return Err("not a number".into());
+    }
+    let value: f64 = plain.parse().map_err(|_| "not a number".to_string())?;
+    if !value.is_finite() {
+        return Err("too large".into());
+    }
+    Ok(if negative { -value } else { value })
+}
+
+/// `1,234,567.89` without its thousands separators; a comma that is not one
+/// is an error saying why.
+fn thousands(text: &str) -> Result<String, String> {
+    if !text.contains(',') {
+        return Ok(text.to_string());
+    }
+    let (whole, fraction) = match text.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (text, None),
+    };
+    if fraction.is_some_and(|f| f.contains(',')) {
+        return Err("a decimal comma (as in 1.234,56); write it 1234.56".into());
+    }
+    let groups: Vec<&str> = whole.split(',').collect();
+    let grouped = (1..=3).contains(&groups[0].len())
+        && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit()))
+        && groups[1..].iter().all(|g| g.len() == 3);
+    if grouped {
+        return Ok(format!(
+            "{}{}",
+            groups.concat(),
+            fraction.map(|f| format!(".{f}")).unwrap_or_default()
+        ));
+    }
+    if groups.len() == 2 && fraction.is_none() && (1..=2).contains(&groups[1].len()) {
+        return Err(format!(
+            "a decimal comma; write it {}.{}",
+            groups[0], groups[1]
+        ));
+    }
+    Err("its commas are not thousands separators".into())
+}
+
+/// An amount that must lie in `[observed]`'s range, or an error at `at`.
+fn observed_value(text: &str, what: &str, at: &str) -> Result<f64, String> {
+    let value = amount(text)
+        .map_err(|why| format!("{at}: `{}` is not {what}: {why}", shorten(text, 40)))?;
+    if !(-MAX_OBSERVED..=MAX_OBSERVED).contains(&value) {
+        return Err(format!(
+            "{at}: `{}` is out of range\n  help: observed values lie between 0 and 1e12, as in [observed]",
+            shorten(text, 40)
+        ));
+    }
+    Ok(value)
 }
 
 /// The month of an ISO date ("2026-02-14", "2026-02-14T09:30:00Z",
@@ -199,13 +334,9 @@ fn monthly(
 ) -> Result<History, String> {
     // metric -> month -> (value, line) so that duplicates can name both lines.
     let mut seen: BTreeMap<usize, BTreeMap<Month, (f64, u64)>> = BTreeMap::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("{name}: {e}"))?;
+    for row in rows(reader, name) {
+        let (record, at) = row?;
         let line = line_of(&record);
-        let at = format!("{name}:{line}");
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
         let month_text = cell(&record, month_at, "month", &at)?;
         let month = month_of(month_text).ok_or_else(|| {
             format!("{at}: `{month_text}` is not a month; write it as YYYY-MM, e.g. 2026-02")
@@ -220,10 +351,12 @@ fn monthly(
             ));
         }
         let value_text = cell(&record, value_at, "value", &at)?;
-        let value =
-            amount(value_text).ok_or_else(|| format!("{at}: `{value_text}` is not a number"))?;
-        if !metric.is_money() && value < 0.0 {
-            return Err(format!("{at}: {} cannot be negative", metric.phrase()));
+        let value = observed_value(value_text, "a number", &at)?;
+        if value < 0.0 {
+            return Err(format!(
+                "{at}: {} cannot be negative\n  help: observed values lie between 0 and 1e12, as in [observed]",
+                metric.phrase()
+            ));
         }
         if month < start || month > end {
             return Err(outside(&at, month, start, end));
@@ -286,15 +419,10 @@ fn commissions(
     end: Month,
 ) -> Result<History, String> {
     let mut by_month: BTreeMap<Month, f64> = BTreeMap::new();
-    let (mut excluded, mut before, mut rows) = (0usize, 0usize, 0usize);
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("{name}: {e}"))?;
-        let line = line_of(&record);
-        let at = format!("{name}:{line}");
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        rows += 1;
+    let (mut excluded, mut before, mut read) = (0usize, 0usize, 0usize);
+    for row in rows(reader, name) {
+        let (record, at) = row?;
+        read += 1;
         if let Some(status_at) = status_at {
             let status = normalise(record.get(status_at).unwrap_or(""));
             if EXCLUDED_STATUSES.contains(&status.as_str()) {
@@ -307,8 +435,7 @@ fn commissions(
             format!("{at}: `{date_text}` is not a date; write dates as YYYY-MM-DD, e.g. 2026-02-14")
         })?;
         let amount_text = cell(&record, amount_at, "amount", &at)?;
-        let value = amount(amount_text)
-            .ok_or_else(|| format!("{at}: `{amount_text}` is not an amount of money"))?;
+        let value = observed_value(amount_text, "an amount of money", &at)?;
         // Commissions from before the simulation belong to referrals the
         // scenario does not model; they are left out rather than refused.
         if month < start {
@@ -320,9 +447,23 @@ fn commissions(
         }
         *by_month.entry(month).or_default() += value;
     }
+    // Each month is one observed value: the range [observed] accepts.
+    for (month, total) in &by_month {
+        if !(0.0..=MAX_OBSERVED).contains(total) {
+            return Err(format!(
+                "{name}: the commissions of {} add up to {}, outside what a month can have earned\n  help: observed monthly earnings lie between 0 and 1e12, as in [observed]; check that file's amounts and statuses",
+                month.long(),
+                if total.is_finite() {
+                    format!("{total:.2}")
+                } else {
+                    "more than affsim can count".into()
+                }
+            ));
+        }
+    }
     let Some(last) = by_month.keys().next_back().copied() else {
         return Err(format!(
-            "{name}: no commission inside the simulation ({} to {}) to learn from ({rows} rows read)",
+            "{name}: no commission inside the simulation ({} to {}) to learn from ({read} rows read)",
             start.long(),
             end.long()
         ));
@@ -339,7 +480,7 @@ fn commissions(
         })
         .collect();
     let mut notes = vec![format!(
-        "Read {rows} commission rows from {name}: monthly earned {} to {}; the last month in the file is taken as complete.",
+        "Read {read} commission rows from {name}: monthly earned {} to {}; the last month in the file is taken as complete.",
         start.long(),
         last.long()
     )];
@@ -456,6 +597,77 @@ mod tests {
         assert!(err.starts_with("h.csv:2: Feb 2027 is outside"), "{err}");
         let err = parse_q4("date,amount,status\n2026-02-10,20,voided\n").unwrap_err();
         assert!(err.contains("no commission inside the simulation"), "{err}");
+    }
+
+    #[test]
+    fn commas_inside_values_are_never_misread() {
+        // An unquoted thousands separator splits the amount: refused at its
+        // line with a hint to quote, never read as $1.
+        let err = parse_q4("month,metric,value\n2026-02,earned,1,234\n").unwrap_err();
+        assert!(
+            err.starts_with("h.csv:2: this row has 4 fields but the header has 3"),
+            "{err}"
+        );
+        assert!(err.contains("quote the value"), "{err}");
+        // A decimal comma shifts the status: refused, not counted as $3.
+        let err = parse_q4("date,amount,status\n2026-02-03,3,00,voided\n").unwrap_err();
+        assert!(err.starts_with("h.csv:2: this row has 4 fields"), "{err}");
+        // Quoted, the same amounts read exactly or are refused with a hint.
+        let history =
+            parse_q4("date,amount\n2026-02-03,\"$1,234.56\"\n2026-02-04,\"1,000\"\n").unwrap();
+        assert_eq!(
+            history.observed.series,
+            vec![(Metric::Earned, vec![2234.56])]
+        );
+        let err = parse_q4("date,amount\n2026-02-03,\"3,00\"\n").unwrap_err();
+        assert!(err.contains("a decimal comma; write it 3.00"), "{err}");
+        let err = parse_q4("date,amount\n2026-02-03,\"1.234,56\"\n").unwrap_err();
+        assert!(err.contains("decimal comma"), "{err}");
+        let err = parse_q4("date,amount\n2026-02-03,\"12,34,5\"\n").unwrap_err();
+        assert!(err.contains("not thousands separators"), "{err}");
+        for text in ["nan", "inf", "-inf", "infinity", "1e400"] {
+            let err = parse_q4(&format!("date,amount\n2026-02-03,{text}\n")).unwrap_err();
+            assert!(err.starts_with("h.csv:2:"), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn values_outside_what_observed_accepts_are_refused() {
+        let err = parse_q4("month,metric,value\n2026-02,earned,-5\n").unwrap_err();
+        assert!(
+            err.starts_with("h.csv:2: commission earned cannot be negative"),
+            "{err}"
+        );
+        let err = parse_q4("month,metric,value\n2026-02,earned,1e308\n").unwrap_err();
+        assert!(err.starts_with("h.csv:2: `1e308` is out of range"), "{err}");
+        // Rows in range whose sum is not a month's earnings.
+        let err = parse_q4("date,amount\n2026-02-03,9e11\n2026-02-04,9e11\n").unwrap_err();
+        assert!(err.contains("Feb 2026 add up to"), "{err}");
+        let err = parse_q4("date,amount\n2026-02-03,-5\n").unwrap_err();
+        assert!(err.contains("Feb 2026 add up to -5.00"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_located() {
+        let err = utf8(
+            b"month,metric,value\n2026-02,earned,47\ncaf\xe9,x,1\n".to_vec(),
+            "h.csv",
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("h.csv:3: byte 0xE9 (column 4) is not UTF-8"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn duplicate_months_are_refused_in_any_spelling() {
+        let err =
+            parse_q4("month,metric,value\n2026-02,earned,47\n2026/02,earned,47\n").unwrap_err();
+        assert!(
+            err.contains("h.csv:3:") && err.contains("given twice"),
+            "{err}"
+        );
     }
 
     #[test]

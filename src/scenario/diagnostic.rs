@@ -43,7 +43,8 @@ impl ScenarioError {
             Renderer::plain()
         };
         let mut groups = Vec::new();
-        let title = Level::ERROR.primary_title(&self.message);
+        let message = shorten_quoted(&self.message);
+        let title = Level::ERROR.primary_title(&message);
         let group = match &self.origin {
             Origin::File { span: Some(span) } => {
                 let span = clamp_span(&self.text, span.clone());
@@ -69,7 +70,8 @@ impl ScenarioError {
             }
         };
         groups.push(group);
-        if let Some(help) = &self.help {
+        let help = self.help.as_deref().map(shorten_quoted);
+        if let Some(help) = &help {
             groups.push(Group::with_title(Level::HELP.secondary_title(help)));
         }
         renderer.render(&groups).to_string()
@@ -87,6 +89,28 @@ impl fmt::Display for ScenarioError {
 }
 
 impl std::error::Error for ScenarioError {}
+
+/// Longest quoted key or value (between backticks) a message repeats whole.
+const QUOTED_MAX: usize = 60;
+
+/// The message with every `quoted` key or value longer than [`QUOTED_MAX`]
+/// characters cut short with `…`: a 1 MB unknown key is shown by its start,
+/// and the code frame below says where it is.
+pub fn shorten_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(4096));
+    for (i, part) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 && part.chars().count() > QUOTED_MAX {
+            out.extend(part.chars().take(QUOTED_MAX - 1));
+            out.push('…');
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
 
 /// 1-based (line, column) of a byte offset, counting columns in characters.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {

@@ -33,14 +33,12 @@ pub struct Scenario {
 #[allow(clippy::result_large_err)] // errors are rare and carry the text they point into
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let display = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|error| ScenarioError {
+    let bytes = crate::input_file::read(path).map_err(|error| ScenarioError {
         file: display.clone(),
         text: String::new(),
         origin: Origin::File { span: None },
         message: format!("cannot read the scenario: {error}"),
-        help: Some(
-            "check the path; scenarios usually live in scenarios/, e.g. scenarios/q4.toml".into(),
-        ),
+        help: Some("check the path: a scenario is a TOML text file, e.g. scenarios/q4.toml".into()),
     })?;
     parse(&display, bytes, overrides)
 }
@@ -81,6 +79,13 @@ pub fn parse(name: &str, bytes: Vec<u8>, overrides: &[String]) -> Result<Scenari
     }
     let mut root = DeTable::parse(&text).map_err(|error| {
         let message = error.message().trim().to_string();
+        if error.span().is_none() && message.contains("recursion limit") {
+            return error_at(
+                Some(deepest_line(&text)),
+                "TOML syntax error: keys, tables or lists nested too deeply".into(),
+                Some("a scenario nests a few levels at most, e.g. content[0].repeat.every_weeks; check this line".into()),
+            );
+        }
         error_at(
             error.span(),
             format!("TOML syntax error: {}", first_line(&message)),
@@ -115,7 +120,16 @@ pub fn parse(name: &str, bytes: Vec<u8>, overrides: &[String]) -> Result<Scenari
 
     let file =
         ScenarioFile::deserialize(toml::de::Deserializer::from(root.clone())).map_err(|error| {
-            let (message, help) = explain_serde_error(error.message());
+            let (message, help) = match error.span().and_then(|span| text.get(span)) {
+                Some(value) if is_bare_date(value) => (
+                    format!("`{value}` is a TOML date, but affsim reads months as text"),
+                    Some(format!(
+                        "write months as \"2026-02\" (in quotes), e.g. start = \"{}\"",
+                        &value[..7]
+                    )),
+                ),
+                _ => explain_serde_error(error.message()),
+            };
             let origin = error
                 .span()
                 .map(&locate)
@@ -149,6 +163,89 @@ pub fn parse(name: &str, bytes: Vec<u8>, overrides: &[String]) -> Result<Scenari
         file,
         model,
     })
+}
+
+/// A bare TOML date or date-time (`2026-02-01`, `2026-02-01T09:00:00Z`):
+/// TOML reads it as a date, which no field of a scenario takes.
+fn is_bare_date(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes.len() >= 10
+        && bytes[..4].iter().all(u8::is_ascii_digit)
+        && bytes[4] == b'-'
+        && bytes[5..7].iter().all(u8::is_ascii_digit)
+        && bytes[7] == b'-'
+        && bytes[8..10].iter().all(u8::is_ascii_digit)
+}
+
+/// The span of the line that nests deepest (the most `.`, `[` and `{`): the
+/// TOML reader's recursion limit has no location of its own.
+fn deepest_line(text: &str) -> Range<usize> {
+    let mut best = (0, 0..0);
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let depth = line
+            .bytes()
+            .filter(|b| matches!(b, b'.' | b'[' | b'{'))
+            .count();
+        if depth > best.0 {
+            best = (depth, start..start + line.trim_end().len());
+        }
+        start += line.len();
+    }
+    best.1
+}
+
+impl ScenarioError {
+    /// An error in one of the `set` overrides of the `[[variants]]` entry
+    /// named `variant`, pointed at that string in the scenario file instead
+    /// of at a `--set` argument the user never typed.
+    pub fn in_variant(self, variant: &str, set: &[String]) -> ScenarioError {
+        let Origin::Override { argument, span } = &self.origin else {
+            return self;
+        };
+        let Some(index) = set.iter().position(|entry| entry == argument) else {
+            return self;
+        };
+        let Ok(root) = DeTable::parse(&self.text) else {
+            return self;
+        };
+        let named = |item: &Spanned<DeValue<'_>>| {
+            item.get_ref()
+                .as_table()
+                .and_then(|table| table.get("name"))
+                .and_then(|name| name.get_ref().as_str())
+                == Some(variant)
+        };
+        let Some(variant) = root
+            .get_ref()
+            .get("variants")
+            .and_then(|variants| variants.get_ref().as_array())
+            .and_then(|variants| variants.iter().position(named))
+        else {
+            return self;
+        };
+        let path = KeyPath::root()
+            .key("variants")
+            .index(variant)
+            .key("set")
+            .index(index);
+        let Some(literal) = span_of(root.get_ref(), &path) else {
+            return self;
+        };
+        // Inside a plain quoted string the argument's bytes are the file's,
+        // one quote further on; with escapes, point at the whole string.
+        let quoted = self.text.get(literal.clone()).is_some_and(|written| {
+            written.len() == argument.len() + 2 && &written[1..written.len() - 1] == argument
+        });
+        let span = match span {
+            Some(span) if quoted => literal.start + 1 + span.start..literal.start + 1 + span.end,
+            _ => literal,
+        };
+        ScenarioError {
+            origin: Origin::File { span: Some(span) },
+            ..self
+        }
+    }
 }
 
 /// Override values get spans far past the file's end, one window per

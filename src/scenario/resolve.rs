@@ -166,7 +166,10 @@ fn check_name(path: &KeyPath, name: &str, what: &str) -> Result<()> {
         return Err(invalid(
             path,
             format!("the {what} name must be one line of at most 120 characters"),
-        ));
+        )
+        // Names reach the terminal and the charts: control characters
+        // (an ESC, say) could rewrite the screen.
+        .help("use plain text: no line breaks, tabs or control characters"));
     }
     Ok(())
 }
@@ -210,6 +213,13 @@ impl Resolver {
     fn model(&mut self, file: &ScenarioFile) -> Result<Model> {
         let root = KeyPath::root();
         check_name(&root.key("name"), &file.name, "scenario")?;
+        for (i, variant) in file.variants.iter().enumerate() {
+            check_name(
+                &root.key("variants").index(i).key("name"),
+                &variant.name,
+                "variant",
+            )?;
+        }
         if let Some(description) = &file.description
             && description
                 .chars()
