@@ -615,3 +615,50 @@ noise = 0
         }
     }
 }
+
+/// A path is a start and a step per month; a copy of it taken between two
+/// months carries on as the same path, to the last bit, breakdown included.
+#[test]
+fn a_path_copied_between_months_resumes_the_same_path() {
+    use affsim::engine::path::{self, Layout, PathRecord, Workspace};
+    let text = std::fs::read("scenarios/q4.toml").unwrap();
+    let model = match scenario::parse("q4.toml", text, &[]) {
+        Ok(scenario) => scenario.model,
+        Err(error) => panic!("{}", error.render(false)),
+    };
+    let layout = Layout::new(&model);
+    for index in 0..20 {
+        let mut ws = Workspace::new(&model, &layout);
+        path::draw_parameters(&model, &layout, model.seed, index, &mut ws.drawn);
+        let mut whole = PathRecord::new(&model);
+        path::simulate(
+            &model, &layout, model.seed, index, &mut ws, &mut whole, true,
+        );
+
+        let mut record = PathRecord::new(&model);
+        path::start_path(
+            &model,
+            &layout,
+            model.seed,
+            index,
+            &mut ws,
+            &mut record,
+            true,
+        );
+        for _ in 0..4 {
+            path::simulate_month(&model, &layout, &mut ws, &mut record, true);
+        }
+        let (mut copy, mut copy_record) = (ws.clone(), record.clone());
+        // The original runs on and is forgotten: the copy must not share state.
+        for _ in 4..model.months {
+            path::simulate_month(&model, &layout, &mut ws, &mut record, true);
+        }
+        for _ in 4..model.months {
+            path::simulate_month(&model, &layout, &mut copy, &mut copy_record, true);
+        }
+        assert_eq!(copy_record.series, whole.series, "path {index}");
+        assert_eq!(copy_record.by_source, whole.by_source, "path {index}");
+        assert_eq!(copy_record.by_program, whole.by_program, "path {index}");
+        assert_eq!(copy_record.first_payout, whole.first_payout, "path {index}");
+    }
+}

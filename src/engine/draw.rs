@@ -442,6 +442,7 @@ impl PoissonTables {
 /// gamma-distributed mean are negative binomial: over-dispersed like real
 /// traffic. Built once per content entry and path, since building a gamma
 /// sampler costs about as much as drawing from it.
+#[derive(Clone, Debug)]
 pub struct TrafficNoise(Option<Gamma<f64>>);
 
 impl TrafficNoise {

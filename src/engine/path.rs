@@ -10,7 +10,7 @@ use super::draw::{
 };
 use super::rng::{StreamRng, purpose, stream};
 use crate::model::commission::hold_months;
-use crate::model::{Metric, Model, TierPeriod};
+use crate::model::{Metric, Model, Program, TierPeriod};
 
 /// Per-source monthly series kept for breakdowns (means only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,10 +280,19 @@ impl PathRecord {
     }
 }
 
-/// Scratch space reused from path to path.
+/// One path in progress, reused from path to path: the drawn inputs, what
+/// the path carries from one month to the next (cohorts, pending referrals,
+/// balances, its random streams), and scratch space for a month's step.
+/// Cloned between two months (with the [`PathRecord`]), it resumes the same
+/// path; see [`simulate`].
 #[derive(Clone, Debug)]
 pub struct Workspace {
     pub drawn: Vec<f64>,
+    /// The next month to simulate.
+    month: usize,
+    months: usize,
+    cumulative_earned: f64,
+    cumulative_paid: f64,
     /// `[program][plan][age]`: active referrals.
     cohorts: Vec<u64>,
     next: Vec<u64>,
@@ -308,9 +317,14 @@ pub struct Workspace {
     mrr_by_join: Vec<f64>,
     /// `[source][age]`: expected visits of one copy at that age.
     traffic: Vec<Vec<f64>>,
-    /// `[source][month]`: expected paid, signed-up-only, clicked-only and
-    /// visited-only counts.
+    /// `[source]`: this month's expected paid, signed-up-only, clicked-only
+    /// and visited-only counts.
     funnel_rates: Vec<[f64; 4]>,
+    /// `[source]`: each source's traffic noise and stream.
+    traffic_noise: Vec<TrafficNoise>,
+    traffic_rngs: Vec<StreamRng>,
+    /// `[funnel group]`: each group's funnel stream.
+    funnel_rngs: Vec<StreamRng>,
     /// `[program][plan]` rows of P(renewal k | renewal k-1), k = 0..=months+1,
     /// prepared for the draws of every bucket that reaches renewal k.
     renewal: Vec<PreparedBinomial>,
@@ -355,6 +369,10 @@ impl Workspace {
         let months = layout.months;
         Workspace {
             drawn: vec![0.0; layout.parameters],
+            month: 0,
+            months,
+            cumulative_earned: 0.0,
+            cumulative_paid: 0.0,
             cohorts: vec![0; layout.cohort_total],
             next: vec![0; layout.cohort_total],
             tail: vec![0.0; plans * sources],
@@ -371,7 +389,10 @@ impl Workspace {
                 .iter()
                 .map(|ages| vec![0.0; *ages])
                 .collect(),
-            funnel_rates: vec![[0.0; 4]; sources * months],
+            funnel_rates: vec![[0.0; 4]; sources],
+            traffic_noise: vec![TrafficNoise::new(0.0); sources],
+            traffic_rngs: vec![stream(0, 0, 0); sources],
+            funnel_rngs: vec![stream(0, 0, 0); layout.funnel_groups.len()],
             renewal: vec![PreparedBinomial::default(); layout.renewal_total],
             recurring_rates: vec![0.0; model.programs.len() * (months + 2)],
             program_clawback_due: vec![0.0; model.programs.len()],
@@ -402,6 +423,10 @@ impl Workspace {
             mrr: vec![0.0; sources],
         }
     }
+
+    fn months(&self) -> usize {
+        self.months
+    }
 }
 
 /// Draws a path's uncertain inputs into `drawn`.
@@ -430,6 +455,10 @@ pub fn draw_parameters(model: &Model, layout: &Layout, seed: u64, path: u64, dra
 /// Simulates one path with the parameters already in `ws.drawn`; with
 /// `breakdown`, also its series by source, program and plan (the same path,
 /// to the last bit, either way: the breakdown only adds bookkeeping).
+///
+/// A path is [`start_path`], then [`simulate_month`] once per month. Between
+/// two months, `ws` and `record` hold everything the path carries forward, so
+/// a clone of them resumes the same path (its streams included).
 pub fn simulate(
     model: &Model,
     layout: &Layout,
@@ -439,8 +468,24 @@ pub fn simulate(
     record: &mut PathRecord,
     breakdown: bool,
 ) {
-    let months = layout.months;
-    let sources = ws.sources;
+    start_path(model, layout, seed, path, ws, record, breakdown);
+    for _ in 0..layout.months {
+        simulate_month(model, layout, ws, record, breakdown);
+    }
+}
+
+/// Sets `ws` and `record` at the start of path `path`: nothing simulated
+/// yet, the tables that follow from the drawn inputs worked out, every stream
+/// seeded.
+pub fn start_path(
+    model: &Model,
+    layout: &Layout,
+    seed: u64,
+    path: u64,
+    ws: &mut Workspace,
+    record: &mut PathRecord,
+    breakdown: bool,
+) {
     record.series.fill(0.0);
     if breakdown {
         record.by_source.fill(0.0);
@@ -449,9 +494,48 @@ pub fn simulate(
         ws.clawback_now.fill(0.0);
     }
     record.first_payout = None;
+    ws.month = 0;
     ws.cohorts.fill(0);
-    let drawn = &ws.drawn;
+    prepare_renewals(model, layout, ws);
 
+    let drawn = &ws.drawn;
+    for (s, source) in model.sources.iter().enumerate() {
+        source.traffic.fill_expected(drawn, &mut ws.traffic[s]);
+        ws.traffic_noise[s] = TrafficNoise::new(source.noise.get(drawn));
+        ws.traffic_rngs[s] = stream(seed, path, layout.traffic_streams[s]);
+    }
+    for (rng, group) in ws.funnel_rngs.iter_mut().zip(&layout.funnel_groups) {
+        *rng = stream(seed, path, group.stream);
+    }
+    ws.pending.fill(0);
+    if breakdown {
+        ws.pending_share.fill(0.0);
+    }
+
+    ws.cumulative_earned = 0.0;
+    ws.cumulative_paid = 0.0;
+    ws.cumulative_new.fill(0);
+    ws.balance.fill(0.0);
+    ws.program_clawback_due.fill(0.0);
+    if breakdown {
+        ws.tail.fill(0.0);
+        ws.mix_by_join.fill(0.0);
+    }
+    for (rngs, purposes) in ws.retention_rngs.iter_mut().zip(&layout.retention_streams) {
+        for (rng, &purpose) in rngs.iter_mut().zip(purposes) {
+            *rng = stream(seed, path, purpose);
+        }
+    }
+    for (rng, &purpose) in ws.split_rngs.iter_mut().zip(&layout.split_streams) {
+        *rng = stream(seed, path, purpose);
+    }
+}
+
+/// Each plan's chance of renewal k given renewal k - 1, and each program's
+/// base recurring rate on renewal k, from the drawn inputs.
+fn prepare_renewals(model: &Model, layout: &Layout, ws: &mut Workspace) {
+    let months = layout.months;
+    let drawn = &ws.drawn;
     for (p, program) in model.programs.iter().enumerate() {
         for (k, plan) in program.plans.iter().enumerate() {
             let row = &mut ws.renewal[layout.renewal_rows[p][k]..][..months + 2];
@@ -470,469 +554,624 @@ pub fn simulate(
             *slot = program.recurring.rate(drawn, renewal);
         }
     }
+}
 
-    // Traffic and funnel. Sources are independent of each other and of the
-    // referrals' later life, so the whole funnel is drawn first.
-    for (s, source) in model.sources.iter().enumerate() {
-        source.traffic.fill_expected(drawn, &mut ws.traffic[s]);
+/// Simulates month `ws.month` of the path, in the order docs/MODEL.md gives:
+/// traffic, funnel, then per program renewals and upgrades, new referrals,
+/// run-rate and money, then payouts; and moves on to the next month.
+pub fn simulate_month(
+    model: &Model,
+    layout: &Layout,
+    ws: &mut Workspace,
+    record: &mut PathRecord,
+    breakdown: bool,
+) {
+    let t = ws.month;
+    traffic(model, ws, t);
+    funnel(layout, ws, record, breakdown, t);
+    open_month(ws, breakdown);
+
+    let mut totals = MonthTotals::default();
+    for p in 0..model.programs.len() {
+        let program = start_program_month(model, layout, ws, breakdown, t, p);
+        let mut money = Money::default();
+        renewals_and_upgrades(layout, ws, &program, &mut money);
+        new_referrals(model, ws, record, &program, &mut money);
+        let active = run_rate(model, ws, record, &program, &mut money);
+        book_money(ws, record, &program, &mut money);
+        totals.new += program.new;
+        totals.active += active;
+        totals.money.add(&money);
     }
-    ws.pending.fill(0);
     if breakdown {
-        ws.pending_share.fill(0.0);
+        breakdown_by_source(model, ws, record, t);
     }
-    for group in &layout.funnel_groups {
-        // Each source's expected visits month by month over all its live
-        // copies, each copy with its own noise multiplier, split into the
-        // funnel's four outcomes: paid, signed up only, clicked only, visited
-        // only.
-        for &s in &group.sources {
-            let source = &model.sources[s];
-            let noise = TrafficNoise::new(source.noise.get(drawn));
-            let mut traffic_rng = stream(seed, path, layout.traffic_streams[s]);
-            let click_rate = source.click_rate.get(drawn);
-            let signup_rate = source.signup_rate.get(drawn);
-            let paid_rate = source.paid_rate.get(drawn);
-            for t in 0..months {
-                let mut rate = 0.0;
-                for &published in &source.copies {
-                    let age = t as i32 - published;
-                    if age >= 0 {
-                        rate += ws.traffic[s][age as usize] * noise.sample(&mut traffic_rng);
-                    }
-                }
-                let clicked = rate * click_rate;
-                let signed = clicked * signup_rate;
-                ws.funnel_rates[s * months + t] = [
-                    signed * paid_rate,
-                    signed * (1.0 - paid_rate),
-                    clicked * (1.0 - signup_rate),
-                    rate * (1.0 - click_rate),
-                ];
-            }
-        }
-        let mut funnel_rng = stream(seed, path, group.stream);
-        for t in 0..months {
-            let mut totals = [0.0; 4];
-            for &s in &group.sources {
-                for (total, rate) in totals.iter_mut().zip(ws.funnel_rates[s * months + t]) {
-                    *total += rate;
-                }
-            }
-            // Poisson thinning and superposition: with visits ~ Poisson and
-            // each funnel stage a binomial of the one before, the four
-            // outcomes of every source are independent Poisson counts, and
-            // so are their sums over sources. Four draws per group and month
-            // give the same joint distribution of the totals as a Poisson and
-            // three binomials per source, at a cost that grows neither with
-            // traffic nor with the number of sources. Per-source counts are
-            // only ever reported as means, so each source gets its expected
-            // share of the drawn totals.
-            let mut drawn_totals = [0u64; 4];
-            for (count, mean) in drawn_totals.iter_mut().zip(totals) {
-                *count = poisson(&mut funnel_rng, mean);
-            }
-            let [paid, signed_only, clicked_only, visited_only] = drawn_totals;
-            let signups = paid + signed_only;
-            let clicks = signups + clicked_only;
-            let visits = clicks + visited_only;
-            let at = |m: Metric| m.index() * months + t;
-            record.series[at(Metric::Visits)] += visits as f64;
-            record.series[at(Metric::Clicks)] += clicks as f64;
-            record.series[at(Metric::Signups)] += signups as f64;
-            let lands = t + group.trial_months;
-            if lands < months {
-                ws.pending[group.program * months + lands] += paid;
-            }
-            if !breakdown {
-                continue;
-            }
-            for &s in &group.sources {
-                let share = |k: usize| {
-                    if totals[k] > 0.0 {
-                        drawn_totals[k] as f64 * ws.funnel_rates[s * months + t][k] / totals[k]
-                    } else {
-                        0.0
-                    }
-                };
-                let paid_s = share(0);
-                let clicks_s = paid_s + share(1) + share(2);
-                let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
-                by_source[SourceSeries::Visits as usize * months + t] = clicks_s + share(3);
-                by_source[SourceSeries::Clicks as usize * months + t] = clicks_s;
-                if lands < months {
-                    ws.pending_share[s * months + lands] += paid_s;
-                }
-            }
-        }
-    }
+    let paid = payouts(model, layout, ws, record, breakdown, t);
+    record_month(ws, record, t, &totals, paid);
+    ws.month += 1;
+}
 
-    let mut cumulative_earned = 0.0;
-    let mut cumulative_paid = 0.0;
-    ws.cumulative_new.fill(0);
-    ws.balance.fill(0.0);
+/// Traffic: each source's expected visits this month over all its live
+/// copies, each copy with its own noise multiplier, split into the funnel's
+/// four expected outcomes: paid, signed up only, clicked only, visited only.
+fn traffic(model: &Model, ws: &mut Workspace, t: usize) {
+    let drawn = &ws.drawn;
+    for (s, source) in model.sources.iter().enumerate() {
+        let noise = &ws.traffic_noise[s];
+        let rng = &mut ws.traffic_rngs[s];
+        let click_rate = source.click_rate.get(drawn);
+        let signup_rate = source.signup_rate.get(drawn);
+        let paid_rate = source.paid_rate.get(drawn);
+        let mut rate = 0.0;
+        for &published in &source.copies {
+            let age = t as i32 - published;
+            if age >= 0 {
+                rate += ws.traffic[s][age as usize] * noise.sample(rng);
+            }
+        }
+        let clicked = rate * click_rate;
+        let signed = clicked * signup_rate;
+        ws.funnel_rates[s] = [
+            signed * paid_rate,
+            signed * (1.0 - paid_rate),
+            clicked * (1.0 - signup_rate),
+            rate * (1.0 - click_rate),
+        ];
+    }
+}
+
+/// Funnel: the month's visits, clicks, sign-ups and paying referrals, drawn
+/// per funnel group (sources of one program with one trial); paying
+/// referrals land after the trial.
+fn funnel(layout: &Layout, ws: &mut Workspace, record: &mut PathRecord, breakdown: bool, t: usize) {
+    let months = layout.months;
+    for (group, rng) in layout.funnel_groups.iter().zip(&mut ws.funnel_rngs) {
+        let mut totals = [0.0; 4];
+        for &s in &group.sources {
+            for (total, rate) in totals.iter_mut().zip(ws.funnel_rates[s]) {
+                *total += rate;
+            }
+        }
+        // Poisson thinning and superposition: with visits ~ Poisson and each
+        // funnel stage a binomial of the one before, the four outcomes of
+        // every source are independent Poisson counts, and so are their sums
+        // over sources. Four draws per group and month give the same joint
+        // distribution of the totals as a Poisson and three binomials per
+        // source, at a cost that grows neither with traffic nor with the
+        // number of sources. Per-source counts are only ever reported as
+        // means, so each source gets its expected share of the drawn totals.
+        let mut drawn_totals = [0u64; 4];
+        for (count, mean) in drawn_totals.iter_mut().zip(totals) {
+            *count = poisson(rng, mean);
+        }
+        let [paid, signed_only, clicked_only, visited_only] = drawn_totals;
+        let signups = paid + signed_only;
+        let clicks = signups + clicked_only;
+        let visits = clicks + visited_only;
+        let at = |m: Metric| m.index() * months + t;
+        record.series[at(Metric::Visits)] += visits as f64;
+        record.series[at(Metric::Clicks)] += clicks as f64;
+        record.series[at(Metric::Signups)] += signups as f64;
+        let lands = t + group.trial_months;
+        if lands < months {
+            ws.pending[group.program * months + lands] += paid;
+        }
+        if !breakdown {
+            continue;
+        }
+        for &s in &group.sources {
+            let share = |k: usize| {
+                if totals[k] > 0.0 {
+                    drawn_totals[k] as f64 * ws.funnel_rates[s][k] / totals[k]
+                } else {
+                    0.0
+                }
+            };
+            let paid_s = share(0);
+            let clicks_s = paid_s + share(1) + share(2);
+            let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
+            by_source[SourceSeries::Visits as usize * months + t] = clicks_s + share(3);
+            by_source[SourceSeries::Clicks as usize * months + t] = clicks_s;
+            if lands < months {
+                ws.pending_share[s * months + lands] += paid_s;
+            }
+        }
+    }
+}
+
+/// Opens the month's books: last month's refunds are clawed back now, and the
+/// per-source accumulators start from zero.
+fn open_month(ws: &mut Workspace, breakdown: bool) {
+    std::mem::swap(&mut ws.program_clawback_now, &mut ws.program_clawback_due);
     ws.program_clawback_due.fill(0.0);
     if breakdown {
-        ws.tail.fill(0.0);
-        ws.mix_by_join.fill(0.0);
-    }
-    for (rngs, purposes) in ws.retention_rngs.iter_mut().zip(&layout.retention_streams) {
-        for (rng, &purpose) in rngs.iter_mut().zip(purposes) {
-            *rng = stream(seed, path, purpose);
+        std::mem::swap(&mut ws.clawback_now, &mut ws.clawback_due);
+        ws.clawback_due.fill(0.0);
+        for buffer in [
+            &mut ws.first,
+            &mut ws.recurring,
+            &mut ws.upgrade,
+            &mut ws.bounty,
+            &mut ws.mrr,
+        ] {
+            buffer.fill(0.0);
         }
     }
-    for (rng, &purpose) in ws.split_rngs.iter_mut().zip(&layout.split_streams) {
-        *rng = stream(seed, path, purpose);
-    }
+}
 
-    for t in 0..months {
-        // Last month's refunds are clawed back now.
-        std::mem::swap(&mut ws.program_clawback_now, &mut ws.program_clawback_due);
-        ws.program_clawback_due.fill(0.0);
-        if breakdown {
-            std::mem::swap(&mut ws.clawback_now, &mut ws.clawback_due);
-            ws.clawback_due.fill(0.0);
-            for buffer in [
-                &mut ws.first,
-                &mut ws.recurring,
-                &mut ws.upgrade,
-                &mut ws.bounty,
-                &mut ws.mrr,
-            ] {
-                buffer.fill(0.0);
+/// What one program's steps share in one month: where its referrals live,
+/// who joins, and the rates in force after tiers.
+struct ProgramMonth<'a> {
+    p: usize,
+    program: &'a Program,
+    t: usize,
+    months: usize,
+    breakdown: bool,
+    /// Paying referrals joining this month.
+    new: u64,
+    /// Per plan: (offset into the cohort arrays, age buckets).
+    slots: &'a [(usize, usize)],
+    /// The index of the program's first plan among all programs' plans.
+    plan_base: usize,
+    /// The sources linking to the program.
+    sources: &'a [usize],
+    first_rate: f64,
+    /// A tier's recurring rate, replacing the base rate on every renewal.
+    recurring_override: Option<f64>,
+    upgrade_rate: f64,
+}
+
+impl ProgramMonth<'_> {
+    /// The recurring rate on renewal `renewal`, from the program's row of
+    /// base rates in `Workspace::recurring_rates`.
+    #[inline]
+    fn rate_on(&self, rates: &[f64], renewal: usize) -> f64 {
+        self.recurring_override
+            .unwrap_or(rates[self.p * (self.months + 2) + renewal.min(self.months + 1)])
+    }
+}
+
+/// The program's referrals landing this month join its books, and the rates
+/// in force this month follow from the tiers they reach.
+fn start_program_month<'a>(
+    model: &'a Model,
+    layout: &'a Layout,
+    ws: &mut Workspace,
+    breakdown: bool,
+    t: usize,
+    p: usize,
+) -> ProgramMonth<'a> {
+    let months = layout.months;
+    let sources = ws.sources;
+    let program = &model.programs[p];
+    let program_sources = &layout.program_sources[p];
+    let new = ws.pending[p * months + t];
+    ws.cumulative_new[p] += new;
+    if breakdown && new > 0 {
+        for &s in program_sources {
+            ws.mix_by_join[t * sources + s] = ws.pending_share[s * months + t] / new as f64;
+        }
+    }
+    let drawn = &ws.drawn;
+    let mut first_rate = program.first_order_rate.get(drawn);
+    let mut recurring_override = None;
+    let reached = program.tiers.iter().filter(|tier| {
+        let count = match tier.period {
+            TierPeriod::Month => new,
+            TierPeriod::Total => ws.cumulative_new[p],
+        };
+        count >= tier.after
+    });
+    if let Some(tier) = reached.max_by_key(|tier| tier.after) {
+        if let Some(rate) = tier.first_order_rate {
+            first_rate = rate.get(drawn);
+        }
+        recurring_override = tier.recurring_rate.map(|r| r.get(drawn));
+    }
+    ws.recurring_by_join[..=t].fill(0.0);
+    ws.upgrade_by_join[..=t].fill(0.0);
+    ws.mrr_by_join[..=t].fill(0.0);
+    ProgramMonth {
+        p,
+        program,
+        t,
+        months,
+        breakdown,
+        new,
+        slots: &layout.cohort_slots[p],
+        plan_base: layout.plan_base[p],
+        sources: program_sources,
+        first_rate,
+        recurring_override,
+        upgrade_rate: program.upgrade_rate.get(drawn),
+    }
+}
+
+/// Renewals and upgrades: each active referral renews or churns, and some
+/// renewers move to a higher plan. Renewals are drawn per age bucket;
+/// upgrades per bucket too, or for the whole plan when few are expected (see
+/// `thin`), which is cheaper at small counts. Money is booked by join month,
+/// and split by source once per month for the breakdown; only a merged last
+/// bucket (ages whose future no longer differs) tracks its source mix itself.
+fn renewals_and_upgrades(
+    layout: &Layout,
+    ws: &mut Workspace,
+    program: &ProgramMonth,
+    money: &mut Money,
+) {
+    let ProgramMonth {
+        p,
+        t,
+        months,
+        breakdown,
+        slots,
+        plan_base,
+        ..
+    } = *program;
+    let sources = ws.sources;
+    let drawn = &ws.drawn;
+    let price = |k: usize| program.program.plans[k].price.get(drawn);
+    for &(offset, buckets) in slots {
+        ws.next[offset..offset + buckets].fill(0);
+    }
+    let tails = plan_base * sources..(plan_base + slots.len()) * sources;
+    if breakdown {
+        ws.next_tail[tails.clone()].fill(0.0);
+    }
+    for (k, &(offset, buckets)) in slots.iter().enumerate() {
+        let plan = &program.program.plans[k];
+        let cap = buckets - 1;
+        let renewal_row = &ws.renewal[layout.renewal_rows[p][k]..][..months + 2];
+        let rng = &mut ws.retention_rngs[p][k];
+        // (probability, target plan, its slot, commission per upgrade)
+        let upgrade = plan.upgrade.map(|up| {
+            (
+                up.probability.get(drawn),
+                up.to,
+                slots[up.to],
+                price(up.to) * program.upgrade_rate,
+            )
+        });
+        let price_k = price(k);
+        // Referrals of age a (before this month's renewal) joined in
+        // month t - 1 - a, so ages t.. are empty.
+        let ages = buckets.min(t);
+        for age in 0..ages {
+            let active = ws.cohorts[offset + age];
+            ws.renewed[age] =
+                binomial_prepared(rng, active, &renewal_row[(age + 1).min(months + 1)]);
+        }
+        match upgrade {
+            Some((probability, ..)) => thin(
+                rng,
+                &ws.renewed[..ages],
+                probability,
+                &mut ws.upgraded[..ages],
+            ),
+            None => ws.upgraded[..ages].fill(0),
+        }
+        for age in 0..ages {
+            let active = ws.cohorts[offset + age];
+            if active == 0 {
+                continue;
+            }
+            let renewal = (age + 1).min(months + 1);
+            let (renewed, upgraded) = (ws.renewed[age], ws.upgraded[age]);
+            let stayed = renewed - upgraded;
+            let to_age = (age + 1).min(cap);
+            ws.next[offset + to_age] += stayed;
+            let stay_value = price_k * program.rate_on(&ws.recurring_rates, renewal);
+            let up = upgrade
+                .filter(|_| upgraded > 0)
+                .map(|(_, to, to_slot, up_value)| (to, to_slot, up_value));
+            if let Some((_, (to_offset, to_buckets), _)) = up {
+                ws.next[to_offset + (age + 1).min(to_buckets - 1)] += upgraded;
+            }
+            if age < cap {
+                let joined = t - 1 - age;
+                ws.recurring_by_join[joined] += stayed as f64 * stay_value;
+                if let Some((_, _, up_value)) = up {
+                    ws.upgrade_by_join[joined] += upgraded as f64 * up_value;
+                }
+                if !breakdown {
+                    continue;
+                }
+                let mix = &ws.mix_by_join[joined * sources..][..sources];
+                if to_age == cap {
+                    let into = &mut ws.next_tail[(plan_base + k) * sources..][..sources];
+                    for &s in program.sources {
+                        into[s] += stayed as f64 * mix[s];
+                    }
+                }
+                if let Some((to, (_, to_buckets), _)) = up
+                    && age + 1 >= to_buckets - 1
+                {
+                    let into = &mut ws.next_tail[(plan_base + to) * sources..][..sources];
+                    for &s in program.sources {
+                        into[s] += upgraded as f64 * mix[s];
+                    }
+                }
+            } else {
+                money.recurring += stayed as f64 * stay_value;
+                if let Some((_, _, up_value)) = up {
+                    money.upgrade += upgraded as f64 * up_value;
+                }
+                if !breakdown {
+                    continue;
+                }
+                // The merged bucket: each source keeps its expected share of
+                // the bucket.
+                let from = (plan_base + k) * sources;
+                let stay_share = stayed as f64 / active as f64;
+                let up_share = upgraded as f64 / active as f64;
+                for &s in program.sources {
+                    let weight = ws.tail[from + s];
+                    let moved = weight * stay_share;
+                    ws.next_tail[from + s] += moved;
+                    ws.recurring[s] += moved * stay_value;
+                    if let Some((to, (_, to_buckets), up_value)) = up {
+                        let moved = weight * up_share;
+                        ws.upgrade[s] += moved * up_value;
+                        if age + 1 >= to_buckets - 1 {
+                            ws.next_tail[(plan_base + to) * sources + s] += moved;
+                        }
+                    }
+                }
             }
         }
-        let mut new_total = 0u64;
-        let mut active_total = 0u64;
-        let mut month = Money::default();
+    }
+    for &(offset, buckets) in slots {
+        ws.cohorts[offset..offset + buckets].copy_from_slice(&ws.next[offset..offset + buckets]);
+    }
+    if breakdown {
+        ws.tail[tails.clone()].copy_from_slice(&ws.next_tail[tails]);
+    }
+}
 
-        for (p, program) in model.programs.iter().enumerate() {
-            let program_sources = &layout.program_sources[p];
-            let new = ws.pending[p * months + t];
-            new_total += new;
-            ws.cumulative_new[p] += new;
-            if breakdown && new > 0 {
-                for &s in program_sources {
-                    ws.mix_by_join[t * sources + s] = ws.pending_share[s * months + t] / new as f64;
-                }
+/// New paying referrals: split by plan, pay the first order (and a bounty);
+/// refunders are clawed back next month and never renew.
+fn new_referrals(
+    model: &Model,
+    ws: &mut Workspace,
+    record: &mut PathRecord,
+    program: &ProgramMonth,
+    money: &mut Money,
+) {
+    let ProgramMonth {
+        p,
+        t,
+        months,
+        breakdown,
+        new,
+        slots,
+        plan_base,
+        ..
+    } = *program;
+    if new == 0 {
+        return;
+    }
+    let sources = ws.sources;
+    let drawn = &ws.drawn;
+    let plans = program.program.plans.len();
+    for (k, share) in ws.shares[..plans].iter_mut().enumerate() {
+        *share = program.program.mix[k].get(drawn);
+    }
+    let rng = &mut ws.split_rngs[p];
+    multinomial(rng, new, &ws.shares[..plans], &mut ws.split[..plans]);
+    let bounty_each = program.program.bounty.get(drawn);
+    let refund_rate = program.program.refund_rate.get(drawn);
+    for (k, &(offset, buckets)) in slots.iter().enumerate() {
+        let joined = ws.split[k];
+        if joined == 0 {
+            continue;
+        }
+        let refunded = binomial(rng, joined, refund_rate);
+        let first_each = program.program.plans[k].price.get(drawn) * program.first_rate;
+        let kept = joined - refunded;
+        ws.cohorts[offset] += kept;
+        money.first += joined as f64 * first_each;
+        money.bounty += joined as f64 * bounty_each;
+        ws.program_clawback_due[p] += refunded as f64 * (first_each + bounty_each);
+        if !breakdown {
+            continue;
+        }
+        record.by_program
+            [plan_offset(model, p, k) + PlanSeries::NewReferrals as usize * months + t] =
+            joined as f64;
+        let mix = &ws.mix_by_join[t * sources..][..sources];
+        for &s in program.sources {
+            ws.first[s] += mix[s] * joined as f64 * first_each;
+            ws.bounty[s] += mix[s] * joined as f64 * bounty_each;
+            ws.clawback_due[s] += mix[s] * refunded as f64 * (first_each + bounty_each);
+            if buckets == 1 {
+                ws.tail[(plan_base + k) * sources + s] += mix[s] * kept as f64;
             }
-            // The program's money this month. The totals are summed here,
-            // the same way with or without the breakdown by source, so a
-            // path's series do not depend on whether it is broken down.
-            let mut money = Money::default();
+        }
+    }
+}
 
-            // Rates in force this month, after tiers.
-            let mut first_rate = program.first_order_rate.get(drawn);
-            let mut recurring_override = None;
-            let reached = program.tiers.iter().filter(|tier| {
-                let count = match tier.period {
-                    TierPeriod::Month => new,
-                    TierPeriod::Total => ws.cumulative_new[p],
-                };
-                count >= tier.after
-            });
-            if let Some(tier) = reached.max_by_key(|tier| tier.after) {
-                if let Some(rate) = tier.first_order_rate {
-                    first_rate = rate.get(drawn);
-                }
-                recurring_override = tier.recurring_rate.map(|r| r.get(drawn));
+/// Run-rate: what the active referrals earn at their next renewal. Returns
+/// the program's active referrals.
+fn run_rate(
+    model: &Model,
+    ws: &mut Workspace,
+    record: &mut PathRecord,
+    program: &ProgramMonth,
+    money: &mut Money,
+) -> u64 {
+    let ProgramMonth {
+        p,
+        t,
+        months,
+        breakdown,
+        slots,
+        plan_base,
+        ..
+    } = *program;
+    let sources = ws.sources;
+    let mut active_total = 0;
+    for (k, &(offset, buckets)) in slots.iter().enumerate() {
+        let cap = buckets - 1;
+        let price_k = program.program.plans[k].price.get(&ws.drawn);
+        let mut plan_active = 0;
+        // After this month's joiners, ages 0..=t can be occupied.
+        for age in 0..buckets.min(t + 1) {
+            let count = ws.cohorts[offset + age];
+            if count == 0 {
+                continue;
             }
-            let rates = &ws.recurring_rates[p * (months + 2)..][..months + 2];
-            let rate_on =
-                |renewal: usize| recurring_override.unwrap_or(rates[renewal.min(months + 1)]);
-            let slots = &layout.cohort_slots[p];
-            let plan_base = layout.plan_base[p];
-            let price = |k: usize| program.plans[k].price.get(drawn);
-            let upgrade_rate = program.upgrade_rate.get(drawn);
-            ws.recurring_by_join[..=t].fill(0.0);
-            ws.upgrade_by_join[..=t].fill(0.0);
-            ws.mrr_by_join[..=t].fill(0.0);
-
-            // 1. Renewals: each active referral renews or churns, and some
-            //    renewers move to a higher plan. Renewals are drawn per age
-            //    bucket; upgrades per bucket too, or for the whole plan when
-            //    few are expected (see `thin`), which is cheaper at small
-            //    counts. Money is booked by join month, and split by source
-            //    once per month for the breakdown; only a merged last bucket
-            //    (ages whose future no longer differs) tracks its source mix
-            //    itself.
-            for &(offset, buckets) in slots {
-                ws.next[offset..offset + buckets].fill(0);
-            }
-            let tails = plan_base * sources..(plan_base + slots.len()) * sources;
-            if breakdown {
-                ws.next_tail[tails.clone()].fill(0.0);
-            }
-            for (k, &(offset, buckets)) in slots.iter().enumerate() {
-                let plan = &program.plans[k];
-                let cap = buckets - 1;
-                let renewal_row = &ws.renewal[layout.renewal_rows[p][k]..][..months + 2];
-                let rng = &mut ws.retention_rngs[p][k];
-                // (probability, target plan, its slot, commission per upgrade)
-                let upgrade = plan.upgrade.map(|up| {
-                    (
-                        up.probability.get(drawn),
-                        up.to,
-                        slots[up.to],
-                        price(up.to) * upgrade_rate,
-                    )
-                });
-                let price_k = price(k);
-                // Referrals of age a (before this month's renewal) joined in
-                // month t - 1 - a, so ages t.. are empty.
-                let ages = buckets.min(t);
-                for age in 0..ages {
-                    let active = ws.cohorts[offset + age];
-                    ws.renewed[age] =
-                        binomial_prepared(rng, active, &renewal_row[(age + 1).min(months + 1)]);
-                }
-                match upgrade {
-                    Some((probability, ..)) => thin(
-                        rng,
-                        &ws.renewed[..ages],
-                        probability,
-                        &mut ws.upgraded[..ages],
-                    ),
-                    None => ws.upgraded[..ages].fill(0),
-                }
-                for age in 0..ages {
-                    let active = ws.cohorts[offset + age];
-                    if active == 0 {
-                        continue;
-                    }
-                    let renewal = (age + 1).min(months + 1);
-                    let (renewed, upgraded) = (ws.renewed[age], ws.upgraded[age]);
-                    let stayed = renewed - upgraded;
-                    let to_age = (age + 1).min(cap);
-                    ws.next[offset + to_age] += stayed;
-                    let stay_value = price_k * rate_on(renewal);
-                    let up = upgrade
-                        .filter(|_| upgraded > 0)
-                        .map(|(_, to, to_slot, up_value)| (to, to_slot, up_value));
-                    if let Some((_, (to_offset, to_buckets), _)) = up {
-                        ws.next[to_offset + (age + 1).min(to_buckets - 1)] += upgraded;
-                    }
-                    if age < cap {
-                        let joined = t - 1 - age;
-                        ws.recurring_by_join[joined] += stayed as f64 * stay_value;
-                        if let Some((_, _, up_value)) = up {
-                            ws.upgrade_by_join[joined] += upgraded as f64 * up_value;
-                        }
-                        if !breakdown {
-                            continue;
-                        }
-                        let mix = &ws.mix_by_join[joined * sources..][..sources];
-                        if to_age == cap {
-                            let into = &mut ws.next_tail[(plan_base + k) * sources..][..sources];
-                            for &s in program_sources {
-                                into[s] += stayed as f64 * mix[s];
-                            }
-                        }
-                        if let Some((to, (_, to_buckets), _)) = up
-                            && age + 1 >= to_buckets - 1
-                        {
-                            let into = &mut ws.next_tail[(plan_base + to) * sources..][..sources];
-                            for &s in program_sources {
-                                into[s] += upgraded as f64 * mix[s];
-                            }
-                        }
-                    } else {
-                        money.recurring += stayed as f64 * stay_value;
-                        if let Some((_, _, up_value)) = up {
-                            money.upgrade += upgraded as f64 * up_value;
-                        }
-                        if !breakdown {
-                            continue;
-                        }
-                        // The merged bucket: each source keeps its expected
-                        // share of the bucket.
-                        let from = (plan_base + k) * sources;
-                        let stay_share = stayed as f64 / active as f64;
-                        let up_share = upgraded as f64 / active as f64;
-                        for &s in program_sources {
-                            let weight = ws.tail[from + s];
-                            let moved = weight * stay_share;
-                            ws.next_tail[from + s] += moved;
-                            ws.recurring[s] += moved * stay_value;
-                            if let Some((to, (_, to_buckets), up_value)) = up {
-                                let moved = weight * up_share;
-                                ws.upgrade[s] += moved * up_value;
-                                if age + 1 >= to_buckets - 1 {
-                                    ws.next_tail[(plan_base + to) * sources + s] += moved;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            for &(offset, buckets) in slots {
-                ws.cohorts[offset..offset + buckets]
-                    .copy_from_slice(&ws.next[offset..offset + buckets]);
-            }
-            if breakdown {
-                ws.tail[tails.clone()].copy_from_slice(&ws.next_tail[tails]);
-            }
-
-            // 2. New paying referrals: split by plan, pay the first order;
-            //    refunders are clawed back next month and never renew.
-            if new > 0 {
-                let plans = program.plans.len();
-                for (k, share) in ws.shares[..plans].iter_mut().enumerate() {
-                    *share = program.mix[k].get(drawn);
-                }
-                let rng = &mut ws.split_rngs[p];
-                multinomial(rng, new, &ws.shares[..plans], &mut ws.split[..plans]);
-                let bounty_each = program.bounty.get(drawn);
-                let refund_rate = program.refund_rate.get(drawn);
-                for (k, &(offset, buckets)) in slots.iter().enumerate() {
-                    let joined = ws.split[k];
-                    if joined == 0 {
-                        continue;
-                    }
-                    let refunded = binomial(rng, joined, refund_rate);
-                    let first_each = price(k) * first_rate;
-                    let kept = joined - refunded;
-                    ws.cohorts[offset] += kept;
-                    money.first += joined as f64 * first_each;
-                    money.bounty += joined as f64 * bounty_each;
-                    ws.program_clawback_due[p] += refunded as f64 * (first_each + bounty_each);
-                    if !breakdown {
-                        continue;
-                    }
-                    record.by_program[plan_offset(model, p, k)
-                        + PlanSeries::NewReferrals as usize * months
-                        + t] = joined as f64;
-                    let mix = &ws.mix_by_join[t * sources..][..sources];
-                    for &s in program_sources {
-                        ws.first[s] += mix[s] * joined as f64 * first_each;
-                        ws.bounty[s] += mix[s] * joined as f64 * bounty_each;
-                        ws.clawback_due[s] += mix[s] * refunded as f64 * (first_each + bounty_each);
-                        if buckets == 1 {
-                            ws.tail[(plan_base + k) * sources + s] += mix[s] * kept as f64;
-                        }
-                    }
-                }
-            }
-
-            // 3. Run-rate: what the active referrals earn at their next renewal.
-            for (k, &(offset, buckets)) in slots.iter().enumerate() {
-                let cap = buckets - 1;
-                let price_k = price(k);
-                let mut plan_active = 0;
-                // After this month's joiners, ages 0..=t can be occupied.
-                for age in 0..buckets.min(t + 1) {
-                    let count = ws.cohorts[offset + age];
-                    if count == 0 {
-                        continue;
-                    }
-                    plan_active += count;
-                    let value = price_k * rate_on(age + 1);
-                    if age < cap {
-                        ws.mrr_by_join[t - age] += count as f64 * value;
-                    } else {
-                        money.mrr += count as f64 * value;
-                        if breakdown {
-                            let from = (plan_base + k) * sources;
-                            for &s in program_sources {
-                                ws.mrr[s] += ws.tail[from + s] * value;
-                            }
-                        }
-                    }
-                }
-                active_total += plan_active;
+            plan_active += count;
+            let value = price_k * program.rate_on(&ws.recurring_rates, age + 1);
+            if age < cap {
+                ws.mrr_by_join[t - age] += count as f64 * value;
+            } else {
+                money.mrr += count as f64 * value;
                 if breakdown {
-                    record.by_program[plan_offset(model, p, k)
-                        + PlanSeries::ActiveReferrals as usize * months
-                        + t] = plan_active as f64;
-                }
-            }
-
-            // Money booked by join month: the program's totals, and for the
-            // breakdown each source's share by the month its referrals
-            // joined, summed in registers (adding into the per-source
-            // buffers join month by join month chained every step through
-            // memory).
-            let by_join = (
-                &ws.recurring_by_join[..=t],
-                &ws.upgrade_by_join[..=t],
-                &ws.mrr_by_join[..=t],
-            );
-            money.recurring += by_join.0.iter().sum::<f64>();
-            money.upgrade += by_join.1.iter().sum::<f64>();
-            money.mrr += by_join.2.iter().sum::<f64>();
-            money.clawback = -ws.program_clawback_now[p];
-            let earned = money.earned();
-            ws.earned_by_program[p * months + t] = earned;
-            if breakdown {
-                for &s in program_sources {
-                    let (mut recurring, mut upgrade, mut mrr) = (0.0, 0.0, 0.0);
-                    for joined in 0..=t {
-                        let mix = ws.mix_by_join[joined * sources + s];
-                        recurring += by_join.0[joined] * mix;
-                        upgrade += by_join.1[joined] * mix;
-                        mrr += by_join.2[joined] * mix;
+                    let from = (plan_base + k) * sources;
+                    for &s in program.sources {
+                        ws.mrr[s] += ws.tail[from + s] * value;
                     }
-                    ws.recurring[s] += recurring;
-                    ws.upgrade[s] += upgrade;
-                    ws.mrr[s] += mrr;
                 }
-                let by_program = &mut record.by_program[p * PROGRAM_SERIES * months..];
-                by_program[ProgramSeries::Earned as usize * months + t] = earned;
-                by_program[ProgramSeries::Mrr as usize * months + t] = money.mrr;
             }
-            month.add(&money);
         }
-
-        // 4. The month's commission by source, for the breakdown.
+        active_total += plan_active;
         if breakdown {
-            for s in 0..sources {
-                let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
-                by_source[SourceSeries::Earned as usize * months + t] =
-                    ws.first[s] + ws.recurring[s] + ws.upgrade[s] + ws.bounty[s]
-                        - ws.clawback_now[s];
-                by_source[SourceSeries::NewReferrals as usize * months + t] =
-                    ws.pending_share[s * months + t];
-                by_source[SourceSeries::Mrr as usize * months + t] = ws.mrr[s];
-            }
+            record.by_program
+                [plan_offset(model, p, k) + PlanSeries::ActiveReferrals as usize * months + t] =
+                plan_active as f64;
         }
-
-        // 5. Payouts: commission clears after the hold and schedule lag and
-        //    is paid once the program's cleared balance reaches its minimum.
-        let mut paid_total = 0.0;
-        for (p, program) in model.programs.iter().enumerate() {
-            let lag = layout.lags[p];
-            if t >= lag {
-                ws.balance[p] += ws.earned_by_program[p * months + t - lag];
-            }
-            if ws.balance[p] > 1e-9 && ws.balance[p] >= program.payout_minimum {
-                paid_total += ws.balance[p];
-                if breakdown {
-                    record.by_program
-                        [p * PROGRAM_SERIES * months + ProgramSeries::Paid as usize * months + t] =
-                        ws.balance[p];
-                }
-                ws.balance[p] = 0.0;
-                record.first_payout.get_or_insert(t);
-            }
-        }
-
-        let earned = month.earned();
-        cumulative_earned += earned;
-        cumulative_paid += paid_total;
-        let series = &mut record.series;
-        let mut set = |metric: Metric, value: f64| series[metric.index() * months + t] = value;
-        set(Metric::NewReferrals, new_total as f64);
-        set(Metric::ActiveReferrals, active_total as f64);
-        set(Metric::Mrr, month.mrr);
-        set(Metric::FirstOrder, month.first);
-        set(Metric::Recurring, month.recurring);
-        set(Metric::Upgrade, month.upgrade);
-        set(Metric::Bounty, month.bounty);
-        set(Metric::Clawback, month.clawback);
-        set(Metric::Earned, earned);
-        set(Metric::CumulativeEarned, cumulative_earned);
-        set(Metric::Paid, paid_total);
-        set(Metric::CumulativePaid, cumulative_paid);
     }
+    active_total
+}
+
+/// Money: what was booked by join month joins the program's totals, and for
+/// the breakdown each source's share by the month its referrals joined,
+/// summed in registers (adding into the per-source buffers join month by
+/// join month chained every step through memory); the month's earnings are
+/// kept for payouts.
+fn book_money(
+    ws: &mut Workspace,
+    record: &mut PathRecord,
+    program: &ProgramMonth,
+    money: &mut Money,
+) {
+    let ProgramMonth {
+        p,
+        t,
+        months,
+        breakdown,
+        ..
+    } = *program;
+    let sources = ws.sources;
+    let by_join = (
+        &ws.recurring_by_join[..=t],
+        &ws.upgrade_by_join[..=t],
+        &ws.mrr_by_join[..=t],
+    );
+    money.recurring += by_join.0.iter().sum::<f64>();
+    money.upgrade += by_join.1.iter().sum::<f64>();
+    money.mrr += by_join.2.iter().sum::<f64>();
+    money.clawback = -ws.program_clawback_now[p];
+    let earned = money.earned();
+    ws.earned_by_program[p * months + t] = earned;
+    if breakdown {
+        for &s in program.sources {
+            let (mut recurring, mut upgrade, mut mrr) = (0.0, 0.0, 0.0);
+            for joined in 0..=t {
+                let mix = ws.mix_by_join[joined * sources + s];
+                recurring += by_join.0[joined] * mix;
+                upgrade += by_join.1[joined] * mix;
+                mrr += by_join.2[joined] * mix;
+            }
+            ws.recurring[s] += recurring;
+            ws.upgrade[s] += upgrade;
+            ws.mrr[s] += mrr;
+        }
+        let by_program = &mut record.by_program[p * PROGRAM_SERIES * months..];
+        by_program[ProgramSeries::Earned as usize * months + t] = earned;
+        by_program[ProgramSeries::Mrr as usize * months + t] = money.mrr;
+    }
+}
+
+/// The month's commission by source, for the breakdown.
+fn breakdown_by_source(model: &Model, ws: &Workspace, record: &mut PathRecord, t: usize) {
+    let months = ws.months();
+    for s in 0..model.sources.len() {
+        let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
+        by_source[SourceSeries::Earned as usize * months + t] =
+            ws.first[s] + ws.recurring[s] + ws.upgrade[s] + ws.bounty[s] - ws.clawback_now[s];
+        by_source[SourceSeries::NewReferrals as usize * months + t] =
+            ws.pending_share[s * months + t];
+        by_source[SourceSeries::Mrr as usize * months + t] = ws.mrr[s];
+    }
+}
+
+/// Payouts: commission clears after the hold and schedule lag and is paid
+/// once the program's cleared balance reaches its minimum. Returns the total
+/// paid this month.
+fn payouts(
+    model: &Model,
+    layout: &Layout,
+    ws: &mut Workspace,
+    record: &mut PathRecord,
+    breakdown: bool,
+    t: usize,
+) -> f64 {
+    let months = layout.months;
+    let mut paid_total = 0.0;
+    for (p, program) in model.programs.iter().enumerate() {
+        let lag = layout.lags[p];
+        if t >= lag {
+            ws.balance[p] += ws.earned_by_program[p * months + t - lag];
+        }
+        if ws.balance[p] > 1e-9 && ws.balance[p] >= program.payout_minimum {
+            paid_total += ws.balance[p];
+            if breakdown {
+                record.by_program
+                    [p * PROGRAM_SERIES * months + ProgramSeries::Paid as usize * months + t] =
+                    ws.balance[p];
+            }
+            ws.balance[p] = 0.0;
+            record.first_payout.get_or_insert(t);
+        }
+    }
+    paid_total
+}
+
+/// The month's totals over every program.
+#[derive(Clone, Copy, Debug, Default)]
+struct MonthTotals {
+    new: u64,
+    active: u64,
+    money: Money,
+}
+
+/// Writes the month's totals into the path's series.
+fn record_month(
+    ws: &mut Workspace,
+    record: &mut PathRecord,
+    t: usize,
+    totals: &MonthTotals,
+    paid: f64,
+) {
+    let months = ws.months();
+    let earned = totals.money.earned();
+    ws.cumulative_earned += earned;
+    ws.cumulative_paid += paid;
+    let series = &mut record.series;
+    let mut set = |metric: Metric, value: f64| series[metric.index() * months + t] = value;
+    set(Metric::NewReferrals, totals.new as f64);
+    set(Metric::ActiveReferrals, totals.active as f64);
+    set(Metric::Mrr, totals.money.mrr);
+    set(Metric::FirstOrder, totals.money.first);
+    set(Metric::Recurring, totals.money.recurring);
+    set(Metric::Upgrade, totals.money.upgrade);
+    set(Metric::Bounty, totals.money.bounty);
+    set(Metric::Clawback, totals.money.clawback);
+    set(Metric::Earned, earned);
+    set(Metric::CumulativeEarned, ws.cumulative_earned);
+    set(Metric::Paid, paid);
+    set(Metric::CumulativePaid, ws.cumulative_paid);
 }
 
 /// One month's commission of a program, or of all programs, by kind.
