@@ -4,6 +4,7 @@
 //! [`model::Model`]) → [`engine`] (simulate paths) → [`stats`] (percentiles,
 //! probabilities, standard errors) → [`report`] and [`plot`].
 
+pub mod app;
 pub mod calendar;
 pub mod calibrate;
 pub mod cli;

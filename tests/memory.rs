@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use affsim::cli::{Storage, choose_storage};
+use affsim::app::memory::{Storage, choose_storage};
 use assert_cmd::Command;
 
 mod common;
@@ -164,7 +164,7 @@ fn the_terminal_report_says_when_it_streamed() {
 
 #[test]
 fn memory_limits_are_read_with_units_and_bad_ones_refused() {
-    use affsim::cli::parse_bytes;
+    use affsim::app::options::parse_bytes;
     assert_eq!(parse_bytes("512MiB"), Ok(512 << 20));
     assert_eq!(parse_bytes("4GiB"), Ok(4 << 30));
     assert_eq!(parse_bytes("1.5G"), Ok(3 << 29));
@@ -213,7 +213,7 @@ fn runs_over_the_limit_stream_and_runs_over_the_machine_are_refused() {
         Storage::InMemory
     );
     let refused = storage(10_000_000, gib, Some(100 << 20)).unwrap_err();
-    let affsim::cli::Failure::Input(message) = refused else {
+    let affsim::app::Failure::Input(message) = refused else {
         panic!("an input error")
     };
     assert!(message.contains("even in streaming mode"), "{message}");

@@ -14,7 +14,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::calendar::Month;
-use crate::engine::{Breakdown, CHUNK, Layout, PathRecord, Simulation, Workspace, path};
+use crate::engine::{
+    self, Breakdown, CHUNK, Cancelled, Layout, PathRecord, RunOptions, Simulation, Workspace, path,
+};
 use crate::model::{Metric, Model, Observed, Unit};
 use crate::report::format::{count, money_or_count, percent};
 use crate::report::input_value;
@@ -281,6 +283,24 @@ pub struct Calibration {
     pub warnings: Vec<String>,
     /// What reading the history did silently (rows left out, ...).
     pub notes: Vec<String>,
+}
+
+/// The end of every simulate-then-calibrate (`affsim run` and the strategy
+/// tools alike): conditions `sim` on the model's observed history
+/// ([`calibrate`]), then, if the engine deferred the breakdown by source and
+/// plan and calibration did not average it over the paths it weights (no
+/// history, or history set aside), averages it over every path.
+pub fn condition(
+    model: &Model,
+    sim: &mut Simulation,
+    source: &str,
+    options: &RunOptions,
+) -> Result<Option<Calibration>, Cancelled> {
+    let calibration = calibrate(model, sim, source);
+    if sim.breakdown == Breakdown::Deferred {
+        engine::average_breakdown(model, sim, options)?;
+    }
+    Ok(calibration)
 }
 
 /// Conditions `sim` on `model.observed`: sets `sim.weights` and reweights

@@ -28,8 +28,10 @@ pub fn within_noise(difference: f64, standard_error: f64) -> bool {
 /// Runs a model for a strategy command; a model with observed history is
 /// conditioned on it, as `affsim run` does, so the odds agree with `run`.
 pub fn simulate(model: &Model, options: &RunOptions) -> Result<Simulation, String> {
-    let mut sim = engine::run(model, options).map_err(|_| "interrupted".to_string())?;
-    calibrate::calibrate(model, &mut sim, "the scenario's [observed]");
+    let interrupted = |_| "interrupted".to_string();
+    let mut sim = engine::run(model, options).map_err(interrupted)?;
+    calibrate::condition(model, &mut sim, "the scenario's [observed]", options)
+        .map_err(interrupted)?;
     Ok(sim)
 }
 

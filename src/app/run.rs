@@ -1,0 +1,262 @@
+//! `affsim run` and `affsim check`: simulate (in memory, streaming, or until
+//! the odds are precise enough), condition on the observed history, then the
+//! summary, bands and charts.
+
+use super::deliver::deliver;
+use super::input::{apply_run_options, load, load_variant, observe, set_threads};
+use super::memory::{Storage, check_memory, choose_storage};
+use super::progress::{CANCEL, with_progress};
+use super::{Failure, RunArgs, ScenarioArgs, input_error};
+use crate::calibrate;
+use crate::engine::{self, Breakdown, RunOptions, Simulation};
+use crate::model::{Metric, Model};
+use crate::plot::{self, ChartOptions};
+use crate::report::{self, Summary, output::Outputs};
+use crate::scenario::resolve::MAX_PATHS;
+
+/// A run conditioned on observed history averages its breakdown by source
+/// and plan over the paths calibration weights, re-simulating them; the
+/// engine need not average it over every path first.
+fn breakdown_for(model: &Model) -> Breakdown {
+    if model.observed.is_some() {
+        Breakdown::Deferred
+    } else {
+        Breakdown::Averaged
+    }
+}
+
+/// Runs the engine, with a progress bar for long runs.
+pub fn simulate(model: &Model, quiet: bool, options: RunOptions) -> Result<Simulation, Failure> {
+    let paths = options.paths.unwrap_or(model.paths);
+    with_progress(
+        paths,
+        "{spinner} simulating {bar:30} {pos}/{len} paths, {eta} left",
+        quiet,
+        |progress| {
+            engine::run(
+                model,
+                &RunOptions {
+                    progress: Some(progress),
+                    cancel: Some(&CANCEL),
+                    ..options
+                },
+            )
+        },
+    )
+    .map_err(|_| Failure::Interrupted)
+}
+
+/// Runs the model in streaming mode, with the same progress bar as
+/// [`simulate`] (counting every pass).
+fn stream(model: &Model, quiet: bool) -> Result<Simulation, Failure> {
+    let total = model.paths * crate::stream::expected_passes(model);
+    with_progress(
+        total,
+        "{spinner} streaming {bar:30} {pos}/{len} path visits, {eta} left",
+        quiet,
+        |progress| {
+            crate::stream::run(
+                model,
+                &RunOptions {
+                    progress: Some(progress),
+                    cancel: Some(&CANCEL),
+                    ..RunOptions::default()
+                },
+            )
+        },
+    )
+    .map_err(|_| Failure::Interrupted)
+}
+
+/// Paths in the first batch of a `--precision` run; each later batch doubles
+/// the total. Fixed, so a given seed always gives the same batches and the
+/// same answer, and checking costs little next to simulating.
+pub const PRECISION_BATCH: usize = 10_000;
+
+/// Adds batches of paths until every target probability's standard error is
+/// below `precision`.
+fn simulate_until_precise(
+    model: &Model,
+    quiet: bool,
+    precision: f64,
+    source: &str,
+) -> Result<Simulation, Failure> {
+    if !(precision > 0.0 && precision < 0.5) {
+        return Err(input_error(
+            format!("--precision {precision} is out of range"),
+            "give a standard error such as 0.002 (0.2 percentage points)",
+        ));
+    }
+    if model.targets.is_empty() {
+        return Err(input_error(
+            "--precision needs at least one [[targets]]",
+            "add a target, or use --paths",
+        ));
+    }
+    let mut sim: Option<Simulation> = None;
+    loop {
+        let done = sim.as_ref().map_or(0, |s| s.paths);
+        if done >= MAX_PATHS {
+            break;
+        }
+        let size = done.max(PRECISION_BATCH).min(MAX_PATHS - done);
+        check_memory(model, done + size)?;
+        let batch = simulate(
+            model,
+            quiet,
+            RunOptions {
+                paths: Some(size),
+                first_path: done as u64,
+                breakdown: breakdown_for(model),
+                ..RunOptions::default()
+            },
+        )?;
+        match &mut sim {
+            Some(sim) => sim.append(batch),
+            None => sim = Some(batch),
+        }
+        // With observed history the odds that count are the calibrated ones,
+        // whose standard errors reflect the effective sample size.
+        let mut calibrated = sim.clone().expect("one batch run");
+        calibrated.breakdown = Breakdown::Skipped;
+        calibrate::calibrate(model, &mut calibrated, source);
+        let sim = &calibrated;
+        let worst = model
+            .targets
+            .iter()
+            .map(|target| {
+                let result = crate::stats::target(model, sim, target);
+                result
+                    .in_month
+                    .standard_error
+                    .max(result.by_month.standard_error)
+            })
+            .fold(0.0, f64::max);
+        // A probability of exactly 0 or 1 has a zero standard error after one
+        // batch; one batch is then all the evidence there is.
+        if worst < precision {
+            break;
+        }
+    }
+    let sim = sim.expect("at least one batch");
+    if !quiet {
+        eprintln!(
+            "--precision {precision}: every target's standard error is below it after {} paths",
+            report::count(sim.paths as f64)
+        );
+    }
+    Ok(sim)
+}
+
+/// `affsim run`.
+pub fn run(args: &RunArgs) -> Result<(), Failure> {
+    set_threads(args.output.threads)?;
+    let mut scenario = load(&args.scenario)?;
+    apply_run_options(&mut scenario.model, args.paths, args.seed)?;
+    let (source, history_notes) = observe(&mut scenario.model, args.observed.as_deref())?;
+    let model = &scenario.model;
+    let folder = report::output::folder(args.output.out.as_deref(), &model.name);
+
+    let storage = if args.precision.is_some() {
+        check_memory(model, model.paths)?;
+        Storage::InMemory
+    } else {
+        choose_storage(
+            model,
+            model.paths,
+            args.memory_limit,
+            engine::available_memory(),
+            !args.output.no_charts,
+        )?
+    };
+    let mut sim = match (args.precision, storage) {
+        (Some(precision), _) => {
+            simulate_until_precise(model, args.output.quiet, precision, &source)?
+        }
+        (None, Storage::InMemory) => simulate(
+            model,
+            args.output.quiet,
+            RunOptions {
+                breakdown: breakdown_for(model),
+                ..RunOptions::default()
+            },
+        )?,
+        (None, Storage::Streaming) => stream(model, args.output.quiet)?,
+    };
+    // Calibration averages the breakdown over the paths it weights; if it
+    // does not apply, the breakdown is averaged over every path, with a
+    // progress bar of its own.
+    let calibration = with_progress(
+        sim.paths,
+        "{spinner} breaking down by content {bar:30} {pos}/{len} paths, {eta} left",
+        args.output.quiet,
+        |progress| {
+            calibrate::condition(
+                model,
+                &mut sim,
+                &source,
+                &RunOptions {
+                    progress: Some(progress),
+                    cancel: Some(&CANCEL),
+                    ..RunOptions::default()
+                },
+            )
+        },
+    )
+    .map_err(|_| Failure::Interrupted)?
+    .map(|mut c| {
+        c.notes = history_notes;
+        c
+    });
+    let bands = crate::stats::bands(model, &sim, &Metric::ALL);
+    let mut summary = Summary::build_with_bands(model, &sim, &bands);
+    summary.calibration = calibration;
+    let mut outputs = Outputs::default();
+    let json = report::json::render(&summary);
+    outputs.add("summary.json", json.clone().into_bytes());
+    outputs.add("bands.csv", report::csv::render(&bands).into_bytes());
+    if !args.output.no_charts {
+        let options = ChartOptions {
+            width: args.output.size.0,
+            height: args.output.size.1,
+            svg: args.output.svg,
+        };
+        let charts = plot::render_all(model, &sim, &summary, &options).map_err(Failure::Runtime)?;
+        for (name, bytes) in charts {
+            outputs.add(&name, bytes);
+        }
+    }
+    // After the charts: drawing them is part of the peak.
+    if args.memory_report {
+        let estimate = match storage {
+            Storage::InMemory => engine::memory_estimate(model, sim.paths),
+            Storage::Streaming => {
+                crate::stream::memory_estimate(model, sim.paths, !args.output.no_charts)
+            }
+        };
+        eprintln!(
+            "memory: estimated {} bytes, peak {} bytes",
+            estimate,
+            engine::peak_memory().unwrap_or(0)
+        );
+    }
+
+    let text = report::terminal::render(&summary);
+    deliver(&args.output, &folder, &outputs, &json, &text)
+}
+
+/// `affsim check`: the scenario resolved, with defaults filled in, and each
+/// variant checked.
+pub fn check(args: &ScenarioArgs) -> Result<(), Failure> {
+    let scenario = load(args)?;
+    let mut text = report::describe::render(&scenario.model);
+    if !scenario.file.variants.is_empty() {
+        text.push_str("\nVariants (for affsim compare), each checked\n");
+        for variant in &scenario.file.variants {
+            load_variant(args, &variant.name, &variant.set)?;
+            text.push_str(&format!("  {}: {}\n", variant.name, variant.set.join(", ")));
+        }
+    }
+    print!("{text}");
+    Ok(())
+}
