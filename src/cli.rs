@@ -2,6 +2,7 @@
 //! exit codes. Each command's option groups are in [`app::options`]; what a
 //! command does is in `app`.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -60,13 +61,17 @@ pub fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            match &failure {
-                Failure::Input(message) => eprintln!("{}", message.trim_end()),
-                Failure::Runtime(message) => eprintln!("error: {}", message.trim_end()),
-                Failure::Interrupted => eprintln!(
+            // A failing stderr cannot be reported anywhere; the exit code
+            // still says what happened.
+            let mut stderr = std::io::stderr();
+            let _ = match &failure {
+                Failure::Input(message) => writeln!(stderr, "{}", message.trim_end()),
+                Failure::Runtime(message) => writeln!(stderr, "error: {}", message.trim_end()),
+                Failure::Interrupted => writeln!(
+                    stderr,
                     "interrupted: stopped before writing any file; earlier results are untouched"
                 ),
-            }
+            };
             ExitCode::from(failure.exit_code())
         }
     }

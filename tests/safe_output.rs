@@ -50,8 +50,9 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 
 fn no_temporaries(dir: &Path) {
     for name in snapshot(dir).keys() {
+        let name = name.to_string_lossy();
         assert!(
-            !name.to_string_lossy().contains("affsim-tmp"),
+            !name.contains("affsim-tmp") && !name.contains("affsim-new"),
             "temporary file left behind: {name:?}"
         );
     }
@@ -155,32 +156,35 @@ fn outputs_write_all_or_nothing() {
 }
 
 #[test]
-fn a_failure_after_simulation_leaves_earlier_results_whole() {
+fn a_folder_where_a_result_goes_is_found_before_simulating() {
     let temp = tempfile::tempdir().unwrap();
     let scenario = base_scenario(temp.path());
     let out = temp.path().join("out");
     quick_run(&scenario, &out).assert().success();
-    // Writing bands.csv will fail: a folder now sits at its name.
+    // A folder now sits where bands.csv goes: even --force does not remove
+    // a folder, and nothing is simulated or written.
     std::fs::remove_file(out.join("bands.csv")).unwrap();
     std::fs::create_dir(out.join("bands.csv")).unwrap();
     let before = snapshot(&out);
-    let output = quick_run(&scenario, &out)
-        .arg("--seed")
-        .arg("99")
-        .output()
-        .unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "a write failure is a runtime error"
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("cannot write results"), "{stderr}");
-    assert_eq!(
-        snapshot(&out),
-        before,
-        "summary.json was replaced although bands.csv failed"
-    );
+    for force in [false, true] {
+        let mut command = affsim();
+        command
+            .arg("run")
+            .arg(&scenario)
+            .args(["--paths", "1000000", "--no-charts", "--quiet", "--out"])
+            .arg(&out);
+        if force {
+            command.arg("--force");
+        }
+        let started = std::time::Instant::now();
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("bands.csv is a folder"), "{stderr}");
+        // A million paths take many seconds: refused before simulating.
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(snapshot(&out), before);
+    }
 }
 
 #[test]
@@ -351,4 +355,346 @@ fn ctrl_c_stops_promptly_and_leaves_earlier_results_untouched() {
         before,
         "the interrupted run changed the output folder"
     );
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The folder holds exactly the set its marker lists, each file with its
+/// hash: one run's complete results, no more, no less.
+fn assert_one_complete_set(dir: &Path) {
+    let files = snapshot(dir);
+    let marker = String::from_utf8(files[Path::new(".affsim")].clone()).unwrap();
+    let mut listed = vec![PathBuf::from(".affsim")];
+    for line in marker.lines().filter(|l| l.starts_with("file ")) {
+        let mut parts = line.splitn(4, ' ').skip(2);
+        let (hash, name) = (parts.next().unwrap(), parts.next().unwrap());
+        let bytes = files
+            .get(Path::new(name))
+            .unwrap_or_else(|| panic!("{name} listed but missing"));
+        assert_eq!(sha256(bytes), hash, "{name} does not match the marker");
+        listed.push(PathBuf::from(name));
+    }
+    let mut present: Vec<PathBuf> = files.into_keys().collect();
+    present.sort();
+    listed.sort();
+    assert_eq!(present, listed, "files besides the set");
+}
+
+fn seed_of(dir: &Path) -> u64 {
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    summary["seed"].as_u64().unwrap()
+}
+
+#[test]
+fn twenty_runs_at_once_leave_one_complete_set() {
+    let temp = tempfile::tempdir().unwrap();
+    let scenario = base_scenario(temp.path());
+    let out = temp.path().join("out");
+    let binary = assert_cmd::cargo::cargo_bin("affsim");
+    let children: Vec<_> = (1..=20)
+        .map(|seed| {
+            std::process::Command::new(&binary)
+                .arg("run")
+                .arg(&scenario)
+                .args(["--paths", "50", "--no-charts", "--quiet", "--seed"])
+                .arg(seed.to_string())
+                .arg("--out")
+                .arg(&out)
+                .env("NO_COLOR", "1")
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert_one_complete_set(&out);
+    // Byte for byte the set a run of that seed writes alone.
+    let seed = seed_of(&out);
+    let solo = temp.path().join("solo");
+    quick_run(&scenario, &solo)
+        .arg("--seed")
+        .arg(seed.to_string())
+        .assert()
+        .success();
+    assert_eq!(snapshot(&out), snapshot(&solo), "seed {seed}");
+    let mut left: Vec<String> = std::fs::read_dir(temp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["base.toml", "out", "solo"], "temporary folders left");
+}
+
+/// Starts a run paused inside its commit (see `AFFSIM_TEST_PAUSE`) and
+/// kills it there with SIGKILL.
+#[cfg(unix)]
+fn kill_during_commit(scenario: &Path, out: &Path, seed: u64, point: &str) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("affsim"))
+        .arg("run")
+        .arg(scenario)
+        .args(["--paths", "50", "--no-charts", "--quiet", "--seed"])
+        .arg(seed.to_string())
+        .arg("--out")
+        .arg(out)
+        .env("AFFSIM_TEST_PAUSE", point)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), format!("paused {point}"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn sigkill_during_the_commit_leaves_one_complete_set() {
+    let temp = tempfile::tempdir().unwrap();
+    let scenario = base_scenario(temp.path());
+    let out = temp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    quick_run(&scenario, &out)
+        .args(["--seed", "1"])
+        .assert()
+        .success();
+    let before = snapshot(&out);
+
+    // Killed with the new set written but not swapped in: the old set stays.
+    kill_during_commit(&scenario, &out, 2, "before-swap");
+    assert_eq!(snapshot(&out), before);
+
+    // Killed right after the swap: the new set is there, whole.
+    kill_during_commit(&scenario, &out, 3, "after-swap");
+    assert_eq!(seed_of(&out), 3);
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+
+    // The next run clears what the killed ones left beside the folder.
+    quick_run(&scenario, &out)
+        .args(["--seed", "4"])
+        .assert()
+        .success();
+    assert_eq!(seed_of(&out), 4);
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    no_temporaries(temp.path());
+    let mut left: Vec<String> = std::fs::read_dir(temp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["base.toml", "out"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn nothing_is_written_through_a_link() {
+    let temp = tempfile::tempdir().unwrap();
+    let scenario = base_scenario(temp.path());
+    let outside = temp.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("precious.txt"), "keep me").unwrap();
+    let before = snapshot(&outside);
+    let link = |target: &Path, at: &Path| std::os::unix::fs::symlink(target, at).unwrap();
+
+    // A link at the marker's name, at a result's name, at the old temporary
+    // name and at a name like the new set's folder beside the output.
+    let out = temp.path().join("out");
+    quick_run(&scenario, &out).assert().success();
+    std::fs::remove_file(out.join(".affsim")).unwrap();
+    link(&outside.join("precious.txt"), &out.join(".affsim"));
+    let output = quick_run(&scenario, &out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(".affsim is a link"), "{stderr}");
+
+    let other = temp.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    link(&outside.join("precious.txt"), &other.join("summary.json"));
+    link(
+        &outside.join("precious.txt"),
+        &other.join(".summary.json.affsim-tmp"),
+    );
+    link(&outside, &temp.path().join(".other.affsim-new-1-0-0"));
+    let output = quick_run(&scenario, &other).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("summary.json"));
+    // With --force the links themselves are replaced or kept, never their
+    // targets.
+    quick_run(&scenario, &out).arg("--force").assert().success();
+    quick_run(&scenario, &other)
+        .arg("--force")
+        .assert()
+        .success();
+    assert!(
+        std::fs::symlink_metadata(other.join("summary.json"))
+            .unwrap()
+            .is_file()
+    );
+    assert_eq!(
+        snapshot(&outside),
+        before,
+        "a file outside the folder changed"
+    );
+
+    // A marker that is a folder is not a marker.
+    let third = temp.path().join("third");
+    std::fs::create_dir_all(third.join(".affsim")).unwrap();
+    std::fs::write(third.join("summary.json"), "mine").unwrap();
+    let output = quick_run(&scenario, &third).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(third.join("summary.json")).unwrap(),
+        "mine"
+    );
+
+    // The default output/<name> may not be a link; an explicit --out may.
+    let work = temp.path().join("work");
+    std::fs::create_dir_all(work.join("output")).unwrap();
+    link(&outside, &work.join("output/base"));
+    let output = affsim()
+        .current_dir(&work)
+        .arg("run")
+        .arg(&scenario)
+        .args(["--paths", "50", "--no-charts", "--quiet"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("output/base is a link"), "{stderr}");
+    assert_eq!(snapshot(&outside), before);
+    let target = temp.path().join("target");
+    std::fs::create_dir(&target).unwrap();
+    link(&target, &temp.path().join("via-link"));
+    quick_run(&scenario, &temp.path().join("via-link"))
+        .assert()
+        .success();
+    assert!(target.join("summary.json").is_file());
+    assert!(
+        std::fs::symlink_metadata(temp.path().join("via-link"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn an_edited_result_is_the_users_and_needs_force() {
+    let temp = tempfile::tempdir().unwrap();
+    let scenario = base_scenario(temp.path());
+    let out = temp.path().join("out");
+    quick_run(&scenario, &out).assert().success();
+    std::fs::write(out.join("bands.csv"), "my edits").unwrap();
+    let output = quick_run(&scenario, &out).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bands.csv") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("bands.csv")).unwrap(),
+        "my edits"
+    );
+    quick_run(&scenario, &out).arg("--force").assert().success();
+    assert_one_complete_set(&out);
+}
+
+#[test]
+fn a_second_scenario_with_the_same_name_does_not_overwrite() {
+    let temp = tempfile::tempdir().unwrap();
+    let first = base_scenario(temp.path());
+    let second = temp.path().join("my.toml");
+    std::fs::copy(&first, &second).unwrap();
+    let run = |scenario: &Path| {
+        let mut command = affsim();
+        command
+            .current_dir(temp.path())
+            .arg("run")
+            .arg(scenario)
+            .args(["--paths", "50", "--no-charts", "--quiet"]);
+        command
+    };
+    run(&first).assert().success();
+    let before = snapshot(&temp.path().join("output/base"));
+    let output = run(&second).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("holds the results of")
+            && stderr.contains("base.toml")
+            && stderr.contains("my.toml"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rename `name`") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(snapshot(&temp.path().join("output/base")), before);
+    // Other commands of the same file add their files beside run's.
+    run(&first).arg("--seed").arg("2").assert().success();
+    run(&second).arg("--force").assert().success();
+    let marker = std::fs::read_to_string(temp.path().join("output/base/.affsim")).unwrap();
+    assert!(marker.contains("my.toml"), "{marker}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_full_stdout_is_a_clean_error() {
+    let temp = tempfile::tempdir().unwrap();
+    let scenario = base_scenario(temp.path());
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    for args in [
+        vec!["check".to_string(), scenario.display().to_string()],
+        vec![
+            "run".into(),
+            scenario.display().to_string(),
+            "--paths".into(),
+            "50".into(),
+            "--no-charts".into(),
+            "--json".into(),
+            "--out".into(),
+            temp.path().join("out").display().to_string(),
+        ],
+    ] {
+        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("affsim"))
+            .args(&args)
+            .stdout(full())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to standard output"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }

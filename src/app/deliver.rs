@@ -3,46 +3,43 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::progress::cancelled;
+use super::progress::{CANCEL, cancelled};
 use super::{Failure, OutputArgs, input_error};
-use crate::report::output::Outputs;
+use crate::report::output::{Destination, OutputError, Outputs};
 
-const MARKER: &str = ".affsim";
-
-/// Refuses to overwrite files in a folder affsim has not written to before.
-fn guard_foreign_files(folder: &Path, outputs: &Outputs, force: bool) -> Result<(), Failure> {
-    if force || folder.join(MARKER).exists() {
-        return Ok(());
-    }
-    let clashes: Vec<&str> = outputs
-        .names()
-        .filter(|name| folder.join(name).exists())
-        .collect();
-    if clashes.is_empty() {
-        return Ok(());
-    }
-    Err(input_error(
-        format!(
-            "{} already holds {} that affsim did not write",
-            folder.display(),
-            clashes.join(", ")
-        ),
-        "choose another folder with --out, or pass --force to overwrite them",
-    ))
+/// Checks the output folder before any work (see [`Destination::plan`]):
+/// `set` names the command, `names` the files it will certainly write.
+pub fn destination(
+    output: &OutputArgs,
+    scenario_name: &str,
+    scenario_file: &Path,
+    set: &str,
+    names: &[&str],
+) -> Result<Destination, Failure> {
+    Destination::plan(
+        output.out.as_deref(),
+        scenario_name,
+        Some(scenario_file),
+        set,
+        output.force,
+        names,
+    )
+    .map_err(output_failure)
 }
 
-fn mark_folder(folder: &Path) {
-    let _ = std::fs::write(
-        folder.join(MARKER),
-        "This folder holds affsim results; affsim may overwrite them.\n",
-    );
+fn output_failure(error: OutputError) -> Failure {
+    match error {
+        OutputError::Refused { message, help } => input_error(message, &help),
+        OutputError::Failed(message) => Failure::Runtime(message),
+        OutputError::Interrupted => Failure::Interrupted,
+    }
 }
 
-/// Unless interrupted, writes all files (refusing to overwrite foreign ones),
-/// then prints the text report or the JSON and the list of files.
+/// Unless interrupted, writes all files as one set, then prints the text
+/// report or the JSON and the list of files.
 pub fn deliver(
     output: &OutputArgs,
-    folder: &Path,
+    destination: &Destination,
     outputs: &Outputs,
     json: &str,
     text: &str,
@@ -50,27 +47,32 @@ pub fn deliver(
     if cancelled() {
         return Err(Failure::Interrupted);
     }
-    guard_foreign_files(folder, outputs, output.force)?;
-    let written = outputs.write(folder).map_err(|e| {
-        Failure::Runtime(format!("cannot write results to {}: {e}", folder.display()))
-    })?;
-    mark_folder(folder);
-    let mut stdout = std::io::stdout().lock();
+    let written = destination
+        .commit(outputs, &CANCEL)
+        .map_err(output_failure)?;
     if output.json {
-        let _ = stdout.write_all(json.as_bytes());
+        print_stdout(json)?;
     } else if !output.quiet {
-        let _ = stdout.write_all(text.as_bytes());
         let names: Vec<String> = written
             .iter()
             .filter_map(|p| p.file_name())
             .map(|n| n.to_string_lossy().into_owned())
             .collect();
-        let _ = writeln!(
-            stdout,
-            "\nWrote {} in {}",
+        print_stdout(&format!(
+            "{text}\nWrote {} in {}\n",
             names.join(", "),
-            folder.display()
-        );
+            destination.shown().display()
+        ))?;
     }
     Ok(())
+}
+
+/// Writes to stdout, a failure (a full disk, a closed pipe) being a
+/// runtime error rather than a panic or a silent loss.
+pub fn print_stdout(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Failure::Runtime(format!("cannot write to standard output: {e}")))
 }

@@ -2,7 +2,7 @@
 //! the odds are precise enough), condition on the observed history, then the
 //! summary, bands and charts.
 
-use super::deliver::deliver;
+use super::deliver::{deliver, destination, print_stdout};
 use super::input::{apply_run_options, load, load_variant, observe, set_threads};
 use super::memory::{Storage, check_memory, choose_storage};
 use super::progress::{CANCEL, with_progress};
@@ -155,7 +155,13 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     apply_run_options(&mut scenario.model, args.paths, args.seed)?;
     let (source, history_notes) = observe(&mut scenario.model, args.observed.as_deref())?;
     let model = &scenario.model;
-    let folder = report::output::folder(args.output.out.as_deref(), &model.name);
+    let destination = destination(
+        &args.output,
+        &model.name,
+        &args.scenario.scenario,
+        "run",
+        &["summary.json", "bands.csv"],
+    )?;
 
     let storage = if args.precision.is_some() {
         check_memory(model, model.paths)?;
@@ -242,7 +248,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     }
 
     let text = report::terminal::render(&summary);
-    deliver(&args.output, &folder, &outputs, &json, &text)
+    deliver(&args.output, &destination, &outputs, &json, &text)
 }
 
 /// `affsim check`: the scenario resolved, with defaults filled in, and each
@@ -257,6 +263,5 @@ pub fn check(args: &ScenarioArgs) -> Result<(), Failure> {
             text.push_str(&format!("  {}: {}\n", variant.name, variant.set.join(", ")));
         }
     }
-    print!("{text}");
-    Ok(())
+    print_stdout(&text)
 }

@@ -1,13 +1,16 @@
 //! `affsim compare`, `sweep` and `sensitivity`: options to models, the
 //! strategy tool's run, then its files and report.
 
-use super::deliver::deliver;
+use super::deliver::{deliver, destination};
 use super::input::{load, load_variant, many_run_history, many_run_settings, set_threads};
 use super::input_error;
 use super::{CompareArgs, Failure, ManyRunArgs, ScenarioArgs, SensitivityArgs, SweepArgs};
 use crate::model::Model;
 use crate::plot::{self, ChartOptions};
-use crate::report::{self, output::Outputs};
+use crate::report::{
+    self,
+    output::{Destination, Outputs},
+};
 
 /// What a strategy command produced: its JSON result, extra files, the text
 /// report, and how to draw its charts.
@@ -20,7 +23,11 @@ struct Produced<'a> {
 }
 
 /// Draws a strategy command's charts, writes its files and prints its report.
-fn finish(args: &ManyRunArgs, scenario_name: &str, produced: Produced) -> Result<(), Failure> {
+fn finish(
+    args: &ManyRunArgs,
+    destination: &Destination,
+    produced: Produced,
+) -> Result<(), Failure> {
     let mut outputs = Outputs::default();
     outputs.add(produced.json_name, produced.json.clone().into_bytes());
     for (name, text) in produced.files {
@@ -36,10 +43,9 @@ fn finish(args: &ManyRunArgs, scenario_name: &str, produced: Produced) -> Result
             outputs.add(&name, bytes);
         }
     }
-    let folder = report::output::folder(args.output.out.as_deref(), scenario_name);
     deliver(
         &args.output,
-        &folder,
+        destination,
         &outputs,
         &produced.json,
         &produced.text,
@@ -89,6 +95,13 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         }
     }
     let (paths, seed) = many_run_settings(&args.run, &strategies[0].1)?;
+    let destination = destination(
+        &args.run.output,
+        &strategies[0].1.name,
+        &args.scenarios[0],
+        "compare",
+        &["compare.json"],
+    )?;
     let comparison = crate::strategy::compare::compare(&strategies, paths, seed)
         .map_err(interrupted_or_input)?;
     let model = &strategies[0].1;
@@ -99,7 +112,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         text: report::strategy::compare(&comparison),
         charts: Box::new(|options| plot::strategy::compare(model, &comparison, options)),
     };
-    finish(&args.run, &model.name, produced)
+    finish(&args.run, &destination, produced)
 }
 /// `affsim sweep`.
 pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
@@ -122,6 +135,13 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         .transpose()
         .map_err(|message| input_error(message, "e.g. --goal \"P>=0.8\""))?;
     let (paths, seed) = many_run_settings(&args.run, &base.model)?;
+    let destination = destination(
+        &args.run.output,
+        &base.model.name,
+        &args.scenario.scenario,
+        "sweep",
+        &["sweep.json", "sweep.csv"],
+    )?;
     let build = |sets: &[String]| -> Result<Model, String> {
         let mut all = args.scenario.set.clone();
         all.extend(sets.iter().cloned());
@@ -148,7 +168,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         text: report::strategy::sweep(&result),
         charts: Box::new(|options| plot::strategy::sweep(&base.model, &result, options)),
     };
-    finish(&args.run, &base.model.name, produced)
+    finish(&args.run, &destination, produced)
 }
 
 /// `affsim sensitivity`.
@@ -165,6 +185,13 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
             "write an input you are unsure of as a range, e.g. ctr = \"0.02..0.06\"",
         ));
     }
+    let destination = destination(
+        &args.run.output,
+        &base.model.name,
+        &args.scenario.scenario,
+        "sensitivity",
+        &["sensitivity.json"],
+    )?;
     let result = crate::strategy::sensitivity::sensitivity(&base.model, paths, seed)
         .map_err(interrupted_or_input)?;
     let produced = Produced {
@@ -174,5 +201,5 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         text: report::strategy::sensitivity(&result),
         charts: Box::new(|options| plot::strategy::sensitivity(&base.model, &result, options)),
     };
-    finish(&args.run, &base.model.name, produced)
+    finish(&args.run, &destination, produced)
 }

@@ -5,6 +5,7 @@ pub mod csv;
 pub mod describe;
 pub mod format;
 pub mod json;
+pub mod marker;
 pub mod output;
 pub mod strategy;
 pub mod terminal;
