@@ -107,6 +107,11 @@ fn cases() -> Vec<Case> {
         ]
         .concat(),
     ));
+    // One file: the scenario and its own [[variants]], from May.
+    cases.push(case(
+        "compare-variants",
+        &["compare", &q4, "--paths", STRATEGY_PATHS, "--svg"],
+    ));
     let bounty = scenario("bounty-program");
     cases.push(case(
         "compare-json",

@@ -20,23 +20,110 @@ pub fn load(args: &ScenarioArgs) -> Result<Scenario, Failure> {
         .map_err(|error| Failure::Input(error.render(color_stderr())))
 }
 
-/// A `[[variants]]` entry's scenario: the base with the variant's overrides.
-pub fn load_variant(base: &ScenarioArgs, name: &str, set: &[String]) -> Result<Scenario, Failure> {
-    let mut sets = base.set.clone();
-    sets.extend(set.iter().cloned());
-    let variant = ScenarioArgs {
-        scenario: base.scenario.clone(),
-        set: sets,
+/// A `[[variants]]` entry's strategy: the base with the variant's overrides
+/// and content, taking over from its `from` month of `base`.
+pub fn load_variant(
+    args: &ScenarioArgs,
+    base: &Scenario,
+    index: usize,
+) -> Result<Scenario, Failure> {
+    let mut sets = args.set.clone();
+    sets.extend(base.file.variants[index].set.iter().cloned());
+    load_variant_with(
+        &ScenarioArgs {
+            scenario: args.scenario.clone(),
+            set: sets,
+        },
+        base,
+        index,
+    )
+}
+
+/// [`load_variant`] with every override given (the variant's `set` included).
+pub fn load_variant_with(
+    args: &ScenarioArgs,
+    base: &Scenario,
+    index: usize,
+) -> Result<Scenario, Failure> {
+    let display = args.scenario.display().to_string();
+    let bytes = std::fs::read(&args.scenario)
+        .map_err(|error| Failure::Input(format!("error: cannot read {display}: {error}")))?;
+    let variant = &base.file.variants[index];
+    scenario::parse_variant(&display, bytes, &args.set, index, &base.model).map_err(|error| {
+        Failure::Input(format!(
+            "in variant `{}` of {display}:\n{}",
+            variant.name,
+            error
+                .in_variant(&variant.name, &variant.set)
+                .render(color_stderr())
+        ))
+    })
+}
+
+/// The strategies of one scenario file: the file as written and, when
+/// `with_variants`, each of its `[[variants]]`. `history` replaces the
+/// file's `[observed]` in all of them.
+pub fn load_strategies(
+    args: &ScenarioArgs,
+    with_variants: bool,
+    history: Option<&Observed>,
+) -> Result<Vec<(String, Model)>, Failure> {
+    let mut base = load(args)?;
+    if let Some(history) = history {
+        base.model.observed = Some(history.clone());
+    }
+    let mut strategies = Vec::new();
+    if with_variants {
+        for (index, variant) in base.file.variants.iter().enumerate() {
+            let strategy = load_variant(args, &base, index)?;
+            strategies.push((variant.name.clone(), strategy.model));
+        }
+    }
+    strategies.insert(0, (base.model.name.clone(), base.model));
+    Ok(strategies)
+}
+
+/// Keeps only the `--target` a strategy command was asked about (its
+/// number from 1, or its label), so that it is the one answered and
+/// charted; returns its index among the scenario's targets.
+pub fn choose_target(args: &ManyRunArgs, model: &mut Model) -> Result<Option<usize>, Failure> {
+    let Some(wanted) = args.target.as_deref().map(str::trim) else {
+        return Ok(None);
     };
-    scenario::load(&variant.scenario, &variant.set)
-        .map_err(|error| Failure::Input(error.in_variant(name, set).render(color_stderr())))
-        .map_err(|failure| match failure {
-            Failure::Input(message) => Failure::Input(format!(
-                "in variant `{name}` of {}:\n{message}",
-                base.scenario.display()
-            )),
-            other => other,
-        })
+    let index = match wanted.parse::<usize>() {
+        Ok(number) => (1..=model.targets.len())
+            .contains(&number)
+            .then(|| number - 1),
+        Err(_) => model
+            .targets
+            .iter()
+            .position(|t| t.label.trim().eq_ignore_ascii_case(wanted)),
+    };
+    if index.is_none() {
+        let listed: Vec<String> = model
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| format!("{} = \"{}\"", i + 1, t.label))
+            .collect();
+        return Err(input_error(
+            format!("--target {wanted}: `{}` has no such target", model.name),
+            &if listed.is_empty() {
+                "add a [[targets]] table to the scenario".to_string()
+            } else {
+                format!("give its number or label: {}", listed.join(", "))
+            },
+        ));
+    }
+    keep_target(model, index);
+    Ok(index)
+}
+
+/// Keeps only target `index` of a model (all of them for `None`).
+pub fn keep_target(model: &mut Model, index: Option<usize>) {
+    if let Some(target) = index.and_then(|i| model.targets.get(i)) {
+        model.targets = vec![target.clone()];
+    }
 }
 
 /// Applies `--paths` and `--seed` to a model.

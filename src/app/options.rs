@@ -44,6 +44,10 @@ pub struct ManyRunArgs {
     /// Random seed (overrides simulation.seed)
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// The target to answer: its number (1 = the first [[targets]]) or its label; default:
+    /// every target in compare's table, the first in charts, sweep and sensitivity
+    #[arg(long, value_name = "N|LABEL")]
+    pub target: Option<String>,
     /// Observed history (replaces the scenarios' [observed]), as for `affsim run`
     #[arg(long, value_name = "FILE.csv")]
     pub observed: Option<PathBuf>,
@@ -53,9 +57,12 @@ pub struct ManyRunArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct CompareArgs {
-    /// Scenario files; a file with [[variants]] contributes its base and each variant
+    /// Scenario files: exactly these, or one file with its [[variants]]
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
+    /// With several files, also compare each file's own [[variants]]
+    #[arg(long)]
+    pub variants: bool,
     /// Override a field in every compared scenario
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -73,6 +80,10 @@ pub struct SweepArgs {
     /// Find the smallest value at which the first target's chance reaches this, e.g. "P>=0.8"
     #[arg(long, value_name = "P>=X")]
     pub goal: Option<String>,
+    /// Sweep this [[variants]] strategy (from its month; keys may address its content as
+    /// content[N] after the file's) against the scenario as written
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
     #[command(flatten)]
     pub run: ManyRunArgs,
 }

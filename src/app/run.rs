@@ -258,9 +258,13 @@ pub fn check(args: &ScenarioArgs) -> Result<(), Failure> {
     let mut text = report::describe::render(&scenario.model);
     if !scenario.file.variants.is_empty() {
         text.push_str("\nVariants (for affsim compare), each checked\n");
-        for variant in &scenario.file.variants {
-            load_variant(args, &variant.name, &variant.set)?;
-            text.push_str(&format!("  {}: {}\n", variant.name, variant.set.join(", ")));
+        for (index, variant) in scenario.file.variants.iter().enumerate() {
+            let strategy = load_variant(args, &scenario, index)?;
+            text.push_str(&report::describe::variant(
+                &variant.name,
+                &variant.set,
+                &strategy.model,
+            ));
         }
     }
     print_stdout(&text)

@@ -2,7 +2,10 @@
 //! strategy tool's run, then its files and report.
 
 use super::deliver::{deliver, destination};
-use super::input::{load, load_variant, many_run_history, many_run_settings, set_threads};
+use super::input::{
+    choose_target, keep_target, load, load_strategies, load_variant_with, many_run_history,
+    many_run_settings, set_threads,
+};
 use super::input_error;
 use super::{CompareArgs, Failure, ManyRunArgs, ScenarioArgs, SensitivityArgs, SweepArgs};
 use crate::model::Model;
@@ -69,18 +72,28 @@ fn interrupted_or_input(message: String) -> Failure {
 /// `affsim compare`.
 pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     set_threads(args.run.output.threads)?;
-    let mut strategies = Vec::new();
+    let files = |path: &std::path::PathBuf| ScenarioArgs {
+        scenario: path.clone(),
+        set: args.set.clone(),
+    };
+    // The history (--observed) is read against the first file's months.
+    let first = load(&files(&args.scenarios[0]))?;
+    let history = many_run_history(&args.run, &first.model)?;
+    // One file brings its variants; several files are compared as named.
+    let with_variants = args.variants || args.scenarios.len() == 1;
+    let mut strategies: Vec<(String, Model)> = Vec::new();
     for path in &args.scenarios {
-        let base_args = ScenarioArgs {
-            scenario: path.clone(),
-            set: args.set.clone(),
-        };
-        let base = load(&base_args)?;
-        let variants = base.file.variants.clone();
-        strategies.push((base.model.name.clone(), base.model));
-        for variant in variants {
-            let scenario = load_variant(&base_args, &variant.name, &variant.set)?;
-            strategies.push((variant.name.clone(), scenario.model));
+        for (name, model) in load_strategies(&files(path), with_variants, history.as_ref())? {
+            if strategies
+                .iter()
+                .any(|(other, _)| other.trim().eq_ignore_ascii_case(name.trim()))
+            {
+                return Err(input_error(
+                    format!("two strategies are named `{name}` (in {})", path.display()),
+                    "give each scenario (its `name`) and each variant a name of its own: they label the comparison",
+                ));
+            }
+            strategies.push((name, model));
         }
     }
     if strategies.len() < 2 {
@@ -89,11 +102,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
             "give two or more scenario files, or add [[variants]] to the file",
         ));
     }
-    if let Some(history) = many_run_history(&args.run, &strategies[0].1)? {
-        for (_, model) in &mut strategies {
-            model.observed = Some(history.clone());
-        }
-    }
+    choose_target(&args.run, &mut strategies[0].1)?;
     let (paths, seed) = many_run_settings(&args.run, &strategies[0].1)?;
     let destination = destination(
         &args.run.output,
@@ -134,6 +143,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         .map(crate::strategy::sweep::parse_goal)
         .transpose()
         .map_err(|message| input_error(message, "e.g. --goal \"P>=0.8\""))?;
+    let chosen = choose_target(&args.run, &mut base.model)?;
     let (paths, seed) = many_run_settings(&args.run, &base.model)?;
     let destination = destination(
         &args.run.output,
@@ -142,7 +152,57 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         "sweep",
         &["sweep.json", "sweep.csv"],
     )?;
+    let variant = match &args.variant {
+        None => None,
+        Some(name) => Some(
+            base.file
+                .variants
+                .iter()
+                .position(|v| v.name.trim().eq_ignore_ascii_case(name.trim()))
+                .ok_or_else(|| {
+                    let names: Vec<String> = base
+                        .file
+                        .variants
+                        .iter()
+                        .map(|v| format!("`{}`", v.name))
+                        .collect();
+                    input_error(
+                        format!(
+                            "{} has no variant named `{name}`",
+                            args.scenario.scenario.display()
+                        ),
+                        &if names.is_empty() {
+                            "add a [[variants]] table to the file (docs/SCENARIO.md)".to_string()
+                        } else {
+                            format!("its variants: {}", names.join(", "))
+                        },
+                    )
+                })?,
+        ),
+    };
+    // `build(&[])` is the scenario as written: the sweep's reference.
     let build = |sets: &[String]| -> Result<Model, String> {
+        if let Some(index) = variant
+            && !sets.is_empty()
+        {
+            let strategy_args = ScenarioArgs {
+                scenario: args.scenario.scenario.clone(),
+                set: [
+                    args.scenario.set.clone(),
+                    base.file.variants[index].set.clone(),
+                    sets.to_vec(),
+                ]
+                .concat(),
+            };
+            let mut model = load_variant_with(&strategy_args, &base, index)
+                .map_err(|failure| match failure {
+                    Failure::Input(message) => message,
+                    other => format!("{other:?}"),
+                })?
+                .model;
+            keep_target(&mut model, chosen);
+            return Ok(model);
+        }
         let mut all = args.scenario.set.clone();
         all.extend(sets.iter().cloned());
         match load(&ScenarioArgs {
@@ -153,6 +213,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
                 if history.is_some() {
                     scenario.model.observed = history.clone();
                 }
+                keep_target(&mut scenario.model, chosen);
                 Ok(scenario.model)
             }
             Err(Failure::Input(message)) => Err(message),
@@ -178,6 +239,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     if let Some(history) = many_run_history(&args.run, &base.model)? {
         base.model.observed = Some(history);
     }
+    choose_target(&args.run, &mut base.model)?;
     let (paths, seed) = many_run_settings(&args.run, &base.model)?;
     if base.model.inputs.is_empty() {
         return Err(input_error(

@@ -667,6 +667,8 @@ pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
                     continue;
                 }
                 ws.drawn.copy_from_slice(sim_ref.parameters_of(local));
+                let path_index = sim_ref.first_path + local as u64;
+                layout.draw_base_parameters(model, sim_ref.seed, path_index, &mut ws);
                 path::simulate(
                     model,
                     &layout,

@@ -222,6 +222,7 @@ pub fn fold<L: Send, A: Send>(
                         None => path::draw_parameters(model, &layout, seed, path, &mut ws.drawn),
                     }
                     path::apply_pins(&mut ws.drawn, options.pins);
+                    layout.draw_base_parameters(model, seed, path, &mut ws);
                     if wanted == Need::Simulation {
                         path::simulate(
                             model,

@@ -77,6 +77,9 @@ pub struct Layout {
     split_streams: Vec<u64>,
     retention_streams: Vec<Vec<u64>>,
     lags: Vec<usize>,
+    /// For a strategy that takes over from a month: the layout of the
+    /// scenario as written, which draws its inputs for the months before.
+    base: Option<Box<Layout>>,
 }
 
 impl Layout {
@@ -84,33 +87,14 @@ impl Layout {
         let months = model.months;
         let mut cohort_total = 0;
         // Ages past the point where neither churn nor the commission rate
-        // changes with age share one bucket: their futures are identical.
-        // A plan that feeds upgrades into another keeps at least as many ages
-        // apart as that plan does, so that upgraders land in a bucket of
-        // their own age (and join month).
+        // changes with age share one bucket (see `Program::merged_ages`).
         let cohort_slots = model
             .programs
             .iter()
             .map(|program| {
-                let mut caps: Vec<usize> = program
-                    .plans
-                    .iter()
-                    .map(|plan| {
-                        if plan.churn.is_memoryless() {
-                            program.recurring.settles_after().min(months)
-                        } else {
-                            months
-                        }
-                    })
-                    .collect();
-                for _ in 0..program.plans.len() {
-                    for (k, plan) in program.plans.iter().enumerate() {
-                        if let Some(up) = plan.upgrade {
-                            caps[k] = caps[k].max(caps[up.to]);
-                        }
-                    }
-                }
-                caps.into_iter()
+                program
+                    .merged_ages(months)
+                    .into_iter()
                     .map(|cap| {
                         let slot = (cohort_total, cap + 1);
                         cohort_total += cap + 1;
@@ -206,6 +190,18 @@ impl Layout {
                 .iter()
                 .map(|p| (hold_months(p.hold_days) + p.payout.lag_months) as usize)
                 .collect(),
+            base: model
+                .change_from
+                .as_ref()
+                .map(|change| Box::new(Layout::new(&change.base))),
+        }
+    }
+
+    /// Draws the inputs of the scenario a strategy takes over from (nothing
+    /// for a model that is not such a strategy).
+    pub fn draw_base_parameters(&self, model: &Model, seed: u64, path: u64, ws: &mut Workspace) {
+        if let (Some(change), Some(layout)) = (&model.change_from, &self.base) {
+            draw_parameters(&change.base, layout, seed, path, &mut ws.base_drawn);
         }
     }
 
@@ -226,11 +222,22 @@ struct FunnelGroup {
 fn funnel_groups(model: &Model) -> Vec<FunnelGroup> {
     let mut groups: Vec<FunnelGroup> = Vec::new();
     for (s, source) in model.sources.iter().enumerate() {
+        if source.own_streams {
+            groups.push(FunnelGroup {
+                program: source.program,
+                trial_months: source.trial_months,
+                sources: vec![s],
+                stream: purpose(&format!(
+                    "funnel:{}:{}:{}",
+                    model.programs[source.program].name, source.trial_months, source.name
+                )),
+            });
+            continue;
+        }
         let key = (source.program, source.trial_months);
-        match groups
-            .iter_mut()
-            .find(|g| (g.program, g.trial_months) == key)
-        {
+        match groups.iter_mut().find(|g| {
+            (g.program, g.trial_months) == key && !model.sources[g.sources[0]].own_streams
+        }) {
             Some(group) => group.sources.push(s),
             None => groups.push(FunnelGroup {
                 program: source.program,
@@ -287,7 +294,12 @@ impl PathRecord {
 /// path; see [`simulate`].
 #[derive(Clone, Debug)]
 pub struct Workspace {
+    /// The drawn inputs in force: a strategy from a month holds the
+    /// scenario's here until then, and its own in `base_drawn` (see
+    /// [`take_over`]); once the path is done, its own are here.
     pub drawn: Vec<f64>,
+    /// For a strategy from a month: the other parameter set (empty otherwise).
+    pub base_drawn: Vec<f64>,
     /// The next month to simulate.
     month: usize,
     months: usize,
@@ -369,6 +381,7 @@ impl Workspace {
         let months = layout.months;
         Workspace {
             drawn: vec![0.0; layout.parameters],
+            base_drawn: vec![0.0; layout.base.as_ref().map_or(0, |base| base.parameters)],
             month: 0,
             months,
             cumulative_earned: 0.0,
@@ -496,13 +509,22 @@ pub fn start_path(
     record.first_payout = None;
     ws.month = 0;
     ws.cohorts.fill(0);
-    prepare_renewals(model, layout, ws);
+    // A strategy from a later month runs the scenario as written until then.
+    let in_force = model.in_force(0);
+    if !std::ptr::eq(in_force, model) {
+        std::mem::swap(&mut ws.drawn, &mut ws.base_drawn);
+    }
+    prepare_renewals(in_force, layout, ws);
 
     let drawn = &ws.drawn;
-    for (s, source) in model.sources.iter().enumerate() {
-        source.traffic.fill_expected(drawn, &mut ws.traffic[s]);
-        ws.traffic_noise[s] = TrafficNoise::new(source.noise.get(drawn));
+    for s in 0..model.sources.len() {
         ws.traffic_rngs[s] = stream(seed, path, layout.traffic_streams[s]);
+        // An entry a strategy adds has no copy live before it takes over,
+        // which fills its tables.
+        if let Some(source) = in_force.sources.get(s) {
+            source.traffic.fill_expected(drawn, &mut ws.traffic[s]);
+            ws.traffic_noise[s] = TrafficNoise::new(source.noise.get(drawn));
+        }
     }
     for (rng, group) in ws.funnel_rngs.iter_mut().zip(&layout.funnel_groups) {
         *rng = stream(seed, path, group.stream);
@@ -567,17 +589,21 @@ pub fn simulate_month(
     breakdown: bool,
 ) {
     let t = ws.month;
-    traffic(model, ws, t);
+    if t > 0 && t == model.takes_over() {
+        take_over(model, layout, ws);
+    }
+    let in_force = model.in_force(t);
+    traffic(model, in_force, ws, t);
     funnel(layout, ws, record, breakdown, t);
     open_month(ws, breakdown);
 
     let mut totals = MonthTotals::default();
     for p in 0..model.programs.len() {
-        let program = start_program_month(model, layout, ws, breakdown, t, p);
+        let program = start_program_month(in_force, layout, ws, breakdown, t, p);
         let mut money = Money::default();
         renewals_and_upgrades(layout, ws, &program, &mut money);
-        new_referrals(model, ws, record, &program, &mut money);
-        let active = run_rate(model, ws, record, &program, &mut money);
+        new_referrals(in_force, ws, record, &program, &mut money);
+        let active = run_rate(in_force, ws, record, &program, &mut money);
         book_money(ws, record, &program, &mut money);
         totals.new += program.new;
         totals.active += active;
@@ -586,17 +612,40 @@ pub fn simulate_month(
     if breakdown {
         breakdown_by_source(model, ws, record, t);
     }
-    let paid = payouts(model, layout, ws, record, breakdown, t);
+    let paid = payouts(in_force, layout, ws, record, breakdown, t);
     record_month(ws, record, t, &totals, paid);
     ws.month += 1;
+    if ws.month == layout.months && model.takes_over() >= layout.months {
+        // It never took over: its own inputs back where the path's are read.
+        std::mem::swap(&mut ws.drawn, &mut ws.base_drawn);
+    }
+}
+
+/// A strategy takes over: its own drawn inputs come into force, and the
+/// tables that follow from them (renewal chances, recurring rates, each
+/// entry's traffic by age and noise) are worked out again. Referrals,
+/// balances and streams carry on as they are.
+fn take_over(model: &Model, layout: &Layout, ws: &mut Workspace) {
+    std::mem::swap(&mut ws.drawn, &mut ws.base_drawn);
+    prepare_renewals(model, layout, ws);
+    let drawn = &ws.drawn;
+    for (s, source) in model.sources.iter().enumerate() {
+        source.traffic.fill_expected(drawn, &mut ws.traffic[s]);
+        ws.traffic_noise[s] = TrafficNoise::new(source.noise.get(drawn));
+    }
 }
 
 /// Traffic: each source's expected visits this month over all its live
 /// copies, each copy with its own noise multiplier, split into the funnel's
 /// four expected outcomes: paid, signed up only, clicked only, visited only.
-fn traffic(model: &Model, ws: &mut Workspace, t: usize) {
+fn traffic(model: &Model, in_force: &Model, ws: &mut Workspace, t: usize) {
     let drawn = &ws.drawn;
-    for (s, source) in model.sources.iter().enumerate() {
+    for s in 0..model.sources.len() {
+        // Before a strategy takes over, the entries it adds publish nothing.
+        let Some(source) = in_force.sources.get(s) else {
+            ws.funnel_rates[s] = [0.0; 4];
+            continue;
+        };
         let noise = &ws.traffic_noise[s];
         let rng = &mut ws.traffic_rngs[s];
         let click_rate = source.click_rate.get(drawn);

@@ -86,9 +86,77 @@ pub struct Model {
     pub sources: Vec<Source>,
     pub targets: Vec<Target>,
     pub observed: Option<Observed>,
+    /// Set for a strategy that takes over from a month: every month before
+    /// it is simulated with the scenario as written (see [`ChangeFrom`]).
+    #[serde(skip)]
+    pub change_from: Option<Box<ChangeFrom>>,
+}
+
+/// A strategy's settings take over from month `month`; before it, each path
+/// runs under `base`, the scenario as written, with the same random streams
+/// and the same draws, so those months are the base's to the last bit.
+/// `base` has the same programs and plans, and its content entries are the
+/// first of this model's (a strategy may add entries after them).
+#[derive(Clone, Debug)]
+pub struct ChangeFrom {
+    /// Month index (from the simulation start) of the first changed month.
+    pub month: usize,
+    pub base: Model,
 }
 
 impl Model {
+    /// The settings in force in month `t`: the base's before a strategy
+    /// takes over, this model's from then on.
+    #[inline]
+    pub fn in_force(&self, t: usize) -> &Model {
+        match &self.change_from {
+            Some(change) if t < change.month => &change.base,
+            _ => self,
+        }
+    }
+
+    /// Why `metric` is $0 in every month of every future, when the model
+    /// makes it so: a target on it above zero cannot be reached.
+    pub fn never_earns(&self, metric: Metric) -> Option<String> {
+        let zero = |param: Param| matches!(param, Param::Fixed(value) if value == 0.0);
+        let recurring = |program: &Program| {
+            !program.recurring.steps.iter().all(|(_, rate)| zero(*rate))
+                || program
+                    .tiers
+                    .iter()
+                    .any(|tier| tier.recurring_rate.is_some_and(|rate| !zero(rate)))
+        };
+        match metric {
+            Metric::Mrr | Metric::Recurring if !self.programs.iter().any(recurring) => Some(
+                "no program pays a recurring commission (recurring_rate is 0), so recurring commission and its MRR are $0 in every future; set the target on earned or cumulative_earned".into(),
+            ),
+            _ if self.sources.is_empty() && metric != Metric::ActiveReferrals => Some(
+                "the scenario has no [[content]], so nothing is ever earned; add content".into(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The month index from which this model's own settings apply: 0 unless
+    /// it is a strategy from a later month.
+    pub fn takes_over(&self) -> usize {
+        self.change_from.as_ref().map_or(0, |c| c.month)
+    }
+
+    /// The last observed month's index plus one (0 without history): the
+    /// first month a strategy may change without rewriting the history.
+    pub fn after_history(&self) -> usize {
+        self.observed.as_ref().map_or(0, |observed| {
+            let months = observed
+                .series
+                .iter()
+                .map(|(_, values)| values.len())
+                .max()
+                .unwrap_or(0);
+            (observed.start.since(self.start) + months as i32).max(0) as usize
+        })
+    }
+
     /// Length of a path's parameter vector (scalar inputs plus mix shares).
     pub fn parameter_count(&self) -> usize {
         self.inputs.len() + self.mixes.iter().map(|m| m.shares.len()).sum::<usize>()
@@ -126,6 +194,35 @@ pub struct Program {
     pub payout_minimum: f64,
 }
 
+impl Program {
+    /// Per plan, the age from which referrals of all older ages share one
+    /// cohort bucket: past it neither churn nor the commission rate changes
+    /// with age, so their futures are identical. A plan that feeds upgrades
+    /// into another keeps at least as many ages apart as that plan does, so
+    /// that upgraders land in a bucket of their own age (and join month).
+    pub fn merged_ages(&self, months: usize) -> Vec<usize> {
+        let mut caps: Vec<usize> = self
+            .plans
+            .iter()
+            .map(|plan| {
+                if plan.churn.is_memoryless() {
+                    self.recurring.settles_after().min(months)
+                } else {
+                    months
+                }
+            })
+            .collect();
+        for _ in 0..self.plans.len() {
+            for (k, plan) in self.plans.iter().enumerate() {
+                if let Some(up) = plan.upgrade {
+                    caps[k] = caps[k].max(caps[up.to]);
+                }
+            }
+        }
+        caps
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Plan {
     pub name: String,
@@ -158,6 +255,10 @@ pub struct Source {
     pub signup_rate: Param,
     pub paid_rate: Param,
     pub trial_months: usize,
+    /// Added by a strategy (`[[variants.content]]`): its funnel is drawn
+    /// from streams of its own rather than with the scenario's entries, so
+    /// adding it leaves their draws as they were.
+    pub own_streams: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -201,6 +201,11 @@ pub fn render(model: &Model) -> String {
         let _ = writeln!(w, "\nTargets");
         for target in &model.targets {
             let _ = writeln!(w, "  {}", target.label);
+            if target.threshold > 0.0
+                && let Some(why) = model.never_earns(target.metric)
+            {
+                let _ = writeln!(w, "    warning: this target cannot be reached: {why}");
+            }
         }
     }
     if let Some(observed) = &model.observed {
@@ -218,4 +223,47 @@ pub fn render(model: &Model) -> String {
         }
     }
     out
+}
+
+/// One `[[variants]]` entry as `check` lists it: when it takes over, what it
+/// sets and the content it adds.
+pub fn variant(name: &str, set: &[String], model: &Model) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "  {name}: {}", strategy_start(model));
+    if !set.is_empty() {
+        let _ = writeln!(w, "    sets {}", set.join(", "));
+    }
+    for source in model.sources.iter().filter(|s| s.own_streams) {
+        let first = source.copies.first().map_or(0, |c| *c);
+        let _ = writeln!(
+            w,
+            "    adds `{}`: {} {}, first in {}",
+            source.name,
+            source.copies.len(),
+            if source.copies.len() == 1 {
+                "copy"
+            } else {
+                "copies"
+            },
+            model.start.plus(first).long()
+        );
+    }
+    out
+}
+
+/// When a strategy's changes apply, in words: from a month on (the months
+/// before are the scenario as written), or since the start.
+pub fn strategy_start(model: &Model) -> String {
+    match model.takes_over() {
+        0 => "changes since the start (a what-if from the first month)".to_string(),
+        month if month >= model.months => format!(
+            "changes from {}, after the simulation ends: the scenario as written",
+            model.month(model.months - 1).plus(1).long()
+        ),
+        month => format!(
+            "changes from {} on (earlier months are the scenario as written)",
+            model.month(month).long()
+        ),
+    }
 }

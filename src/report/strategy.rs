@@ -41,8 +41,24 @@ pub fn compare(comparison: &Comparison) -> String {
     if comparison.calibrated {
         let _ = writeln!(
             w,
-            "Your observed history happened under the first strategy: every strategy is run on the futures\nthat match it (weighted as `affsim run` weighs them), as what those same futures would have\ngiven under that strategy from the start. Differences are paired, path by path."
+            "Your observed history happened under the first strategy: every strategy is run on the futures\nthat match it (weighted as `affsim run` weighs them), as what those same futures would have\ngiven under that strategy from the month it starts. Differences are paired, path by path."
         );
+    }
+    let _ = writeln!(w, "\nStrategies");
+    let start = comparison.strategies[0].bands.first().map(|b| b.month);
+    for (i, s) in comparison.strategies.iter().enumerate() {
+        let when = match (i, s.changes_from, start) {
+            (0, ..) => "the reference, as written".to_string(),
+            (_, Some(month), Some(start)) if month > start => format!(
+                "changes from {} on ({} to {} as the reference)",
+                month.long(),
+                start.long(),
+                month.plus(-1).long()
+            ),
+            (_, Some(month), _) => format!("changes from {} on", month.long()),
+            (_, None, _) => "as written since the start (a what-if from the first month)".into(),
+        };
+        let _ = writeln!(w, "  {}: {when}", s.name);
     }
     let end = comparison.strategies[0]
         .bands
@@ -244,11 +260,20 @@ pub fn sweep(sweep: &Sweep) -> String {
         percent(sweep.reference.value),
         points(sweep.reference.standard_error)
     );
+    let since = match sweep.changes_from {
+        Some(month) => format!(
+            "from {} on (earlier months as the scenario stands)",
+            month.long()
+        ),
+        None => "from the start".to_string(),
+    };
     if sweep.conditioned {
         let _ = writeln!(
             w,
-            "Each value is applied to the futures that match your observed history (as `affsim run`\nweighs them): what those same futures would have given had the value been so from the start."
+            "Each value is applied to the futures that match your observed history (as `affsim run`\nweighs them): what those same futures would have given had the value been so {since}."
         );
+    } else if sweep.changes_from.is_some() {
+        let _ = writeln!(w, "Each value applies {since}.");
     }
     let _ = writeln!(w);
     let keys: Vec<String> = sweep.axes.iter().map(|a| a.key.clone()).collect();

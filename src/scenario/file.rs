@@ -33,9 +33,17 @@ pub struct ScenarioFile {
 #[serde(deny_unknown_fields)]
 pub struct VariantSection {
     pub name: String,
+    /// The month the changes take over (`"YYYY-MM"`), or `"start"`; by
+    /// default the month after the last observed one (the start when
+    /// nothing is observed). Months before it are the scenario as written.
+    #[serde(default)]
+    pub from: Option<String>,
     /// Overrides in `--set` syntax, e.g. ["content[1].visits=0"].
     #[serde(default)]
     pub set: Vec<String>,
+    /// Content entries this strategy adds (`[[variants.content]]`).
+    #[serde(default)]
+    pub content: Vec<ContentSection>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -197,6 +205,10 @@ pub struct RepeatSection {
     pub every_months: Option<i64>,
     #[serde(default)]
     pub every_weeks: Option<i64>,
+    /// Copies per month, evenly spaced (may be fractional: 0.5 = every
+    /// other month).
+    #[serde(default)]
+    pub per_month: Option<f64>,
     #[serde(default)]
     pub count: Option<i64>,
     /// A month ("2026-09") or "end".

@@ -7,6 +7,7 @@ pub mod file;
 pub mod input;
 pub mod keypath;
 pub mod resolve;
+pub mod variant;
 
 use std::ops::Range;
 use std::path::Path;
@@ -46,6 +47,34 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError
 /// Like [`load`], from bytes already in memory; `name` is used in messages.
 #[allow(clippy::result_large_err)]
 pub fn parse(name: &str, bytes: Vec<u8>, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    parse_with(name, bytes, overrides, None)
+}
+
+/// The strategy of the file's `[[variants]]` entry number `variant`: the
+/// file with `overrides` applied (the caller adds the variant's `set` to
+/// them) and the variant's `[[variants.content]]` entries appended to its
+/// content, taking over from the variant's `from` month of `base` (the
+/// scenario as written, with the history the comparison uses, which also
+/// becomes the variant's; see [`variant::take_over`]). Errors point into
+/// the file, at the variant.
+#[allow(clippy::result_large_err)]
+pub fn parse_variant(
+    name: &str,
+    bytes: Vec<u8>,
+    overrides: &[String],
+    variant: usize,
+    base: &Model,
+) -> Result<Scenario, ScenarioError> {
+    parse_with(name, bytes, overrides, Some((variant, base)))
+}
+
+#[allow(clippy::result_large_err)]
+fn parse_with(
+    name: &str,
+    bytes: Vec<u8>,
+    overrides: &[String],
+    variant: Option<(usize, &Model)>,
+) -> Result<Scenario, ScenarioError> {
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
@@ -93,6 +122,12 @@ pub fn parse(name: &str, bytes: Vec<u8>, overrides: &[String]) -> Result<Scenari
         )
     })?;
 
+    // A variant's own content entries join the file's, after them (before
+    // the overrides, which may address them: `content[3].visits`).
+    let base_content = content_count(root.get_ref());
+    if let Some((index, _)) = variant {
+        append_variant_content(root.get_mut(), index);
+    }
     let mut override_spans = Vec::new();
     for (index, argument) in overrides.iter().enumerate() {
         apply_override(root.get_mut(), argument, index, text.len()).map_err(|(message, span)| ScenarioError {
@@ -145,6 +180,10 @@ pub fn parse(name: &str, bytes: Vec<u8>, overrides: &[String]) -> Result<Scenari
 
     let model = resolve::resolve(&file).map_err(|invalid| {
         let span = span_of(root.get_ref(), &invalid.path).or_else(|| Some(root.span()));
+        let invalid = match variant {
+            Some((index, _)) => variant::name_in_variant(invalid, base_content, index),
+            None => invalid,
+        };
         let origin = span.map(&locate).unwrap_or(Origin::File { span: None });
         let (message, help) = match invalid.help {
             Some(help) => (invalid.message, Some(help)),
@@ -158,6 +197,33 @@ pub fn parse(name: &str, bytes: Vec<u8>, overrides: &[String]) -> Result<Scenari
             help,
         }
     })?;
+    let mut model = model;
+    if let Some((index, base)) = variant {
+        for source in model.sources.iter_mut().skip(base_content) {
+            source.own_streams = true;
+        }
+        model.observed = base.observed.clone();
+        let section = &file.variants[index];
+        let from = variant::VariantFrom::parse(section.from.as_deref())
+            .expect("checked when the file was resolved");
+        let path = KeyPath::root().key("variants").index(index);
+        model = variant::take_over(base, model, from.month_index(base)).map_err(|message| {
+            let at = if section.from.is_some() {
+                path.key("from")
+            } else {
+                path.key("name")
+            };
+            let span = span_of(root.get_ref(), &at);
+            let (message, help) = split_fix(&message);
+            ScenarioError {
+                file: name.to_string(),
+                text: text.clone(),
+                origin: span.map(&locate).unwrap_or(Origin::File { span: None }),
+                message: format!("variant `{}`: {message}", section.name),
+                help,
+            }
+        })?;
+    }
     Ok(Scenario {
         path: name.to_string(),
         file,
@@ -244,6 +310,37 @@ impl ScenarioError {
         ScenarioError {
             origin: Origin::File { span: Some(span) },
             ..self
+        }
+    }
+}
+
+fn content_count(root: &DeTable<'_>) -> usize {
+    root.get("content")
+        .and_then(|content| content.get_ref().as_array())
+        .map_or(0, |entries| entries.len())
+}
+
+/// Appends the `[[variants.content]]` tables of variant `index` to the
+/// file's `[[content]]`, spans and all.
+fn append_variant_content(root: &mut DeTable<'_>, index: usize) {
+    let added: Vec<_> = root
+        .get("variants")
+        .and_then(|variants| variants.get_ref().as_array())
+        .and_then(|variants| variants.get(index))
+        .and_then(|variant| variant.get_ref().as_table())
+        .and_then(|variant| variant.get("content"))
+        .and_then(|content| content.get_ref().as_array())
+        .map(|entries| entries.iter().cloned().collect())
+        .unwrap_or_default();
+    if added.is_empty() {
+        return;
+    }
+    let entry = root
+        .entry(Spanned::new(0..0, std::borrow::Cow::Borrowed("content")))
+        .or_insert_with(|| Spanned::new(0..0, DeValue::Array(DeArray::new())));
+    if let DeValue::Array(entries) = entry.get_mut() {
+        for item in added {
+            entries.push(item);
         }
     }
 }

@@ -297,8 +297,8 @@ impl Resolver {
             None => 1,
         };
         let headline = match &sim.headline {
-            Some(text) => metric(&sim_path.key("headline"), text)?,
-            None => Metric::Mrr,
+            Some(text) => Some(metric(&sim_path.key("headline"), text)?),
+            None => None,
         };
 
         let funnel_path = root.key("funnel");
@@ -424,6 +424,8 @@ impl Resolver {
             None => None,
         };
 
+        super::variant::check(file)?;
+
         let mut mixes = Vec::new();
         let mut first = self.inputs.len();
         for (program, shares, concentration) in self.mixes.drain(..) {
@@ -447,13 +449,18 @@ impl Resolver {
             months,
             paths,
             seed,
-            headline,
+            // Unless the scenario says otherwise, the month-by-month table
+            // follows what its first target asks about.
+            headline: headline
+                .or(targets.first().map(|t: &Target| t.metric))
+                .unwrap_or(Metric::Mrr),
             inputs: std::mem::take(&mut self.inputs),
             mixes,
             programs,
             sources,
             targets,
             observed,
+            change_from: None,
         })
     }
 
@@ -1098,6 +1105,7 @@ impl Resolver {
             signup_rate,
             paid_rate,
             trial_months,
+            own_streams: false,
         })
     }
 
@@ -1593,20 +1601,23 @@ fn repeat_months(
     first: i32,
     last_month: i32,
 ) -> Result<Vec<i32>> {
-    let step_days = match (repeat.every_months, repeat.every_weeks) {
-        (Some(months), None) => {
+    let step_days = match (repeat.every_months, repeat.every_weeks, repeat.per_month) {
+        (Some(months), None, None) => {
             whole(&path.key("every_months"), months, 1, 120, "`every_months`")? as f64 * 365.25
                 / 12.0
         }
-        (None, Some(weeks)) => {
+        (None, Some(weeks), None) => {
             whole(&path.key("every_weeks"), weeks, 1, 520, "`every_weeks`")? as f64 * 7.0
+        }
+        (None, None, Some(per_month)) => {
+            365.25 / 12.0 / finite(&path.key("per_month"), per_month, 0.01, 31.0, "`per_month`")?
         }
         _ => {
             return Err(invalid(
                 path,
-                "a repeat needs exactly one of `every_months` or `every_weeks`",
+                "a repeat needs exactly one of `every_months`, `every_weeks` or `per_month`",
             )
-            .help("e.g. repeat = { every_months = 1, count = 6 }"));
+            .help("e.g. repeat = { every_months = 1, count = 6 } or { per_month = 2, until = \"end\" }"));
         }
     };
     let month_days = 365.25 / 12.0;

@@ -25,6 +25,10 @@ pub struct TargetComparison {
 #[derive(Clone, Debug, Serialize)]
 pub struct StrategyResult {
     pub name: String,
+    /// The month its changes start (earlier months are the first strategy's
+    /// scenario as written, path by path); `None`: it runs as written from
+    /// the start (the first strategy, another file, or `from = "start"`).
+    pub changes_from: Option<Month>,
     pub targets: Vec<TargetComparison>,
     /// Median of the headline metric in the first target's month (or the last month).
     pub median_headline: f64,
@@ -87,7 +91,8 @@ pub fn compare(
         })
         .collect();
     let targets = first.targets.clone();
-    let headline = first.headline;
+    // The charts and the money table follow the target asked about.
+    let headline = targets.first().map_or(first.headline, |t| t.metric);
     let headline_index = targets.first().map_or(first.months - 1, |t| t.month_index);
     let options = RunOptions {
         paths: Some(paths),
@@ -132,6 +137,7 @@ pub fn compare(
         let bands = stats::bands(model, &sim, &[headline]).remove(0).1;
         results.push(StrategyResult {
             name: name.clone(),
+            changes_from: (model.takes_over() > 0).then(|| model.month(model.takes_over())),
             targets: target_results,
             median_headline: median(&sim, headline, headline_index),
             cumulative_earned: stats::column_mean(&sim, Metric::CumulativeEarned, last),
@@ -159,7 +165,7 @@ pub fn compare(
             ),
         };
         notes.push(format!(
-            "{names} also {verb} the months you observed: read {them} as \"had you done this from the start\", not as a change from now on (content with a later `publish` is one)."
+            "{names} also {verb} the months you observed: read {them} as \"had you done this from the start\", not as a change from now on (a variant with `from` after the history, or none, is one)."
         ));
     }
     notes.extend(super::history_set_aside(first, &runs[0]));

@@ -90,6 +90,9 @@ pub struct Sweep {
     /// then the counterfactual of the scenario as written (see
     /// [`super::simulate_counterfactual`]).
     pub conditioned: bool,
+    /// The month the swept values start to apply (a strategy from a month,
+    /// `--variant`); `None`: from the start.
+    pub changes_from: Option<crate::calendar::Month>,
     pub axes: Vec<Axis>,
     pub points: Vec<Point>,
     pub goal: Option<GoalResult>,
@@ -155,6 +158,8 @@ fn assignment(axis: &Axis, value: f64) -> String {
     format!("{}={value}", axis.key)
 }
 
+/// `build(&[])` is the scenario as written (the reference, whose history
+/// weights select the futures); `build(sets)` the model of one swept value.
 pub fn sweep(
     build: Builder,
     axes: Vec<Axis>,
@@ -211,12 +216,15 @@ pub fn sweep(
         Some(goal) => Some(seek(&runs, &axes[0], goal)?),
         None => None,
     };
+    let swept = build(&[assignment(&axes[0], axes[0].values[0])])?;
+    let changes_from = (swept.takes_over() > 0).then(|| swept.month(swept.takes_over()));
     Ok(Sweep {
         paths,
         seed,
         target: target.expect("at least two points"),
         reference,
         conditioned: runs.weights.is_some(),
+        changes_from,
         axes,
         points,
         goal,

@@ -133,7 +133,7 @@ impl Picture for CompareChart<'_> {
                 );
                 if c.calibrated {
                     lines.push(format!(
-                        "On the futures that match your observed history, which happened under “{}”: each strategy as it would have gone from the start",
+                        "On the futures that match your observed history, which happened under “{}”: each strategy as it would have gone from the month it starts",
                         c.strategies[0].name
                     ));
                 }
@@ -185,6 +185,11 @@ impl Picture for CompareChart<'_> {
         for (i, strategy) in c.strategies.iter().enumerate() {
             let colour = series_colour(i);
             let p50: Vec<f64> = strategy.bands.iter().map(|b| b.p(50.0)).collect();
+            // A strategy from a month says so: before it, its line is the reference's.
+            let name = match strategy.changes_from {
+                Some(month) => format!("{} (from {})", strategy.name, month.long()),
+                None => strategy.name.clone(),
+            };
             let label = match (chance_of_first(strategy), c.targets.first()) {
                 (Some(p), Some(target)) => {
                     let amount = Unit::of(target.metric).value(target.threshold);
@@ -196,11 +201,10 @@ impl Picture for CompareChart<'_> {
                         }
                         None => format!("fewer than half reach {amount} by {}", model.end().long()),
                     };
-                    format!("{}: {} chance; {when}", strategy.name, pct(p))
+                    format!("{name}: {} chance; {when}", pct(p))
                 }
                 _ => format!(
-                    "{}: median {} in {}",
-                    strategy.name,
+                    "{name}: median {} in {}",
                     unit.value(strategy.median_headline),
                     c.headline_month.long()
                 ),

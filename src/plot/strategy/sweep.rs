@@ -77,7 +77,11 @@ impl SweepChart<'_> {
         });
         if s.conditioned {
             lines.push(format!(
-                "On the futures that match your observed history: each value as it would have gone from the start · as the scenario stands, {}",
+                "On the futures that match your observed history: each value as it would have gone {} · as the scenario stands, {}",
+                match s.changes_from {
+                    Some(month) => format!("from {} on", month.long()),
+                    None => "from the start".to_string(),
+                },
                 pct(s.reference.value)
             ));
         }
