@@ -100,7 +100,17 @@ fn by_kind(ctx: &Ctx) -> Vec<Layer> {
                 Metric::Recurring => ("recurring (renewals)", palette::BLUE),
                 Metric::Upgrade => ("upgrades", palette::GREEN),
                 Metric::Bounty => ("bounties", palette::YELLOW),
-                _ => ("clawbacks (refunds)", palette::VERMILLION),
+                Metric::Clawback => ("clawbacks (refunds)", palette::VERMILLION),
+                Metric::Visits
+                | Metric::Clicks
+                | Metric::Signups
+                | Metric::NewReferrals
+                | Metric::ActiveReferrals
+                | Metric::Mrr
+                | Metric::Earned
+                | Metric::CumulativeEarned
+                | Metric::Paid
+                | Metric::CumulativePaid => unreachable!("{kind:?} is not a commission kind"),
             };
             Layer {
                 label: label.into(),

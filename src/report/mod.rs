@@ -124,7 +124,15 @@ pub fn meaning(metric: Metric) -> &'static str {
         Metric::CumulativePaid => "all cash paid out from the start to the end of the month",
         Metric::ActiveReferrals => "paying customers you referred who are still subscribed",
         Metric::NewReferrals => "customers who made their first payment in the month",
-        _ => "",
+        Metric::Visits => "visits to your content in the month",
+        Metric::Clicks => "clicks on your affiliate links in the month",
+        Metric::Signups => "sign-ups through your links in the month, paying or not",
+        Metric::FirstOrder => "commission earned on first orders in the month",
+        Metric::Upgrade => "commission earned on plan upgrades in the month",
+        Metric::Bounty => "one-time bounties earned in the month",
+        Metric::Clawback => {
+            "commission taken back in the month for last month's refunds (a negative amount)"
+        }
     }
 }
 
