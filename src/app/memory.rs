@@ -83,7 +83,7 @@ pub fn choose_storage(
     check_fits(
         paths,
         available,
-        &|n| crate::stream::memory_estimate(model, n, charts),
+        &|n| crate::stream::memory_estimate(model, n, charts, &crate::plot::queries(model)),
         " even in streaming mode",
     )?;
     Ok(Storage::Streaming)

@@ -62,6 +62,7 @@ fn stream(model: &Model, quiet: bool) -> Result<Simulation, Failure> {
                     cancel: Some(&CANCEL),
                     ..RunOptions::default()
                 },
+                &plot::queries(model),
             )
         },
     )
@@ -236,9 +237,12 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if args.memory_report {
         let estimate = match storage {
             Storage::InMemory => engine::memory_estimate(model, sim.paths),
-            Storage::Streaming => {
-                crate::stream::memory_estimate(model, sim.paths, !args.output.no_charts)
-            }
+            Storage::Streaming => crate::stream::memory_estimate(
+                model,
+                sim.paths,
+                !args.output.no_charts,
+                &plot::queries(model),
+            ),
         };
         eprintln!(
             "memory: estimated {} bytes, peak {} bytes",

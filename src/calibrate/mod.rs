@@ -17,9 +17,9 @@ use crate::calendar::Month;
 use crate::engine::{
     self, Breakdown, CHUNK, Cancelled, Layout, PathRecord, RunOptions, Simulation, Workspace, path,
 };
+use crate::format::{count, input_value, money_or_count, percent};
 use crate::model::{Metric, Model, Observed, Unit};
-use crate::report::format::{count, money_or_count, percent};
-use crate::report::input_value;
+pub use crate::sim::Fit;
 use crate::stats;
 
 /// Share of the paths the kernel bandwidth aims to keep as effective sample
@@ -161,16 +161,6 @@ fn kernel_ess(distances: &[f64], floor: f64, bandwidth: f64) -> f64 {
         .iter()
         .fold((0.0, 0.0), |(a, b), (c, d)| (a + c, b + d));
     sum * sum / sum_sq
-}
-
-/// The weights chosen for a simulation.
-#[derive(Clone, Debug)]
-pub struct Fit {
-    /// Normalised, one per path.
-    pub weights: Vec<f64>,
-    pub effective_sample_size: f64,
-    pub bandwidth: f64,
-    pub target_ess: f64,
 }
 
 /// Chooses the bandwidth whose effective sample size is the target (within
@@ -607,7 +597,7 @@ fn shifts(model: &Model, sim: &Simulation, kept: Option<&stats::Kept>) -> Vec<In
 /// Quantiles of parameter `index` across paths, honouring weights.
 pub fn posterior_quantiles(sim: &Simulation, index: usize, wanted: &[f64]) -> Vec<f64> {
     if let Some(streamed) = &sim.streamed {
-        let column = crate::stream::parameter_column(sim.months, index);
+        let column = crate::sim::columns::parameter_column(sim.months, index);
         return streamed.percentiles(stats::Flavour::Weighted, column, wanted);
     }
     stats::Kept::of(sim).percentiles(|path| sim.parameters_of(path)[index] as f32, wanted)

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use crate::model::{Metric, Model};
+use crate::model::Model;
+pub use crate::sim::{Breakdown, Simulation};
 pub use path::{
     Layout, PLAN_SERIES, PROGRAM_SERIES, PathRecord, PlanSeries, ProgramSeries, SOURCE_SERIES,
     SourceSeries, Workspace, plan_offset,
@@ -42,99 +43,8 @@ pub struct RunOptions<'a> {
     pub breakdown: Breakdown,
 }
 
-/// What a run does with the paths' series by source, program and plan: they
-/// cost about a tenth of the engine's time, and most uses of a run need only
-/// the totals.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Breakdown {
-    /// Simulated for every path and averaged: the means are there.
-    #[default]
-    Averaged,
-    /// Left out by the engine, to be averaged later over the paths that
-    /// count: calibration re-simulates the paths it weights, or
-    /// [`average_breakdown`] every path. A calibrated run would otherwise
-    /// compute them twice.
-    Deferred,
-    /// Not wanted: the strategy tools read only the totals.
-    Skipped,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cancelled;
-
-/// Every path's monthly series, compactly, plus breakdown means.
-#[derive(Clone, Debug)]
-pub struct Simulation {
-    pub paths: usize,
-    pub months: usize,
-    pub seed: u64,
-    pub first_path: u64,
-    /// `[path][metric][month]`, f32 to halve memory; sums use f64 elsewhere.
-    pub series: Vec<f32>,
-    /// `[path][parameter]`: each path's drawn uncertain inputs.
-    pub parameters: Vec<f64>,
-    pub parameter_count: usize,
-    /// Month index of each path's first payout (`u16::MAX`: none).
-    pub first_payout: Vec<u16>,
-    /// Mean over paths, `[metric][month]`, summed in f64.
-    pub mean: Vec<f64>,
-    /// Mean over paths, `[source][SourceSeries][month]`; empty unless
-    /// `breakdown` is [`Breakdown::Averaged`], as is `mean_by_program`.
-    pub mean_by_source: Vec<f64>,
-    /// Mean over paths, `[program][ProgramSeries][month]` then
-    /// `[plan][PlanSeries][month]` (see [`plan_offset`]).
-    pub mean_by_program: Vec<f64>,
-    pub breakdown: Breakdown,
-    /// Importance weights per path, summing to one, set by calibration to
-    /// observed history; `None` means every path counts equally. The means
-    /// above are weighted means once this is set.
-    pub weights: Option<Vec<f64>>,
-    /// Set in streaming mode: `series` and `parameters` are then (nearly)
-    /// empty, and statistics come from what the passes over the paths
-    /// computed (see [`crate::stream`]).
-    pub streamed: Option<Box<crate::stream::Streamed>>,
-}
-
-impl Simulation {
-    #[inline]
-    pub fn value(&self, path: usize, metric: Metric, month: usize) -> f32 {
-        match &self.streamed {
-            None => self.series[(path * Metric::COUNT + metric.index()) * self.months + month],
-            Some(streamed) => streamed.value(path, metric, month),
-        }
-    }
-
-    /// One path's series for a metric.
-    pub fn path_series(&self, path: usize, metric: Metric) -> &[f32] {
-        assert!(
-            self.streamed.is_none(),
-            "streaming mode keeps no path series"
-        );
-        let start = (path * Metric::COUNT + metric.index()) * self.months;
-        &self.series[start..start + self.months]
-    }
-
-    /// A metric's values in one month, across paths.
-    pub fn column(&self, metric: Metric, month: usize) -> impl Iterator<Item = f32> + '_ {
-        (0..self.paths).map(move |path| self.value(path, metric, month))
-    }
-
-    pub fn mean(&self, metric: Metric, month: usize) -> f64 {
-        self.mean[metric.index() * self.months + month]
-    }
-
-    /// How one path fares against a target (see [`crate::stats::outcome`]).
-    pub fn outcome(&self, path: usize, target: &crate::model::Target) -> u16 {
-        match &self.streamed {
-            None => crate::stats::outcome(self.path_series(path, target.metric), target),
-            Some(streamed) => streamed.outcome(path, target),
-        }
-    }
-
-    pub fn parameters_of(&self, path: usize) -> &[f64] {
-        &self.parameters[path * self.parameter_count..(path + 1) * self.parameter_count]
-    }
-}
 
 /// What a pass needs from one path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -438,12 +348,12 @@ fn add(into: &mut [f64], values: &[f64]) {
 /// (streaming mode has its own estimate, [`crate::stream::memory_estimate`]):
 /// the per-path series and parameters, the first-payout months, and the
 /// keys the percentile bands gather (every column at once, or
-/// [`crate::stats::GATHER_BYTES`] at a time), plus a fixed allowance for the
+/// [`crate::sim::GATHER_BYTES`] at a time), plus a fixed allowance for the
 /// program itself.
 pub fn memory_estimate(model: &Model, paths: usize) -> u64 {
     let layout = Layout::new(model);
     let per_path = layout.record_len() * 4 + layout.parameters * 8 + 2;
-    let gathered = (paths * layout.record_len() * 4).min(crate::stats::GATHER_BYTES);
+    let gathered = (paths * layout.record_len() * 4).min(crate::sim::GATHER_BYTES);
     (paths * per_path + gathered) as u64 + 24 * 1024 * 1024
 }
 
@@ -461,25 +371,4 @@ pub fn peak_memory() -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
-}
-
-impl Simulation {
-    /// Appends the paths of `other` (a later batch of the same model and
-    /// seed); means are combined by path counts.
-    pub fn append(&mut self, other: Simulation) {
-        let (n, m) = (self.paths as f64, other.paths as f64);
-        for (mine, theirs) in [
-            (&mut self.mean, &other.mean),
-            (&mut self.mean_by_source, &other.mean_by_source),
-            (&mut self.mean_by_program, &other.mean_by_program),
-        ] {
-            for (a, b) in mine.iter_mut().zip(theirs) {
-                *a = (*a * n + b * m) / (n + m);
-            }
-        }
-        self.series.extend_from_slice(&other.series);
-        self.parameters.extend_from_slice(&other.parameters);
-        self.first_payout.extend_from_slice(&other.first_payout);
-        self.paths += other.paths;
-    }
 }

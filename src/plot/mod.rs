@@ -20,8 +20,8 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::engine::Simulation;
+use crate::format;
 use crate::model::{Metric, Model, Param};
-use crate::report::format;
 use crate::report::{Summary, TargetReport};
 use crate::stats::Band;
 use frame::fail;
@@ -89,6 +89,14 @@ pub trait Chart {
     /// File name without extension.
     const NAME: &'static str;
     fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res;
+}
+
+/// What the charts read from a run besides the bands: each chart that reads
+/// more declares it next to its code, and is listed here.
+pub fn queries(model: &Model) -> crate::sim::Queries {
+    let mut queries = crate::sim::Queries::default();
+    queries.add(target::queries(model));
+    queries
 }
 
 /// Renders every chart of a run as `(file name, bytes)`: `fan.png`,

@@ -5,7 +5,7 @@
 
 use plotters::style::{FontDesc, FontFamily, FontStyle, RGBColor, TextStyle};
 
-use crate::report::format;
+use crate::format;
 
 /// Okabe–Ito colours: safe for the common colour-vision deficiencies. Each
 /// chart pairs colours of clearly different lightness so that the pictures

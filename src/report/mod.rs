@@ -3,7 +3,6 @@
 
 pub mod csv;
 pub mod describe;
-pub mod format;
 pub mod json;
 pub mod marker;
 pub mod output;
@@ -12,7 +11,7 @@ pub mod terminal;
 
 use serde::Serialize;
 
-pub use format::{count, money, money_or_count, percent};
+pub use crate::format::{self, count, input_value, money, money_or_count, percent};
 
 use crate::calendar::Month;
 use crate::engine::{SOURCE_SERIES, Simulation, SourceSeries};
@@ -133,21 +132,6 @@ pub fn meaning(metric: Metric) -> &'static str {
         Metric::Clawback => {
             "commission taken back in the month for last month's refunds (a negative amount)"
         }
-    }
-}
-
-pub fn input_value(unit: Unit, value: f64) -> String {
-    match unit {
-        Unit::Rate => format::rate(value),
-        Unit::Dollars => money(value),
-        Unit::Count => {
-            if value.abs() >= 100.0 {
-                count(value)
-            } else {
-                format!("{value:.2}")
-            }
-        }
-        Unit::Months => format!("{value:.1} months"),
     }
 }
 

@@ -406,7 +406,7 @@ impl Resolver {
                 None => format!(
                     "{} of at least {} in {}",
                     metric.phrase(),
-                    crate::report::money_or_count(metric, threshold),
+                    crate::format::money_or_count(metric, threshold),
                     section.month.long()
                 ),
             };

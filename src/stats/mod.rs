@@ -9,112 +9,13 @@ use serde::Serialize;
 use crate::calendar::Month;
 use crate::engine::Simulation;
 use crate::model::{Metric, Model, Target};
-use crate::stream::select::key;
+pub use crate::sim::estimate::WeightedSums;
+use crate::sim::order_key::key;
+pub use crate::sim::outcome::{FIRST, IN_MONTH, NEVER, outcome};
+pub use crate::sim::{Estimate, Flavour, GATHER_BYTES, ReferralValue};
 
 /// The percentiles every band reports.
 pub const PERCENTILES: [f64; 7] = [5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0];
-
-/// A probability estimated from paths, with its standard error.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Estimate {
-    pub value: f64,
-    pub standard_error: f64,
-}
-
-impl Estimate {
-    /// A share of `n` paths with its binomial standard error.
-    pub fn proportion(hits: usize, n: usize) -> Estimate {
-        let p = hits as f64 / n.max(1) as f64;
-        Estimate {
-            value: p,
-            standard_error: (p * (1.0 - p) / n.max(1) as f64).sqrt(),
-        }
-    }
-
-    /// Self-normalised importance-sampling mean of `values` under weights
-    /// summing to one. The standard error is the delta-method one,
-    /// `sqrt(sum w²(x - mean)²)`: it reduces to the usual binomial or
-    /// sample-mean error for equal weights and grows as the effective
-    /// sample size `1 / sum w²` shrinks.
-    pub fn weighted(values: impl Iterator<Item = (f64, f64)> + Clone) -> Estimate {
-        let mut sums = WeightedSums::default();
-        for (value, weight) in values.clone() {
-            sums.add(value, weight);
-        }
-        if let Some(mean) = sums.mean() {
-            for (value, weight) in values {
-                sums.add_spread(value, weight, mean);
-            }
-        }
-        sums.estimate()
-    }
-
-    /// Mean of values with the standard error of the mean.
-    pub fn mean(values: impl Iterator<Item = f64>) -> Estimate {
-        let (mut n, mut sum, mut sum_sq) = (0usize, 0.0, 0.0);
-        for value in values {
-            n += 1;
-            sum += value;
-            sum_sq += value * value;
-        }
-        if n == 0 {
-            return Estimate {
-                value: 0.0,
-                standard_error: 0.0,
-            };
-        }
-        let mean = sum / n as f64;
-        let variance = if n > 1 {
-            ((sum_sq - n as f64 * mean * mean) / (n as f64 - 1.0)).max(0.0)
-        } else {
-            0.0
-        };
-        Estimate {
-            value: mean,
-            standard_error: (variance / n as f64).sqrt(),
-        }
-    }
-}
-
-/// The running sums behind [`Estimate::weighted`], in two rounds (the
-/// weighted mean, then the spread around it), so that a caller that sees the
-/// values in two passes over the paths gets the very same estimate.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct WeightedSums {
-    total: f64,
-    sum: f64,
-    spread: f64,
-}
-
-impl WeightedSums {
-    pub fn add(&mut self, value: f64, weight: f64) {
-        self.total += weight;
-        self.sum += weight * value;
-    }
-
-    /// The weighted mean, once every value has been added.
-    pub fn mean(&self) -> Option<f64> {
-        (self.total > 0.0).then(|| self.sum / self.total)
-    }
-
-    pub fn add_spread(&mut self, value: f64, weight: f64, mean: f64) {
-        let w = weight / self.total;
-        self.spread += w * w * (value - mean) * (value - mean);
-    }
-
-    pub fn estimate(&self) -> Estimate {
-        match self.mean() {
-            Some(mean) => Estimate {
-                value: mean,
-                standard_error: self.spread.sqrt(),
-            },
-            None => Estimate {
-                value: 0.0,
-                standard_error: 0.0,
-            },
-        }
-    }
-}
 
 /// Percentiles (type 7: linear between order statistics) of `values`,
 /// which are sorted in place. A radix sort costs a few passes over the
@@ -153,7 +54,7 @@ pub fn percentiles(values: &mut [f32], wanted: &[f64]) -> Vec<f64> {
 /// same percentiles bin by bin without storing the column
 /// ([`crate::stream::select`]).
 pub fn weighted_percentiles(pairs: &mut [(f32, f64)], wanted: &[f64]) -> Vec<f64> {
-    use crate::stream::select::{fixed, interpolate, ramp};
+    use crate::sim::order_key::{fixed, interpolate, ramp};
     let total: f64 = pairs.iter().map(|p| p.1).sum();
     if pairs.is_empty() || total <= 0.0 {
         return vec![0.0; wanted.len()];
@@ -300,7 +201,7 @@ impl Columns {
     pub fn values(&self, column: usize) -> impl Iterator<Item = f32> + Clone + '_ {
         self.pieces(column)
             .into_iter()
-            .flat_map(|piece| piece.iter().map(|k| crate::stream::select::from_key(*k)))
+            .flat_map(|piece| piece.iter().map(|k| crate::sim::order_key::from_key(*k)))
     }
 }
 
@@ -314,7 +215,7 @@ pub fn column_percentiles(
 ) -> Vec<f64> {
     if let Some(streamed) = &sim.streamed {
         let flavour = Flavour::of(sim);
-        let column = crate::stream::series_column(sim.months, metric, month);
+        let column = crate::sim::columns::series_column(sim.months, metric, month);
         return streamed.percentiles(flavour, column, wanted);
     }
     match &sim.weights {
@@ -323,25 +224,6 @@ pub fn column_percentiles(
             selection::percentiles(&keys, wanted)
         }
         Some(_) => Kept::of(sim).percentiles(|path| sim.value(path, metric, month), wanted),
-    }
-}
-
-/// Which percentile definition a statistic uses: type 7 over all paths, or
-/// the weighted one over the paths [`kept`] (with equal weights when the
-/// simulation is not calibrated).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Flavour {
-    Type7,
-    Weighted,
-}
-
-impl Flavour {
-    pub fn of(sim: &Simulation) -> Flavour {
-        if sim.weights.is_some() {
-            Flavour::Weighted
-        } else {
-            Flavour::Type7
-        }
     }
 }
 
@@ -385,7 +267,7 @@ pub fn effective_sample_size(sim: &Simulation) -> f64 {
 /// are summed exactly (in fixed point) per key, so the order of the pairs
 /// does not matter.
 fn weighted_median<K: Ord + Copy>(pairs: impl Iterator<Item = (K, f64)> + Clone) -> Option<K> {
-    use crate::stream::select::fixed;
+    use crate::sim::order_key::fixed;
     let total: f64 = pairs.clone().map(|p| p.1).sum();
     if total <= 0.0 {
         return None;
@@ -522,9 +404,6 @@ pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric
     out
 }
 
-/// Bytes of keys [`bands`] gathers at once, a bound on the memory it adds
-/// to a run (q4 at 10^6 calibrated paths takes two groups of metrics).
-pub const GATHER_BYTES: usize = 128 << 20;
 /// Paths per parallel run of the gather in [`bands`].
 const GATHER_RUN: usize = 4096;
 
@@ -544,30 +423,6 @@ pub struct TargetResult {
     pub median_first_month: Option<Month>,
     /// Share of paths that reach it at some point in the horizon.
     pub ever: Estimate,
-}
-
-/// In a path's [`outcome`]: the metric meets the threshold in the target month.
-pub const IN_MONTH: u16 = 0x8000;
-/// In a path's [`outcome`]: the month index of the first month that meets
-/// the threshold, or [`NEVER`].
-pub const FIRST: u16 = 0x7FFF;
-pub const NEVER: u16 = 0x7FFF;
-
-/// How one path fares against a target, in two bytes: [`IN_MONTH`] and the
-/// first month that reaches the threshold ([`FIRST`]). Streaming mode keeps
-/// this per path and target instead of the series.
-pub fn outcome(series: &[f32], target: &Target) -> u16 {
-    let threshold = target.threshold;
-    let first = series
-        .iter()
-        .position(|v| *v as f64 >= threshold)
-        .map_or(NEVER, |t| t as u16);
-    let in_month = if series[target.month_index] as f64 >= threshold {
-        IN_MONTH
-    } else {
-        0
-    };
-    in_month | first
 }
 
 pub fn target(model: &Model, sim: &Simulation, target: &Target) -> TargetResult {
@@ -757,21 +612,6 @@ pub fn first_payout(model: &Model, sim: &Simulation) -> FirstPayout {
         median_month,
         day: model.programs.first().map_or(28, |p| p.payout.day),
     }
-}
-
-/// What one new paying referral is worth, by plan.
-#[derive(Clone, Debug, Serialize)]
-pub struct ReferralValue {
-    pub program: String,
-    pub plan: String,
-    /// Median monthly price across paths.
-    pub price: f64,
-    /// Expected commission over the first 12 months (first order + 11 renewals).
-    pub first_year: Estimate,
-    /// Expected commission over up to ten years.
-    pub lifetime: Estimate,
-    /// Expected number of renewals (over up to ten years).
-    pub expected_renewals: f64,
 }
 
 /// Months over which "lifetime" is counted.

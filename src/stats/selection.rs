@@ -9,7 +9,7 @@
 //! knot, and the answers are bit for bit those of [`super::percentiles`] and
 //! [`super::weighted_percentiles`] (the tests below compare them).
 
-use crate::stream::select::{BITS, digit, fixed, from_key, interpolate, ramp};
+use crate::sim::order_key::{BITS, digit, fixed, from_key, interpolate, ramp};
 
 /// Below this many elements a range is sorted outright.
 const SMALL: usize = 64;
@@ -195,7 +195,7 @@ fn order_statistics(keys: Pieces, ranks: &[usize]) -> Vec<u32> {
 }
 
 /// The exact shares of the total weight (fixed point, see
-/// [`crate::stream::select::fixed`]) of the paths behind a weighted column,
+/// [`crate::sim::order_key::fixed`]) of the paths behind a weighted column,
 /// computed once for every column over the same paths.
 #[derive(Clone, Debug)]
 pub struct Shares {

@@ -24,13 +24,16 @@
 
 pub mod select;
 
+pub use crate::sim::columns::{parameter_column, series_column};
+
 use std::collections::HashMap;
 
-use crate::calibrate::{self, Fit, Point};
+use crate::calibrate::{self, Point};
 use crate::engine::{
     self, Breakdown, CHUNK, Cancelled, Layout, Need, RunOptions, Simulation, Sums,
 };
-use crate::model::{Metric, Model, Target};
+use crate::model::{Metric, Model};
+use crate::sim::{Queries, Streamed};
 use crate::stats::{self, Flavour, PERCENTILES, ReferralValue, WeightedSums};
 use select::{RankSelect, WeightSelect, fixed, key};
 
@@ -42,128 +45,40 @@ pub const REFERRAL_PATHS: usize = 4_000;
 /// most this many; more are selected like the others.
 const STORED_OBSERVED: usize = 4;
 
-/// Column id of a metric in a month: the series columns come first.
-pub fn series_column(months: usize, metric: Metric, month: usize) -> usize {
-    metric.index() * months + month
-}
-
-/// Column id of uncertain input `index` (its drawn value, as f32).
-pub fn parameter_column(months: usize, index: usize) -> usize {
-    Metric::COUNT * months + index
-}
-
-/// What the passes computed, in place of the paths themselves.
-#[derive(Clone, Debug)]
-pub struct Streamed {
-    /// Whole columns kept, one f32 per path: `(column id, values)`.
-    columns: Vec<(usize, Vec<f32>)>,
-    /// Per target: `(metric, month, threshold bits)` and one outcome per path.
-    outcomes: Vec<((Metric, usize, u64), Vec<u16>)>,
-    /// Percentiles found: `(flavour, column, percentile bits)`.
-    percentiles: HashMap<(Flavour, usize, u64), f64>,
-    /// Unweighted share of paths at or below each observed value.
-    shares: Vec<((usize, u64), f64)>,
-    fit: Option<Fit>,
-    posterior_means: Option<[Vec<f64>; 3]>,
-    referral_values: Vec<ReferralValue>,
-    months: usize,
-    /// Passes made over the paths.
-    pub passes: usize,
-}
-
-impl Streamed {
-    pub fn value(&self, path: usize, metric: Metric, month: usize) -> f32 {
-        let column = series_column(self.months, metric, month);
-        match self.columns.iter().find(|(c, _)| *c == column) {
-            Some((_, values)) => values[path],
-            None => panic!(
-                "streaming mode keeps no values of {metric:?} in month {month}; add the column to stream::kept_columns"
-            ),
-        }
-    }
-
-    pub fn outcome(&self, path: usize, target: &Target) -> u16 {
-        let wanted = (
-            target.metric,
-            target.month_index,
-            target.threshold.to_bits(),
-        );
-        match self.outcomes.iter().find(|(k, _)| *k == wanted) {
-            Some((_, codes)) => codes[path],
-            None => panic!("streaming mode has no outcomes for target {}", target.label),
-        }
-    }
-
-    /// Percentiles of a column found by the passes.
-    pub fn percentiles(&self, flavour: Flavour, column: usize, wanted: &[f64]) -> Vec<f64> {
-        wanted
-            .iter()
-            .map(|p| match self.percentiles.get(&(flavour, column, p.to_bits())) {
-                Some(value) => *value,
-                None => panic!(
-                    "streaming mode did not look for the {flavour:?} {p}th percentile of column {column}; add it to stream::wanted"
-                ),
-            })
-            .collect()
-    }
-
-    pub fn share_at_or_below(&self, metric: Metric, month: usize, value: f64) -> f64 {
-        let column = series_column(self.months, metric, month);
-        self.shares
-            .iter()
-            .find(|(k, _)| *k == (column, value.to_bits()))
-            .map(|(_, share)| *share)
-            .expect("observed values are counted in the first pass")
-    }
-
-    pub fn take_fit(&mut self) -> Option<Fit> {
-        self.fit.take()
-    }
-
-    pub fn take_posterior_means(&mut self) -> Option<[Vec<f64>; 3]> {
-        self.posterior_means.take()
-    }
-
-    pub fn referral_values(&self) -> Vec<ReferralValue> {
-        self.referral_values.clone()
-    }
-}
-
-/// Columns the report reads path by path rather than as percentiles: the
-/// totals at the horizon (their means and standard errors follow path order)
-/// and the target chart's column (its histogram).
-pub fn kept_columns(model: &Model) -> Vec<usize> {
+/// Columns read path by path rather than as percentiles: the report's
+/// totals at the horizon (their means and standard errors follow path order),
+/// then the columns the charts declared in `queries`.
+pub fn kept_columns(model: &Model, queries: &Queries) -> Vec<usize> {
     let months = model.months;
-    let (metric, month) = crate::plot::target::subject(model);
     let mut columns = vec![
         series_column(months, Metric::CumulativeEarned, months - 1),
         series_column(months, Metric::CumulativePaid, months - 1),
     ];
-    let subject = series_column(months, metric, month);
-    if !columns.contains(&subject) {
-        columns.push(subject);
+    for &(metric, month) in &queries.columns {
+        let column = series_column(months, metric, month);
+        if !columns.contains(&column) {
+            columns.push(column);
+        }
     }
     columns
 }
 
 /// Every percentile of a series column the report and charts ask for: the
-/// bands, and the target chart's top of axis.
-pub fn wanted(model: &Model) -> Vec<(usize, f64)> {
+/// bands, and what the charts declared in `queries`.
+pub fn wanted(model: &Model, queries: &Queries) -> Vec<(usize, f64)> {
     let months = model.months;
-    let (metric, month) = crate::plot::target::subject(model);
-    let subject = series_column(months, metric, month);
     let mut out = Vec::new();
     for metric in Metric::ALL {
         for t in 0..months {
             let column = series_column(months, metric, t);
             out.extend(PERCENTILES.iter().map(|p| (column, *p)));
-            if column == subject {
-                out.extend(
-                    crate::plot::target::SUBJECT_PERCENTILES
-                        .iter()
-                        .map(|p| (column, *p)),
-                );
-            }
+            out.extend(
+                queries
+                    .percentiles
+                    .iter()
+                    .filter(|(m, month, _)| (*m, *month) == (metric, t))
+                    .map(|(_, _, p)| (column, *p)),
+            );
         }
     }
     dedup(out)
@@ -209,13 +124,13 @@ pub fn expected_passes(model: &Model) -> usize {
 /// weights, 16 bytes) and the target chart (the weights, 8 bytes, plus 24
 /// bytes of (value, weight) pairs and sort buffer per path that carries
 /// weight; about half the paths on calibrated runs, all of them otherwise).
-pub fn memory_estimate(model: &Model, paths: usize, charts: bool) -> u64 {
+pub fn memory_estimate(model: &Model, paths: usize, charts: bool, queries: &Queries) -> u64 {
     let layout = Layout::new(model);
     let series = layout.record_len();
     let calibrated = !observed_points(model).is_empty();
     let prices: usize = model.programs.iter().map(|p| p.plans.len()).sum();
     let columns = series + model.inputs.len() + prices;
-    let kept = 2 + 2 * model.targets.len() + 4 * kept_columns(model).len();
+    let kept = 2 + 2 * model.targets.len() + 4 * kept_columns(model, queries).len();
     let mut observed: Vec<(Metric, usize)> = observed_points(model)
         .iter()
         .map(|p| (p.metric, p.month))
@@ -240,18 +155,23 @@ pub fn memory_estimate(model: &Model, paths: usize, charts: bool) -> u64 {
     // with history also a fixed-point weight), and a sub-histogram per bin
     // holding a wanted percentile; neighbouring percentiles often share one,
     // hence the half.
-    let queries = wanted(model).len() + 3 * model.inputs.len() + prices;
+    let selections = wanted(model, queries).len() + 3 * model.inputs.len() + prices;
     let per_thread = if calibrated {
-        columns * 2048 * 24 + queries / 2 * 2048 * 20
+        columns * 2048 * 24 + selections / 2 * 2048 * 20
     } else {
-        columns * 2048 * 4 + queries / 2 * 2048 * 4
+        columns * 2048 * 4 + selections / 2 * 2048 * 4
     };
     let threads = rayon::current_num_threads();
     (paths * (kept + moment) + threads * per_thread) as u64 + 40 * 1024 * 1024
 }
 
-/// Runs the model in streaming mode (see the module comment).
-pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled> {
+/// Runs the model in streaming mode (see the module comment), working out
+/// what `queries` asks besides the bands and the targets.
+pub fn run(
+    model: &Model,
+    options: &RunOptions,
+    queries: &Queries,
+) -> Result<Simulation, Cancelled> {
     let n = options.paths.unwrap_or(model.paths);
     let seed = options.seed.unwrap_or(model.seed);
     assert!(options.parameters.is_none() && options.pins.is_empty());
@@ -270,8 +190,8 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
     let points = observed_points(model);
     let calibrating = !points.is_empty() && n > 0;
     let distance_targets = calibrate::targets(&points);
-    let kept_columns = kept_columns(model);
-    let series_wanted = wanted(model);
+    let kept_columns = kept_columns(model, queries);
+    let series_wanted = wanted(model, queries);
     let observed_columns: Vec<usize> = points
         .iter()
         .map(|p| series_column(months, p.metric, p.month))

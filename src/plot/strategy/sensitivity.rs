@@ -10,8 +10,8 @@ use super::super::frame::{self, Header, fail, glyph};
 use super::super::style::{Theme, palette, size};
 use super::super::{Picture, Res, clean};
 use super::{Scale, goal_text, pct, percent_tick, plot, subtitle, text_at};
+use crate::format::input_value;
 use crate::model::Model;
-use crate::report::input_value;
 use crate::strategy::sensitivity::Sensitivity;
 
 pub struct Tornado<'a> {

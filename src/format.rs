@@ -1,6 +1,6 @@
 //! Numbers as people read them: "$1,234", "$12.40", "41.3%", "1,400".
 
-use crate::model::Metric;
+use crate::model::{Metric, Unit};
 
 fn group_thousands(whole: u64) -> String {
     let digits = whole.to_string();
@@ -132,5 +132,21 @@ mod tests {
         assert_eq!(amount(1499.5), "$1,499.50");
         assert_eq!(amount(150.0), "$150");
         assert_eq!(amount(19.99), "$19.99");
+    }
+}
+
+/// An uncertain input's value in its unit.
+pub fn input_value(unit: Unit, value: f64) -> String {
+    match unit {
+        Unit::Rate => rate(value),
+        Unit::Dollars => money(value),
+        Unit::Count => {
+            if value.abs() >= 100.0 {
+                count(value)
+            } else {
+                format!("{value:.2}")
+            }
+        }
+        Unit::Months => format!("{value:.1} months"),
     }
 }
