@@ -1,8 +1,13 @@
 //! affsim: Monte Carlo simulation of affiliate commission income.
 //!
-//! Data flows one way: [`scenario`] (parse, validate, resolve into a
-//! [`model::Model`]) → [`engine`] (simulate paths) → [`stats`] (percentiles,
-//! probabilities, standard errors) → [`report`] and [`plot`].
+//! Layers, bottom to top, each using only those below it (checked by
+//! `tests/layers.rs`; docs/ARCHITECTURE.md says what each owns):
+//! [`calendar`] and [`input_file`] → [`model`] → [`format`] → [`scenario`]
+//! (a TOML file to a [`model::Model`]) → [`sim`] (what a run produced, as
+//! data) → [`engine`] (simulate paths) → [`stats`] (bands, chances, standard
+//! errors) → [`calibrate`] (condition on observed history) → [`stream`]
+//! (runs too large to keep) → [`strategy`] → [`report`] → [`plot`] → [`app`]
+//! (what each command does) → [`cli`].
 
 pub mod app;
 pub mod calendar;

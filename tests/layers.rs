@@ -89,6 +89,35 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// The lines of `text` (the file `name`, of `module` on layer `own`) that
+/// use a module above it or one with no layer.
+fn upward_uses(name: &str, module: &str, own: usize, text: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        // Unit tests at the end of a file may reach for test helpers anywhere.
+        if line.trim_start().starts_with("#[cfg(test)]") {
+            break;
+        }
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
+        for used in crate_references(line) {
+            match layer(&used) {
+                Some(theirs) if theirs > own => problems.push(format!(
+                    "{name}:{}: `{module}` uses `{used}`, which is above it",
+                    number + 1
+                )),
+                Some(_) => {}
+                None => problems.push(format!(
+                    "{name}:{}: `{module}` uses `{used}`, which has no layer",
+                    number + 1
+                )),
+            }
+        }
+    }
+    problems
+}
+
 #[test]
 fn every_import_points_down_the_layers() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -109,30 +138,12 @@ fn every_import_points_down_the_layers() {
             continue;
         };
         let text = std::fs::read_to_string(file).unwrap();
-        for (number, line) in text.lines().enumerate() {
-            // Unit tests at the end of a file may reach for test helpers anywhere.
-            if line.trim_start().starts_with("#[cfg(test)]") {
-                break;
-            }
-            if line.trim_start().starts_with("//") {
-                continue;
-            }
-            for used in crate_references(line) {
-                match layer(&used) {
-                    Some(theirs) if theirs > own => problems.push(format!(
-                        "{}:{}: `{module}` uses `{used}`, which is above it",
-                        file.display(),
-                        number + 1
-                    )),
-                    Some(_) => {}
-                    None => problems.push(format!(
-                        "{}:{}: `{module}` uses `{used}`, which has no layer",
-                        file.display(),
-                        number + 1
-                    )),
-                }
-            }
-        }
+        problems.extend(upward_uses(
+            &file.display().to_string(),
+            &module,
+            own,
+            &text,
+        ));
     }
     assert!(
         problems.is_empty(),
@@ -150,5 +161,15 @@ fn grouped_imports_are_read() {
     assert_eq!(
         crate_references("let x = crate::plot::target::subject(model);"),
         ["plot"]
+    );
+}
+
+#[test]
+fn an_import_pointing_up_is_caught() {
+    let engine = layer("engine").unwrap();
+    let text = "//! uses crate::plot in a comment only\nuse crate::{model, plot::target};\nfn f() { crate::sim::outcome(); }\n#[cfg(test)]\nuse crate::app;\n";
+    assert_eq!(
+        upward_uses("x.rs", "engine", engine, text),
+        ["x.rs:2: `engine` uses `plot`, which is above it"]
     );
 }

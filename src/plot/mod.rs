@@ -89,13 +89,41 @@ pub trait Chart {
     /// File name without extension.
     const NAME: &'static str;
     fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res;
+    /// What the chart reads from a run besides the bands (columns path by
+    /// path, other percentiles): streaming mode works out exactly these.
+    fn queries(_model: &Model) -> crate::sim::Queries {
+        crate::sim::Queries::default()
+    }
 }
 
-/// What the charts read from a run besides the bands: each chart that reads
-/// more declares it next to its code, and is listed here.
+/// A chart in [`RUN_CHARTS`]: how to draw it and what it reads.
+pub struct RegisteredChart {
+    render: fn(&Ctx, &ChartOptions, &mut Vec<(String, Vec<u8>)>) -> Res,
+    queries: fn(&Model) -> crate::sim::Queries,
+}
+
+const fn registered<C: Chart>() -> RegisteredChart {
+    RegisteredChart {
+        render: render::<C>,
+        queries: C::queries,
+    }
+}
+
+/// Every chart `affsim run` draws, in this order. A new chart is a file with
+/// a type implementing [`Chart`], and one line here.
+pub const RUN_CHARTS: [RegisteredChart; 4] = [
+    registered::<fan::Fan>(),
+    registered::<target::TargetChart>(),
+    registered::<cumulative::Cumulative>(),
+    registered::<breakdown::Breakdown>(),
+];
+
+/// What the charts read from a run besides the bands, as each declares it.
 pub fn queries(model: &Model) -> crate::sim::Queries {
     let mut queries = crate::sim::Queries::default();
-    queries.add(target::queries(model));
+    for chart in &RUN_CHARTS {
+        queries.add((chart.queries)(model));
+    }
     queries
 }
 
@@ -122,10 +150,9 @@ pub fn render_all(
         Theme::new(options.width, options.height),
     );
     let mut out = Vec::new();
-    render::<fan::Fan>(&ctx, options, &mut out)?;
-    render::<target::TargetChart>(&ctx, options, &mut out)?;
-    render::<cumulative::Cumulative>(&ctx, options, &mut out)?;
-    render::<breakdown::Breakdown>(&ctx, options, &mut out)?;
+    for chart in &RUN_CHARTS {
+        (chart.render)(&ctx, options, &mut out)?;
+    }
     Ok(out)
 }
 

@@ -35,19 +35,6 @@ pub fn subject(model: &crate::model::Model) -> (Metric, usize) {
         None => (model.headline, model.months - 1),
     }
 }
-/// What the chart reads from a run: its column path by path (the histogram)
-/// and the percentiles that set its axis.
-pub fn queries(model: &crate::model::Model) -> crate::sim::Queries {
-    let (metric, month) = subject(model);
-    crate::sim::Queries {
-        columns: vec![(metric, month)],
-        percentiles: SUBJECT_PERCENTILES
-            .iter()
-            .map(|p| (metric, month, *p))
-            .collect(),
-    }
-}
-
 /// A threshold this many times beyond the top of the axis would flatten the
 /// whole distribution into one bar; it is then named instead of drawn.
 const FAR: f64 = 3.0;
@@ -125,6 +112,19 @@ fn histogram(sorted: &[(f64, f64)], top: f64, threshold: Option<f64>) -> Histogr
 
 impl Chart for TargetChart {
     const NAME: &'static str = "target";
+
+    /// Its column path by path (the histogram) and the percentiles that set
+    /// its axis.
+    fn queries(model: &crate::model::Model) -> crate::sim::Queries {
+        let (metric, month) = subject(model);
+        crate::sim::Queries {
+            columns: vec![(metric, month)],
+            percentiles: SUBJECT_PERCENTILES
+                .iter()
+                .map(|p| (metric, month, *p))
+                .collect(),
+        }
+    }
 
     fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res {
         let (model, theme) = (ctx.model, &ctx.theme);
