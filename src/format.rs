@@ -112,6 +112,22 @@ pub fn rate(value: f64) -> String {
     }
 }
 
+/// An uncertain input's value in its unit.
+pub fn input_value(unit: Unit, value: f64) -> String {
+    match unit {
+        Unit::Rate => rate(value),
+        Unit::Dollars => money(value),
+        Unit::Count => {
+            if value.abs() >= 100.0 {
+                count(value)
+            } else {
+                format!("{value:.2}")
+            }
+        }
+        Unit::Months => format!("{value:.1} months"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,21 +148,5 @@ mod tests {
         assert_eq!(amount(1499.5), "$1,499.50");
         assert_eq!(amount(150.0), "$150");
         assert_eq!(amount(19.99), "$19.99");
-    }
-}
-
-/// An uncertain input's value in its unit.
-pub fn input_value(unit: Unit, value: f64) -> String {
-    match unit {
-        Unit::Rate => rate(value),
-        Unit::Dollars => money(value),
-        Unit::Count => {
-            if value.abs() >= 100.0 {
-                count(value)
-            } else {
-                format!("{value:.2}")
-            }
-        }
-        Unit::Months => format!("{value:.1} months"),
     }
 }

@@ -96,9 +96,12 @@ pub trait Chart {
     }
 }
 
+/// Charts drawn: `(file name, bytes)`.
+type Drawn = Vec<(String, Vec<u8>)>;
+
 /// A chart in [`RUN_CHARTS`]: how to draw it and what it reads.
 pub struct RegisteredChart {
-    render: fn(&Ctx, &ChartOptions, &mut Vec<(String, Vec<u8>)>) -> Res,
+    render: fn(&Ctx, &ChartOptions, &mut Drawn) -> Res,
     queries: fn(&Model) -> crate::sim::Queries,
 }
 
