@@ -161,7 +161,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         &model.name,
         &args.scenario.scenario,
         "run",
-        &["summary.json", "bands.csv"],
+        &report::export::run_export_files(),
     )?;
 
     let storage = if args.precision.is_some() {
@@ -219,9 +219,15 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let mut summary = Summary::build_with_bands(model, &sim, &bands);
     summary.calibration = calibration;
     let mut outputs = Outputs::default();
+    let result = report::export::RunResult {
+        summary: &summary,
+        bands: &bands,
+    };
+    for export in report::export::RUN_EXPORTS {
+        outputs.add(export.file(), export.render(&result).into_bytes());
+    }
+    // `--json` prints the summary.
     let json = report::json::render(&summary);
-    outputs.add("summary.json", json.clone().into_bytes());
-    outputs.add("bands.csv", report::csv::render(&bands).into_bytes());
     if !args.output.no_charts {
         let options = ChartOptions {
             width: args.output.size.0,

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod describe;
+pub mod export;
 pub mod json;
 pub mod marker;
 pub mod output;
