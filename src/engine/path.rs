@@ -3,7 +3,7 @@
 //! docs/MODEL.md describes these steps in words and formulas; keep the two in
 //! step.
 
-use rand_distr::{Distribution, Gamma};
+use rand_distr::{Distribution, Gamma, StandardNormal};
 
 use super::draw::{
     PreparedBinomial, TrafficNoise, binomial, binomial_prepared, multinomial, poisson, thin,
@@ -77,6 +77,10 @@ pub struct Layout {
     split_streams: Vec<u64>,
     retention_streams: Vec<Vec<u64>>,
     lags: Vec<usize>,
+    /// Per source: the stream of its copies' own size draws, and how many
+    /// copies it can have (here or in the scenario a strategy takes over from).
+    copy_streams: Vec<u64>,
+    copy_counts: Vec<usize>,
     /// For a strategy that takes over from a month: the layout of the
     /// scenario as written, which draws its inputs for the months before.
     base: Option<Box<Layout>>,
@@ -189,6 +193,23 @@ impl Layout {
                 .programs
                 .iter()
                 .map(|p| (hold_months(p.hold_days) + p.payout.lag_months) as usize)
+                .collect(),
+            copy_streams: model
+                .sources
+                .iter()
+                .map(|s| purpose(&format!("copy:{}", s.name)))
+                .collect(),
+            copy_counts: model
+                .sources
+                .iter()
+                .enumerate()
+                .map(|(s, source)| {
+                    let base = model
+                        .change_from
+                        .as_ref()
+                        .and_then(|c| c.base.sources.get(s));
+                    source.copies.len().max(base.map_or(0, |b| b.copies.len()))
+                })
                 .collect(),
             base: model
                 .change_from
@@ -332,6 +353,10 @@ pub struct Workspace {
     /// `[source]`: this month's expected paid, signed-up-only, clicked-only
     /// and visited-only counts.
     funnel_rates: Vec<[f64; 4]>,
+    /// `[source][copy]`: each copy's own standard normal size draw, and its
+    /// multiplier on the entry's traffic (1 when copies share one draw).
+    copy_z: Vec<Vec<f64>>,
+    copy_factor: Vec<Vec<f64>>,
     /// `[source]`: each source's traffic noise and stream.
     traffic_noise: Vec<TrafficNoise>,
     traffic_rngs: Vec<StreamRng>,
@@ -403,6 +428,8 @@ impl Workspace {
                 .map(|ages| vec![0.0; *ages])
                 .collect(),
             funnel_rates: vec![[0.0; 4]; sources],
+            copy_z: layout.copy_counts.iter().map(|&n| vec![0.0; n]).collect(),
+            copy_factor: layout.copy_counts.iter().map(|&n| vec![1.0; n]).collect(),
             traffic_noise: vec![TrafficNoise::new(0.0); sources],
             traffic_rngs: vec![stream(0, 0, 0); sources],
             funnel_rngs: vec![stream(0, 0, 0); layout.funnel_groups.len()],
@@ -519,6 +546,20 @@ pub fn start_path(
     let drawn = &ws.drawn;
     for s in 0..model.sources.len() {
         ws.traffic_rngs[s] = stream(seed, path, layout.traffic_streams[s]);
+        if model.sources[s].per_copy.is_some()
+            || model
+                .change_from
+                .as_ref()
+                .is_some_and(|c| c.base.sources.get(s).is_some_and(|b| b.per_copy.is_some()))
+        {
+            let mut rng = stream(seed, path, layout.copy_streams[s]);
+            for z in ws.copy_z[s].iter_mut() {
+                *z = StandardNormal.sample(&mut rng);
+            }
+        }
+        if let Some(source) = in_force.sources.get(s) {
+            copy_factors(source, &ws.drawn, &ws.copy_z[s], &mut ws.copy_factor[s]);
+        }
         // An entry a strategy adds has no copy live before it takes over,
         // which fills its tables.
         if let Some(source) = in_force.sources.get(s) {
@@ -632,6 +673,21 @@ fn take_over(model: &Model, layout: &Layout, ws: &mut Workspace) {
     for (s, source) in model.sources.iter().enumerate() {
         source.traffic.fill_expected(drawn, &mut ws.traffic[s]);
         ws.traffic_noise[s] = TrafficNoise::new(source.noise.get(drawn));
+        copy_factors(source, drawn, &ws.copy_z[s], &mut ws.copy_factor[s]);
+    }
+}
+
+/// Each copy's multiplier on its entry's traffic: its own share of the size
+/// uncertainty (see [`crate::model::PerCopy`]), or 1 when copies share one
+/// draw (then the traffic is the same to the last bit: `x · 1 = x`).
+fn copy_factors(source: &crate::model::Source, drawn: &[f64], z: &[f64], factors: &mut [f64]) {
+    match &source.per_copy {
+        Some(per_copy) => {
+            for (factor, &z) in factors.iter_mut().zip(z) {
+                *factor = per_copy.factor(drawn, z);
+            }
+        }
+        None => factors.fill(1.0),
     }
 }
 
@@ -652,10 +708,10 @@ fn traffic(model: &Model, in_force: &Model, ws: &mut Workspace, t: usize) {
         let signup_rate = source.signup_rate.get(drawn);
         let paid_rate = source.paid_rate.get(drawn);
         let mut rate = 0.0;
-        for &published in &source.copies {
+        for (&published, factor) in source.copies.iter().zip(&ws.copy_factor[s]) {
             let age = t as i32 - published;
             if age >= 0 {
-                rate += ws.traffic[s][age as usize] * noise.sample(rng);
+                rate += ws.traffic[s][age as usize] * noise.sample(rng) * factor;
             }
         }
         let clicked = rate * click_rate;

@@ -255,10 +255,40 @@ pub struct Source {
     pub signup_rate: Param,
     pub paid_rate: Param,
     pub trial_months: usize,
+    /// How much of the uncertainty in each copy's size is its own (see
+    /// [`PerCopy`]); `None`: every copy shares one draw.
+    pub per_copy: Option<PerCopy>,
     /// Added by a strategy (`[[variants.content]]`): its funnel is drawn
     /// from streams of its own rather than with the scenario's entries, so
     /// adding it leaves their draws as they were.
     pub own_streams: bool,
+}
+
+/// The split of a repeating entry's uncertain size (peak visits, or
+/// subscribers), a lognormal `exp(N(mu, sigma²))` drawn into input `input`,
+/// into a part all copies share and a part each copy draws for itself:
+/// copy c's size is `exp(mu + sigma·(√(1−spread)·z + √spread·z_c))` with
+/// `z` the input's own standard normal and `z_c` the copy's, so one copy's
+/// marginal is still the stated distribution (docs/MODEL.md §3).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct PerCopy {
+    pub input: usize,
+    pub mu: f64,
+    pub sigma: f64,
+    /// The share of the log-variance that is each copy's own.
+    pub spread: f64,
+}
+
+impl PerCopy {
+    /// Copy `c`'s multiplier on the entry's drawn size, given the copy's
+    /// standard normal: the shared part shrunk to its share, times the
+    /// copy's own part.
+    #[inline]
+    pub fn factor(&self, drawn: &[f64], z_copy: f64) -> f64 {
+        let z = (drawn[self.input].ln() - self.mu) / self.sigma;
+        let shared = self.sigma * ((1.0 - self.spread).sqrt() - 1.0) * z;
+        (shared + self.sigma * self.spread.sqrt() * z_copy).exp()
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

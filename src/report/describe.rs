@@ -188,6 +188,23 @@ pub fn render(model: &Model) -> String {
             "  traffic noise (CV): {}",
             param(model, source.noise, Unit::Count)
         );
+        if let Some(per_copy) = &source.per_copy {
+            // Each copy's own factor spans exp(±1.645·σ·√spread) at 90%.
+            let own = (1.645 * per_copy.sigma * per_copy.spread.sqrt()).exp();
+            let _ = writeln!(
+                w,
+                "  copy_spread {}: {:.0}% of the size's log-variance is each copy's own (one copy is\n    within ×/÷ {own:.1} of what all copies share, 90% of the time); the rest all {} copies share",
+                per_copy.spread,
+                per_copy.spread * 100.0,
+                source.copies.len()
+            );
+        } else if source.copies.len() > 1 {
+            let _ = writeln!(
+                w,
+                "  all {} copies share one draw of their size (copy_spread 0, or a size that is not an interval or lognormal)",
+                source.copies.len()
+            );
+        }
         let _ = writeln!(
             w,
             "  sign-up rate: {}; paid conversion: {}; trial: {} months",

@@ -196,6 +196,10 @@ pub struct ContentSection {
     pub paid_rate: Option<InputSpec>,
     #[serde(default)]
     pub repeat: Option<RepeatSection>,
+    /// Share (0..1) of a repeating entry's uncertainty in visits or
+    /// subscribers that belongs to each copy rather than to all of them.
+    #[serde(default)]
+    pub copy_spread: Option<f64>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

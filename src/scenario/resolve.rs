@@ -14,6 +14,9 @@ pub const DEFAULT_PATHS: usize = 100_000;
 pub const MAX_PATHS: usize = 100_000_000;
 pub const MAX_MONTHS: usize = 600;
 const MAX_VISITS: f64 = 1e9;
+/// The share of a repeating entry's size uncertainty that is each copy's own
+/// when the scenario does not say (docs/MODEL.md §3 gives the reasons).
+pub const DEFAULT_COPY_SPREAD: f64 = 0.5;
 const MAX_PRICE: f64 = 1e6;
 
 /// A problem found while resolving, located by key path.
@@ -1094,7 +1097,31 @@ impl Resolver {
                 repeat_months(repeat, &path.key("repeat"), start, first, end.since(start))?
             }
         };
+        let copy_spread = match section.copy_spread {
+            Some(spread) => finite(&path.key("copy_spread"), spread, 0.0, 1.0, "`copy_spread`")?,
+            None => DEFAULT_COPY_SPREAD,
+        };
+        let size = match &traffic {
+            Traffic::Page { peak_visits, .. } => *peak_visits,
+            Traffic::Newsletter { subscribers, .. } => *subscribers,
+        };
+        // One copy, or no spread: the copies' single draw is the entry's.
+        let per_copy = match size {
+            Param::Drawn(input) if copy_spread > 0.0 && copies.len() > 1 => {
+                match self.inputs[input].dist {
+                    Dist::Lognormal { mu, sigma } if sigma > 0.0 => Some(PerCopy {
+                        input,
+                        mu,
+                        sigma,
+                        spread: copy_spread,
+                    }),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
         Ok(Source {
+            per_copy,
             name: name.clone(),
             kind,
             program,
