@@ -17,7 +17,15 @@ use crate::app::{self, CompareArgs, Failure, RunArgs, ScenarioArgs, SensitivityA
     long_about = "Monte Carlo simulator for affiliate commission income.\n\n\
         Describe your content, funnel, programs and targets in a TOML scenario; affsim simulates \
         many possible futures and tells you the odds of reaching your targets, month by month.",
-    after_help = "Start with: affsim run scenarios/q4.toml"
+    after_help = "Examples:\n  \
+        affsim init my.toml                      write a commented starter scenario\n  \
+        affsim check my.toml                     validate it, every default filled in\n  \
+        affsim run my.toml                       simulate it: odds, bands, charts in output/my/\n  \
+        affsim run my.toml --set funnel.paid_rate=\"20%..40%\"   try another value without editing\n  \
+        affsim compare my.toml                   compare the file's [[variants]]\n  \
+        affsim sweep my.toml --vary funnel.paid_rate=0.2:0.6:5 --goal \"P>=0.8\"\n  \
+        affsim sensitivity my.toml               which assumption matters most\n\n\
+        Shell completions: affsim completions bash (or zsh, fish, powershell). Manual page: affsim man"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -36,6 +44,12 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Rank the uncertain inputs by how much they move the first target's chance
     Sensitivity(SensitivityArgs),
+    /// Write a commented starter scenario to edit into your own (never overwrites a file)
+    Init(crate::init::InitArgs),
+    /// Print a shell completion script, e.g. affsim completions bash > ~/.local/share/bash-completion/completions/affsim
+    Completions(crate::completions::CompletionsArgs),
+    /// Print the manual page (roff), e.g. affsim man > affsim.1 && man ./affsim.1
+    Man,
 }
 
 impl Failure {
@@ -57,6 +71,9 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => app::strategy::compare(&args),
         Command::Sweep(args) => app::strategy::sweep(&args),
         Command::Sensitivity(args) => app::strategy::sensitivity(&args),
+        Command::Init(args) => crate::init::run(&args),
+        Command::Completions(args) => crate::completions::completions(args.shell),
+        Command::Man => crate::completions::man(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -77,8 +77,8 @@ pub struct SweepArgs {
     /// The key to vary and its range, e.g. --vary funnel.paid_rate=0.2:0.6:9 (repeat once for a grid)
     #[arg(long, value_name = "KEY=LOW:HIGH:STEPS", required = true)]
     pub vary: Vec<String>,
-    /// Find the smallest value at which the first target's chance reaches this, e.g. "P>=0.8"
-    #[arg(long, value_name = "P>=X")]
+    /// Find the smallest value at which the first target's chance reaches a goal, written P>=X, e.g. --goal "P>=0.8"
+    #[arg(long, value_name = "GOAL")]
     pub goal: Option<String>,
     /// Sweep this [[variants]] strategy (from its month; keys may address its content as
     /// content[N] after the file's) against the scenario as written
@@ -98,7 +98,7 @@ pub struct SensitivityArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ScenarioArgs {
-    /// The scenario file (TOML), e.g. scenarios/q4.toml
+    /// The scenario file (TOML), e.g. my.toml (`affsim init my.toml` writes a starter)
     pub scenario: PathBuf,
     /// Override a scenario field, e.g. --set simulation.paths=20000 --set content[0].visits="1000..4000"
     #[arg(long = "set", value_name = "KEY=VALUE")]

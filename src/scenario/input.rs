@@ -78,26 +78,41 @@ pub fn parse_interval(text: &str) -> Result<(f64, f64), String> {
     let (low, high) = text
         .split_once("..")
         .ok_or_else(|| format!("`{text}` is not a number or an interval; expected {EXPECTED}"))?;
-    let end = |part: &str| -> Result<f64, String> {
-        let part = part.trim();
-        let (digits, scale) = match part.strip_suffix('%') {
-            Some(digits) => (digits.trim(), 0.01),
-            None => (part, 1.0),
-        };
-        let cleaned: String = digits.chars().filter(|c| *c != '_' && *c != ',').collect();
-        let value: f64 = cleaned.parse().map_err(|_| {
+    let end = |part: &str| {
+        parse_number(part).ok_or_else(|| {
             format!(
-                "`{part}` in the interval `{text}` is not a number; write it like \"800..3000\""
+                "`{}` in the interval `{text}` is not a number; write it like \"800..3000\" or \"2%..6%\"",
+                part.trim()
             )
-        })?;
-        if !value.is_finite() {
-            return Err(format!(
-                "the interval `{text}` has an end that is not a finite number; write both ends as numbers, e.g. \"800..3000\""
-            ));
-        }
-        Ok(value * scale)
+        })
     };
     Ok((end(low)?, end(high)?))
+}
+
+/// Parses a number written as a string: `"3%"` (divided by 100), `"1,400"`,
+/// `"2_000"`, `"0.04"`; `None` when it is not a finite number.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let (digits, divisor) = match text.strip_suffix('%') {
+        Some(digits) => (digits.trim(), 100.0),
+        None => (text, 1.0),
+    };
+    let cleaned: String = digits.chars().filter(|c| *c != '_' && *c != ',').collect();
+    match cleaned.parse::<f64>() {
+        Ok(value) if value.is_finite() => Some(value / divisor),
+        _ => None,
+    }
+}
+
+/// A string input: an interval `"low..high"`, or one number such as `"3%"`.
+fn parse_text(text: &str) -> Result<InputSpec, String> {
+    if text.contains("..") {
+        let (low, high) = parse_interval(text)?;
+        return Ok(InputSpec::Interval { low, high });
+    }
+    parse_number(text)
+        .map(InputSpec::Fixed)
+        .ok_or_else(|| format!("`{text}` is not a number or an interval; expected {EXPECTED}"))
 }
 
 impl<'de> Deserialize<'de> for InputSpec {
@@ -124,8 +139,7 @@ impl<'de> Deserialize<'de> for InputSpec {
             }
 
             fn visit_str<E: de::Error>(self, v: &str) -> Result<InputSpec, E> {
-                let (low, high) = parse_interval(v).map_err(E::custom)?;
-                Ok(InputSpec::Interval { low, high })
+                parse_text(v).map_err(E::custom)
             }
 
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<InputSpec, A::Error> {
@@ -156,5 +170,21 @@ mod tests {
         assert!((low - 0.02).abs() < 1e-12 && (high - 0.06).abs() < 1e-12);
         assert!(parse_interval("abc").is_err());
         assert!(parse_interval("1..x").is_err());
+        assert!(parse_interval("1..inf").is_err());
+    }
+
+    #[test]
+    fn a_quoted_number_may_be_a_percentage() {
+        assert_eq!(parse_text("3%").unwrap(), InputSpec::Fixed(0.03));
+        assert_eq!(parse_text(" 1,400 ").unwrap(), InputSpec::Fixed(1400.0));
+        assert_eq!(
+            parse_text("3%..6%").unwrap(),
+            InputSpec::Interval {
+                low: 0.03,
+                high: 0.06
+            }
+        );
+        assert!(parse_text("three percent").is_err());
+        assert!(parse_text("NaN").is_err());
     }
 }

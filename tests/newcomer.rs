@@ -1,0 +1,134 @@
+//! What a new user meets first: `affsim init`, shell completions, the manual
+//! page and `--help`.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn affsim() -> Command {
+    Command::cargo_bin("affsim").unwrap()
+}
+
+#[test]
+fn init_writes_a_starter_that_runs_as_written_and_compares_its_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    affsim()
+        .current_dir(dir.path())
+        .args(["init", "mine.toml", "--start", "2026-03"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("affsim run mine.toml"));
+    let text = std::fs::read_to_string(dir.path().join("mine.toml")).unwrap();
+    // Every section of a scenario is there (tiers and [observed] as commented examples).
+    let table: toml::Table = text.parse().unwrap();
+    for section in [
+        "name",
+        "description",
+        "simulation",
+        "funnel",
+        "programs",
+        "content",
+        "targets",
+        "variants",
+    ] {
+        assert!(table.contains_key(section), "the starter lacks {section}");
+    }
+    assert!(text.contains("# [[programs.tiers]]") && text.contains("# [observed]"));
+    assert!(text.contains("90% interval"), "the starter explains ranges");
+    assert_eq!(table["name"].as_str(), Some("mine"));
+
+    affsim()
+        .current_dir(dir.path())
+        .args(["run", "mine.toml", "--paths", "2000", "--no-charts"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "chance that recurring commission MRR is at least $300 in Nov 2026",
+        ));
+    assert!(dir.path().join("output/mine/summary.json").exists());
+    affsim()
+        .current_dir(dir.path())
+        .args([
+            "compare",
+            "mine.toml",
+            "--paths",
+            "500",
+            "--no-charts",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+}
+
+#[test]
+fn init_never_overwrites_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scenario.toml");
+    std::fs::write(&file, "mine, not affsim's").unwrap();
+    affsim()
+        .current_dir(dir.path())
+        .arg("init")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("scenario.toml already exists"));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "mine, not affsim's"
+    );
+}
+
+#[test]
+fn completions_generate_for_every_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef affsim"),
+        ("fish", "complete -c affsim"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let output = affsim().args(["completions", shell]).output().unwrap();
+        assert!(output.status.success(), "{shell}");
+        let script = String::from_utf8(output.stdout).unwrap();
+        assert!(script.contains(marker), "{shell} script lacks {marker}");
+        for word in ["sensitivity", "memory-limit", "init"] {
+            assert!(script.contains(word), "{shell} script lacks {word}");
+        }
+    }
+    affsim().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn the_manual_page_documents_every_command_and_option() {
+    let output = affsim().arg("man").output().unwrap();
+    assert!(output.status.success());
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH affsim"),
+        "{page:.200}"
+    );
+    for word in [
+        "AFFSIM RUN",
+        "AFFSIM SWEEP",
+        "AFFSIM INIT",
+        "memory\\-limit",
+        "precision",
+        "vary",
+    ] {
+        assert!(page.contains(word), "the manual lacks {word}");
+    }
+}
+
+#[test]
+fn help_examples_need_no_repository_and_render_cleanly() {
+    let output = affsim().arg("--help").output().unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    assert!(help.contains("affsim init my.toml"));
+    assert!(!help.contains("scenarios/"), "{help}");
+    let output = affsim().args(["sweep", "-h"]).output().unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    assert!(help.contains("--goal <GOAL>"), "{help}");
+    assert!(!help.contains("<P>"), "{help}");
+    for command in ["run", "check", "compare", "sweep", "sensitivity", "init"] {
+        let output = affsim().args([command, "--help"]).output().unwrap();
+        let help = String::from_utf8(output.stdout).unwrap();
+        assert!(!help.contains("scenarios/"), "{command} --help: {help}");
+    }
+}
