@@ -78,13 +78,15 @@ pub fn parse_interval(text: &str) -> Result<(f64, f64), String> {
     let (low, high) = text
         .split_once("..")
         .ok_or_else(|| format!("`{text}` is not a number or an interval; expected {EXPECTED}"))?;
-    let end = |part: &str| {
-        parse_number(part).ok_or_else(|| {
-            format!(
-                "`{}` in the interval `{text}` is not a number; write it like \"800..3000\" or \"2%..6%\"",
-                part.trim()
-            )
-        })
+    let end = |part: &str| match parse_any_number(part) {
+        None => Err(format!(
+            "`{}` in the interval `{text}` is not a number; write it like \"800..3000\"",
+            part.trim()
+        )),
+        Some(value) if !value.is_finite() => Err(format!(
+            "the interval `{text}` has an end that is not a finite number; write both ends as numbers, e.g. \"800..3000\""
+        )),
+        Some(value) => Ok(value),
     };
     Ok((end(low)?, end(high)?))
 }
@@ -92,16 +94,18 @@ pub fn parse_interval(text: &str) -> Result<(f64, f64), String> {
 /// Parses a number written as a string: `"3%"` (divided by 100), `"1,400"`,
 /// `"2_000"`, `"0.04"`; `None` when it is not a finite number.
 pub fn parse_number(text: &str) -> Option<f64> {
+    parse_any_number(text).filter(|value| value.is_finite())
+}
+
+/// Like [`parse_number`], letting `inf` and `nan` through.
+fn parse_any_number(text: &str) -> Option<f64> {
     let text = text.trim();
     let (digits, divisor) = match text.strip_suffix('%') {
         Some(digits) => (digits.trim(), 100.0),
         None => (text, 1.0),
     };
     let cleaned: String = digits.chars().filter(|c| *c != '_' && *c != ',').collect();
-    match cleaned.parse::<f64>() {
-        Ok(value) if value.is_finite() => Some(value / divisor),
-        _ => None,
-    }
+    cleaned.parse::<f64>().ok().map(|value| value / divisor)
 }
 
 /// A string input: an interval `"low..high"`, or one number such as `"3%"`.
