@@ -186,6 +186,15 @@ fn a_missing_file_is_an_input_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot read the scenario"), "{stderr}");
     assert!(stderr.contains("no-such-scenario.toml"), "{stderr}");
+    // No code frame without code: no bare gutter lines.
+    assert!(
+        !stderr.lines().any(|line| line.trim() == "|"),
+        "an empty frame:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("affsim init no-such-scenario.toml"),
+        "{stderr}"
+    );
     assert!(std::fs::read_dir(temp.path()).unwrap().next().is_none());
 }
 

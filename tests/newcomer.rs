@@ -132,3 +132,56 @@ fn help_examples_need_no_repository_and_render_cleanly() {
         assert!(!help.contains("scenarios/"), "{command} --help: {help}");
     }
 }
+
+#[test]
+fn percentages_are_read_as_fractions_wherever_a_rate_is_written() {
+    let run = |set: &str| {
+        let output = affsim()
+            .args(["check", "scenarios/q4.toml", "--set", set])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{set}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    assert!(run("programs[0].recurring_rate=\"30%\"").contains("recurring (every renewal): 30%"));
+    assert!(run("funnel.paid_rate=\"30%..50%\"").contains("90% between 30% and 50%"));
+}
+
+#[test]
+fn a_newsletter_may_shrink_within_its_growth_interval() {
+    // subscriber_growth takes -0.9..1: an interval reaching below zero is a
+    // normal with the interval's 5th and 95th percentiles (docs/SCENARIO.md).
+    let output = affsim()
+        .args([
+            "check",
+            "scenarios/q4.toml",
+            "--set",
+            "content[2].subscriber_growth=\"-2%..3%\"",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("normal, median 0.50%, 90% between -2.00% and 3.0%"),
+        "{stdout}"
+    );
+    affsim()
+        .args([
+            "check",
+            "scenarios/q4.toml",
+            "--set",
+            "content[2].subscriber_growth=-0.95",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("from -0.9 to 1"));
+}

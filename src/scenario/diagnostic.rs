@@ -65,8 +65,25 @@ impl ScenarioError {
                     ),
                 )
             }
+            // No text to show (the file could not be read): the message
+            // names the file, the help follows at once, and no empty frame
+            // is drawn.
             Origin::File { span: None } => {
-                title.element(Snippet::<annotate_snippets::Annotation>::source("").path(&self.file))
+                let message = if message.contains(self.file.as_str()) {
+                    message
+                } else {
+                    format!("{}: {message}", self.file)
+                };
+                let mut text = renderer
+                    .render(&[Group::with_title(Level::ERROR.primary_title(message))])
+                    .to_string();
+                if let Some(help) = self.help.as_deref() {
+                    let help = shorten_quoted(help);
+                    let help = Group::with_title(Level::HELP.secondary_title(&help));
+                    text.push('\n');
+                    text.push_str(&renderer.render(&[help]).to_string());
+                }
+                return text;
             }
         };
         groups.push(group);

@@ -3,6 +3,7 @@
 //! points at the file, line and column (or the `--set` argument) at fault.
 
 pub mod diagnostic;
+pub mod field_help;
 pub mod file;
 pub mod input;
 pub mod keypath;
@@ -38,8 +39,10 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError
         file: display.clone(),
         text: String::new(),
         origin: Origin::File { span: None },
-        message: format!("cannot read the scenario: {error}"),
-        help: Some("check the path: a scenario is a TOML text file, e.g. scenarios/q4.toml".into()),
+        message: format!("cannot read the scenario {display}: {error}"),
+        help: Some(format!(
+            "check the path, or write a commented starter scenario there with `affsim init {display}`"
+        )),
     })?;
     parse(&display, bytes, overrides)
 }
@@ -87,7 +90,10 @@ fn parse_with(
                 },
                 text,
                 message: "the scenario is not UTF-8 text (is it a binary file?)".into(),
-                help: Some("a scenario is a TOML text file; see scenarios/q4.toml".into()),
+                help: Some(
+                    "a scenario is a TOML text file; `affsim init FILE` writes a commented one"
+                        .into(),
+                ),
             });
         }
     };
@@ -103,7 +109,7 @@ fn parse_with(
         return Err(error_at(
             Some(0..0),
             "the scenario file is empty".into(),
-            Some("start from a copy of scenarios/q4.toml".into()),
+            Some("`affsim init FILE` writes a commented starter scenario to start from".into()),
         ));
     }
     let mut root = DeTable::parse(&text).map_err(|error| {
@@ -115,10 +121,13 @@ fn parse_with(
                 Some("a scenario nests a few levels at most, e.g. content[0].repeat.every_weeks; check this line".into()),
             );
         }
+        let field = error
+            .span()
+            .and_then(|span| field_help::for_line(&text, span.start));
         error_at(
             error.span(),
             format!("TOML syntax error: {}", first_line(&message)),
-            syntax_help(&message),
+            syntax_help(&message, field),
         )
     })?;
 
@@ -169,6 +178,20 @@ fn parse_with(
                 .span()
                 .map(&locate)
                 .unwrap_or(Origin::File { span: None });
+            let too_large = help.as_deref().is_some_and(|h| h.contains("far too large"));
+            let help = if (message.starts_with("invalid type")
+                || message.starts_with("invalid value"))
+                && !too_large
+            {
+                let field = match &origin {
+                    Origin::File { span: Some(span) } => field_help::for_line(&text, span.start),
+                    Origin::Override { argument, .. } => override_field_help(argument),
+                    Origin::File { span: None } => None,
+                };
+                field.or(help)
+            } else {
+                help
+            };
             ScenarioError {
                 file: name.to_string(),
                 text: text.clone(),
@@ -353,27 +376,46 @@ fn first_line(message: &str) -> &str {
     message.lines().next().unwrap_or(message)
 }
 
-fn syntax_help(message: &str) -> Option<String> {
+/// Help for a TOML syntax error; `field` says what the field on the
+/// error's line accepts, when it is known.
+fn syntax_help(message: &str, field: Option<String>) -> Option<String> {
     let lower = message.to_lowercase();
     if lower.contains("duplicate key") {
-        Some("each key may appear once per table; remove or rename one".into())
-    } else if lower.contains("invalid string")
+        return Some("each key may appear once per table; remove or rename one".into());
+    }
+    if lower.contains("invalid string")
         || lower.contains("unterminated")
         || lower.contains("expected `\"`")
     {
-        Some("close the string with a matching quote".into())
-    } else if lower.contains("expected") {
-        Some(
-            format!(
-                "{}; compare with scenarios/q4.toml",
-                message.lines().skip(1).collect::<Vec<_>>().join(" ").trim()
-            )
-            .trim_start_matches("; ")
-            .to_string(),
-        )
-    } else {
-        None
+        return Some("close the string with a matching quote".into());
     }
+    if let Some(field) = field {
+        return Some(field);
+    }
+    if lower.contains("expected `=`") {
+        return Some("write each setting as key = value, e.g. paths = 20000".into());
+    }
+    if lower.contains("unclosed table") || lower.contains("expected `]`") {
+        return Some(
+            "close the table header: [simulation], or [[programs]] for a list entry".into(),
+        );
+    }
+    let details = message.lines().skip(1).collect::<Vec<_>>().join(" ");
+    let details = details.trim();
+    Some(if details.is_empty() {
+        "docs/SCENARIO.md describes the format; `affsim init FILE` writes a commented example"
+            .into()
+    } else {
+        details.to_string()
+    })
+}
+
+/// What the field a `--set KEY=VALUE` argument names accepts.
+fn override_field_help(argument: &str) -> Option<String> {
+    let key = argument.split_once('=').map_or(argument, |(key, _)| key);
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let name = last.split('[').next().unwrap_or(last).trim();
+    field_help::accepts(name).map(|what| format!("`{name}` takes {what}"))
 }
 
 /// Turns serde's wording into ours, with a suggestion for misspelt fields.
@@ -390,7 +432,7 @@ fn explain_serde_error(message: &str) -> (String, Option<String>) {
     if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or(rest);
         let help = match field {
-            "programs" => "add a [[programs]] table with its name, commission rates and [[programs.plans]]; see scenarios/q4.toml".to_string(),
+            "programs" => "add a [[programs]] table with its name, commission rates and [[programs.plans]]; `affsim init FILE` writes a complete example".to_string(),
             "plans" => "add at least one [[programs.plans]] table after this program, with name, price and churn".to_string(),
             "simulation" => "add a [simulation] table with at least `start = \"YYYY-MM\"`".to_string(),
             "name" => "add `name = \"...\"` (at the top of the file for the scenario's name)".to_string(),
@@ -517,6 +559,12 @@ fn apply_override<'i>(
         ),
     };
     let value_span = Some(value_start..argument.len());
+    // Each key gets its own place in the argument, so that an error about
+    // a key (a misspelt field) points at the key, not at the value.
+    let argument_base = text_len + index * OVERRIDE_STRIDE;
+    let mut key_spans = key_name_spans(key)
+        .into_iter()
+        .map(|span| argument_base + span.start..argument_base + span.end);
     let mut table: &mut DeTable<'i> = root;
     let segments = &path.0;
     let mut i = 0;
@@ -528,15 +576,13 @@ fn apply_override<'i>(
                 Some(0..key.len()),
             ));
         };
+        let key_span = key_spans.next().unwrap_or(base..base);
         if last {
-            table.insert(Spanned::new(base..base, key.clone().into()), value);
+            table.insert(Spanned::new(key_span, key.clone().into()), value);
             return Ok(());
         }
         let entry = table
-            .entry(Spanned::new(
-                base..base,
-                std::borrow::Cow::Owned(key.clone()),
-            ))
+            .entry(Spanned::new(key_span, std::borrow::Cow::Owned(key.clone())))
             .or_insert_with(|| Spanned::new(base..base, DeValue::Table(DeTable::new())));
         let mut node = entry.get_mut();
         i += 1;
@@ -580,6 +626,23 @@ fn apply_override<'i>(
         };
         table = inner;
     }
+}
+
+/// Byte ranges of the names in a key path (`content[0].ctr` gives the
+/// ranges of `content` and `ctr`), in order; numeric parts are indexes.
+fn key_name_spans(key: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut offset = 0;
+    for part in key.split('.') {
+        let name = part.split('[').next().unwrap_or(part);
+        let leading = name.len() - name.trim_start().len();
+        let name = name.trim();
+        if !name.is_empty() && name.parse::<usize>().is_err() {
+            spans.push(offset + leading..offset + leading + name.len());
+        }
+        offset += part.len() + 1;
+    }
+    spans
 }
 
 /// Shifts every span in a parsed override value by `base`.

@@ -92,7 +92,7 @@ impl Domain {
 
     fn describe_short(&self) -> String {
         match self.unit {
-            Unit::Rate if self.min == 0.0 => "from 0 to 1".to_string(),
+            Unit::Rate => format!("from {} to {}", self.min, self.max),
             _ => self.describe(),
         }
     }
@@ -104,7 +104,11 @@ impl Domain {
             format!("above {}", self.min)
         };
         match self.unit {
-            Unit::Rate => "a rate from 0 to 1 (e.g. 0.15 for 15%)".to_string(),
+            Unit::Rate if self.min == 0.0 => "a rate from 0 to 1 (e.g. 0.15 for 15%)".to_string(),
+            Unit::Rate => format!(
+                "a rate from {} to {} (e.g. 0.02 for 2%)",
+                self.min, self.max
+            ),
             _ if self.max.is_finite() && self.max < f64::MAX => {
                 format!("{low} up to {}", fmt_number(self.max))
             }
@@ -138,13 +142,37 @@ fn fmt_value(x: f64) -> String {
     }
 }
 
-/// Out-of-range help: nan and inf get their own words.
+/// Out-of-range help: nan and inf get their own words, and a rate written
+/// as a percentage (30 for 30%) gets its fraction.
 fn range_help(value: f64, domain: &Domain) -> String {
+    match percent_as_fraction(value, domain) {
+        Some(fraction) => format!("did you mean {fraction} ({}%)?", fmt_number(value)),
+        None => limits_help(value, domain),
+    }
+}
+
+/// The field's limits, in words.
+fn limits_help(value: f64, domain: &Domain) -> String {
     if value.is_finite() {
         format!("use a value {}", domain.describe_short())
     } else {
         "nan and inf are not allowed; write a finite number".to_string()
     }
+}
+
+/// A rate written as a percentage, 1 < `value` ≤ 100, as the fraction it
+/// likely means, with at least two decimals: 30 → "0.30", 2.5 → "0.025".
+fn percent_as_fraction(value: f64, domain: &Domain) -> Option<String> {
+    if domain.unit != Unit::Rate || domain.max > 1.0 || !(value > 1.0 && value <= 100.0) {
+        return None;
+    }
+    let fraction = format!("{}", value / 100.0);
+    let decimals = fraction.split_once('.').map_or(0, |(_, d)| d.len());
+    Some(match decimals {
+        0 => format!("{fraction}.00"),
+        1 => format!("{fraction}0"),
+        _ => fraction,
+    })
 }
 
 pub struct Resolver {
@@ -1287,6 +1315,25 @@ fn interval(path: &KeyPath, low: f64, high: f64, domain: Domain) -> Result<Optio
         )
         .help(format!("write it low..high: \"{high}..{low}\"")));
     }
+    if let (Some(low_fraction), Some(high_fraction)) = (
+        percent_as_fraction(low, &domain),
+        percent_as_fraction(high, &domain),
+    ) {
+        return Err(invalid(
+            path,
+            format!(
+                "the interval {}..{} is out of range: this field takes {}",
+                fmt_value(low),
+                fmt_value(high),
+                domain.describe()
+            ),
+        )
+        .help(format!(
+            "did you mean \"{low_fraction}..{high_fraction}\" (\"{}%..{}%\")?",
+            fmt_number(low),
+            fmt_number(high)
+        )));
+    }
     for end in [low, high] {
         if !domain.contains(end) {
             return Err(invalid(
@@ -1297,11 +1344,23 @@ fn interval(path: &KeyPath, low: f64, high: f64, domain: Domain) -> Result<Optio
                     domain.describe()
                 ),
             )
-            .help(range_help(end, &domain)));
+            .help(limits_help(end, &domain)));
         }
     }
     if low == high {
         return Ok(None);
+    }
+    // A growth rate may be negative; an interval reaching zero or below
+    // (a list that may shrink) cannot be a beta on 0..1, so it is a normal
+    // with the interval's 5th and 95th percentiles, truncated to the
+    // field's range.
+    if domain.unit == Unit::Rate && domain.min < 0.0 && low <= 0.0 {
+        return Ok(Some(Dist::Normal {
+            mean: (low + high) / 2.0,
+            sd: (high - low) / (2.0 * dist::Z95),
+            min: domain.min,
+            max: domain.max,
+        }));
     }
     if domain.unit == Unit::Rate && domain.max <= 1.0 {
         if low <= 0.0 || high >= 1.0 {
