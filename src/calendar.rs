@@ -40,6 +40,16 @@ impl Month {
         self.0 - earlier.0
     }
 
+    /// Days in the month: 28 to 31.
+    pub fn days(self) -> u32 {
+        match self.month() {
+            2 if self.year() % 4 == 0 && (self.year() % 100 != 0 || self.year() % 400 == 0) => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        }
+    }
+
     /// "Oct 2026": the form used in sentences.
     pub fn long(self) -> String {
         format!("{} {}", MONTH_NAMES[self.month() as usize - 1], self.year())
@@ -105,5 +115,17 @@ mod tests {
         assert!("2026-13".parse::<Month>().is_err());
         assert!("26-01".parse::<Month>().is_err());
         assert!("October".parse::<Month>().is_err());
+        let days = |text: &str| text.parse::<Month>().unwrap().days();
+        assert_eq!(
+            [
+                days("2026-01"),
+                days("2026-02"),
+                days("2028-02"),
+                days("2100-02"),
+                days("2000-02"),
+                days("2026-04")
+            ],
+            [31, 28, 29, 28, 29, 30]
+        );
     }
 }

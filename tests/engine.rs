@@ -662,3 +662,124 @@ fn a_path_copied_between_months_resumes_the_same_path() {
         assert_eq!(copy_record.first_payout, whole.first_payout, "path {index}");
     }
 }
+
+/// A program with one $100 plan and no churn, a steady stream of paying
+/// referrals, and `extra` program lines (tiers, limits, refunds).
+fn tiered(extra: &str) -> Model {
+    model(&format!(
+        r#"
+name = "tiers"
+[simulation]
+start = "2026-01"
+months = 6
+paths = 300
+seed = 5
+[funnel]
+signup_rate = 1.0
+paid_rate = 1.0
+[[programs]]
+name = "P"
+first_order_rate = 0.1
+recurring_rate = 0.1
+{extra}
+[[programs.plans]]
+name = "Plan"
+price = 100
+churn = 0
+[[content]]
+name = "post"
+publish = "2026-01"
+visits = 60
+ctr = 0.05
+noise = 0
+"#
+    ))
+}
+
+#[test]
+fn a_tier_raises_the_recurring_rate_only_for_as_long_as_recurring_is_paid() {
+    // Renewals after the first earn nothing (recurring_months = 1), with or
+    // without the tier: each month's recurring commission is exactly the
+    // tier's 50% of last month's newcomers' first renewal.
+    let model = tiered(
+        "recurring_months = 1\n[[programs.tiers]]\nafter = 1\nper = \"total\"\nrecurring_rate = 0.5",
+    );
+    let sim = simulate(&model);
+    let mut checked = 0;
+    for path in 0..sim.paths {
+        for month in 1..model.months {
+            let recurring = f64::from(sim.value(path, Metric::Recurring, month));
+            let joined = f64::from(sim.value(path, Metric::NewReferrals, month - 1));
+            assert!(
+                (recurring - 50.0 * joined).abs() < 1e-3,
+                "path {path} month {month}: {recurring} for {joined} newcomers"
+            );
+            checked += usize::from(joined > 0.0);
+        }
+    }
+    assert!(checked > 1000, "too few months with newcomers to tell");
+}
+
+#[test]
+fn a_tier_counts_referrals_who_later_refund() {
+    // Everyone refunds, yet `after = 1` unlocks the 50% first-order tier
+    // with the first referral of the month: the count is taken before the
+    // refunds (which are clawed back the next month).
+    let model = tiered(
+        "refund_rate = 1.0\n[[programs.tiers]]\nafter = 1\nper = \"month\"\nfirst_order_rate = 0.5",
+    );
+    let sim = simulate(&model);
+    for path in 0..sim.paths {
+        let first_order = f64::from(sim.value(path, Metric::FirstOrder, 0));
+        let joined = f64::from(sim.value(path, Metric::NewReferrals, 0));
+        assert!((first_order - 50.0 * joined).abs() < 1e-3, "path {path}");
+    }
+}
+
+#[test]
+fn noise_is_the_spread_of_each_copy_so_a_repeating_entry_swings_less() {
+    // Four copies, all live and equally busy from the first month, each
+    // with its own Gamma multiplier of CV 0.4: their sum has CV 0.4/√4 = 0.2
+    // (one copy alone: 0.4). A million visits a copy makes the Poisson part
+    // negligible (CV 0.0005).
+    let cv_of_visits = |repeat: &str| {
+        let sim = simulate(&model(&format!(
+            r#"
+name = "noise"
+[simulation]
+start = "2026-01"
+months = 1
+paths = 4000
+seed = 9
+[funnel]
+signup_rate = 0.1
+paid_rate = 0.1
+[[programs]]
+name = "P"
+first_order_rate = 0.1
+[[programs.plans]]
+name = "Plan"
+price = 10
+churn = 0.1
+[[content]]
+name = "tutorials"
+publish = "2025-09"
+{repeat}
+visits = 1000000
+ctr = 0.0001
+noise = 0.4
+"#
+        )));
+        let (mean, _) = mean_and_se(&sim, Metric::Visits, 0);
+        let values: Vec<f64> = sim.column(Metric::Visits, 0).map(f64::from).collect();
+        let n = values.len() as f64;
+        let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let cv = variance.sqrt() / mean;
+        // The sample CV's standard error is about cv·√((1 + 2cv²)/(2n)).
+        (cv, cv * ((1.0 + 2.0 * cv * cv) / (2.0 * n)).sqrt())
+    };
+    let (four, four_se) = cv_of_visits("repeat = { every_months = 1, count = 4 }");
+    assert!((four - 0.2).abs() < 4.0 * four_se, "four copies: CV {four}");
+    let (one, one_se) = cv_of_visits("");
+    assert!((one - 0.4).abs() < 4.0 * one_se, "one copy: CV {one}");
+}

@@ -275,7 +275,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
                     *stored = *value as f32;
                 }
                 parameters[local * parameter_count..][..parameter_count].copy_from_slice(drawn);
-                first_payout[local] = record.first_payout.map_or(u16::MAX, |m| m as u16);
+                first_payout[local] = record.first_payout.unwrap_or(u16::MAX);
                 sums.add_path(record);
             },
             &mut |_, sums| totals.add(&sums),

@@ -284,7 +284,8 @@ pub struct PathRecord {
     /// `[program][ProgramSeries][month]`, then `[plan][PlanSeries][month]`
     /// (see [`plan_offset`]).
     pub by_program: Vec<f64>,
-    pub first_payout: Option<usize>,
+    /// The first payout's date, as a `model::commission::payout_date_code`.
+    pub first_payout: Option<u16>,
 }
 
 impl PathRecord {
@@ -821,7 +822,9 @@ struct ProgramMonth<'a> {
     /// The sources linking to the program.
     sources: &'a [usize],
     first_rate: f64,
-    /// A tier's recurring rate, replacing the base rate on every renewal.
+    /// A tier's recurring rate, replacing the base rate on every renewal
+    /// that earns recurring commission (a tier raises the rate; it does not
+    /// extend `recurring_months`).
     recurring_override: Option<f64>,
     upgrade_rate: f64,
 }
@@ -831,8 +834,18 @@ impl ProgramMonth<'_> {
     /// base rates in `Workspace::recurring_rates`.
     #[inline]
     fn rate_on(&self, rates: &[f64], renewal: usize) -> f64 {
-        self.recurring_override
-            .unwrap_or(rates[self.p * (self.months + 2) + renewal.min(self.months + 1)])
+        match self.recurring_override {
+            Some(rate)
+                if self
+                    .program
+                    .recurring
+                    .for_renewals
+                    .is_none_or(|limit| renewal <= limit as usize) =>
+            {
+                rate
+            }
+            _ => rates[self.p * (self.months + 2) + renewal.min(self.months + 1)],
+        }
     }
 }
 
@@ -1237,7 +1250,13 @@ fn payouts(
                     ws.balance[p];
             }
             ws.balance[p] = 0.0;
-            record.first_payout.get_or_insert(t);
+            // Months come in order, so only a program paying earlier in the
+            // same month can come before this payout.
+            let date = crate::model::commission::payout_date_code(
+                t,
+                program.payout.day_in(model.month(t)),
+            );
+            record.first_payout = Some(record.first_payout.map_or(date, |first| first.min(date)));
         }
     }
     paid_total

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::Param;
+use crate::calendar::Month;
 
 /// The rate earned on renewals. Renewal k is the k-th charge after the first
 /// order (k >= 1).
@@ -76,8 +77,78 @@ pub struct PayoutSchedule {
     /// Whole months between the end of the month a balance becomes payable
     /// and the month the cash arrives.
     pub lag_months: u32,
-    /// Day of the month the cash arrives, for plain-words reporting.
-    pub day: u32,
+    /// The day of the month the cash arrives.
+    pub day: PayoutDay,
+}
+
+/// The day of its month a payout arrives. The model counts whole months
+/// (docs/MODEL.md §6): cash arrives inside the month the paid series books
+/// it in, so a day past the month's end (net-30 in February) is its last day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutDay {
+    /// The last day of the month (monthly payouts).
+    MonthEnd,
+    /// This day of the month, or the month's last day when it has fewer.
+    Day(u32),
+}
+
+impl PayoutSchedule {
+    /// The calendar day of `month` on which this schedule's cash arrives.
+    pub fn day_in(&self, month: Month) -> u32 {
+        match self.day {
+            PayoutDay::MonthEnd => month.days(),
+            PayoutDay::Day(day) => day.min(month.days()),
+        }
+    }
+
+    /// When the cash arrives, in words: "on the last day of the month the
+    /// commission clears".
+    pub fn describe(&self) -> String {
+        match (self.day, self.lag_months) {
+            (PayoutDay::MonthEnd, 0) => "on the last day of the month the commission clears".into(),
+            (PayoutDay::MonthEnd, lag) => format!(
+                "on the last day of the {} month after the commission clears",
+                ordinal(lag)
+            ),
+            (PayoutDay::Day(day), lag) => {
+                let after = if lag == 1 {
+                    "the month after the commission clears".to_string()
+                } else {
+                    format!("the {} month after the commission clears", ordinal(lag))
+                };
+                let shorter = if day > 28 {
+                    " (its last day when shorter)"
+                } else {
+                    ""
+                };
+                format!("on the {} of {after}{shorter}", ordinal(day))
+            }
+        }
+    }
+}
+
+/// 1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st, ...
+pub fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
+/// A payout date as one sortable number, month index times 32 plus the day:
+/// the engine keeps each path's first payout this way (u16::MAX = none).
+pub fn payout_date_code(month_index: usize, day: u32) -> u16 {
+    (month_index * 32 + day as usize) as u16
+}
+
+/// The month index and day of a [`payout_date_code`].
+pub fn payout_date(code: u16) -> (usize, u32) {
+    (code as usize / 32, code as u32 % 32)
 }
 
 impl PayoutSchedule {
@@ -89,7 +160,7 @@ impl PayoutSchedule {
             return Ok(PayoutSchedule {
                 label,
                 lag_months: 0,
-                day: 28,
+                day: PayoutDay::MonthEnd,
             });
         }
         if let Some(days) = lower.strip_prefix("net") {
@@ -101,7 +172,7 @@ impl PayoutSchedule {
                 return Ok(PayoutSchedule {
                     label,
                     lag_months: lag,
-                    day: (days - 30 * (lag - 1)).min(28),
+                    day: PayoutDay::Day(days - 30 * (lag - 1)),
                 });
             }
         }
@@ -113,7 +184,7 @@ impl PayoutSchedule {
                 return Ok(PayoutSchedule {
                     label,
                     lag_months: 1,
-                    day,
+                    day: PayoutDay::Day(day),
                 });
             }
         }
@@ -137,11 +208,14 @@ mod tests {
     #[test]
     fn schedules_parse() {
         let net30 = PayoutSchedule::parse("NET-30").unwrap();
-        assert_eq!((net30.lag_months, net30.day), (1, 28));
+        assert_eq!((net30.lag_months, net30.day), (1, PayoutDay::Day(30)));
         let net45 = PayoutSchedule::parse("net 45").unwrap();
-        assert_eq!((net45.lag_months, net45.day), (2, 15));
+        assert_eq!((net45.lag_months, net45.day), (2, PayoutDay::Day(15)));
         let thirteenth = PayoutSchedule::parse("13th of next month").unwrap();
-        assert_eq!((thirteenth.lag_months, thirteenth.day), (1, 13));
+        assert_eq!(
+            (thirteenth.lag_months, thirteenth.day),
+            (1, PayoutDay::Day(13))
+        );
         assert_eq!(PayoutSchedule::parse("monthly").unwrap().lag_months, 0);
         assert!(PayoutSchedule::parse("fortnightly").is_err());
         assert_eq!(hold_months(0), 0);

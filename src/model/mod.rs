@@ -14,7 +14,7 @@ pub mod traffic;
 use serde::Serialize;
 
 pub use churn::Churn;
-pub use commission::{PayoutSchedule, RecurringRule, Tier, TierPeriod};
+pub use commission::{PayoutDay, PayoutSchedule, RecurringRule, Tier, TierPeriod};
 pub use dist::Dist;
 pub use metric::Metric;
 pub use traffic::{ContentKind, Traffic};

@@ -36,7 +36,11 @@ impl Chart for Cumulative {
             _ => String::new(),
         };
         let payout = match first_payout.median_month {
-            Some(month) => format!("half are first paid by {}", month.long()),
+            Some(month) => format!(
+                "half are first paid by {} {}",
+                first_payout.day,
+                month.long()
+            ),
             None => format!(
                 "only {} get any payout by {end}",
                 crate::report::percent(first_payout.any.value)
@@ -110,7 +114,11 @@ impl Chart for Cumulative {
             .legend(glyph::line(palette::BLUE, theme));
 
         if let Some(month) = first_payout.median_month {
-            let at = model.month_index(month).unwrap_or(0) as f64;
+            // Each month's point is its end-of-month total, so a payout on
+            // day d of month t sits d/days of the way from t-1 to t.
+            let at = (model.month_index(month).unwrap_or(0) as f64 - 1.0
+                + f64::from(first_payout.day) / f64::from(month.days()))
+            .max(x.range.start);
             // Stops below the legend; the note sits on its top end.
             let top = y.range.start + (y.range.end - y.range.start) * 0.55;
             frame::dashed(
@@ -130,7 +138,11 @@ impl Chart for Cumulative {
                 &mut chart,
                 (at, top),
                 (dx, -theme.px(6.0)),
-                &format!("half of futures first paid by {}", month.long()),
+                &format!(
+                    "half of futures first paid by {} {}",
+                    first_payout.day,
+                    month.long()
+                ),
                 theme.text(size::NOTE, palette::INK),
                 (anchor, VPos::Bottom),
             )?;

@@ -112,9 +112,18 @@ pub fn render(summary: &Summary) -> String {
     let payout = &summary.first_payout;
     match payout.median_month {
         Some(month) => {
+            let whose = match payout.programs.as_slice() {
+                [] => String::new(),
+                [only] if payout.schedules.len() == 1 => format!(" ({only}'s payout day)"),
+                names => format!(
+                    " (the day {} {})",
+                    names.join(" and "),
+                    if names.len() == 1 { "pays" } else { "pay" }
+                ),
+            };
             let _ = writeln!(
                 w,
-                "  First payout: in half of the futures it arrives by {} {}; {} of futures are paid at least once by {}.",
+                "  First payout: in half of the futures it arrives by {} {}{whose}; {} of futures are paid at least once by {}.",
                 payout.day,
                 month.long(),
                 percent(payout.any.value),
@@ -129,6 +138,22 @@ pub fn render(summary: &Summary) -> String {
                 percent(payout.any.value)
             );
         }
+    }
+    for schedule in &payout.schedules {
+        let hold = if schedule.lag_months > 0 {
+            format!(
+                "; cash arrives {} month{} after the month it is earned",
+                schedule.lag_months,
+                if schedule.lag_months == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            w,
+            "  {} pays {} ({}){hold}.",
+            schedule.program, schedule.when, schedule.schedule
+        );
     }
 
     if !summary.by_source.is_empty() {

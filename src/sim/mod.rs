@@ -68,7 +68,8 @@ pub struct Simulation {
     /// `[path][parameter]`: each path's drawn uncertain inputs.
     pub parameters: Vec<f64>,
     pub parameter_count: usize,
-    /// Month index of each path's first payout (`u16::MAX`: none).
+    /// Each path's first payout date as a `model::commission::payout_date_code`
+    /// (`u16::MAX`: none).
     pub first_payout: Vec<u16>,
     /// Mean over paths, `[metric][month]`, summed in f64.
     pub mean: Vec<f64>,

@@ -578,40 +578,99 @@ pub struct FirstPayout {
     pub any: Estimate,
     /// Month by which half of the paths have been paid at least once.
     pub median_month: Option<Month>,
-    /// Day of the month the first program's payouts arrive.
+    /// Day of `median_month` by which half of the paths have been paid: the
+    /// day the program paying first in the median future pays (0 if none).
     pub day: u32,
+    /// That date, "YYYY-MM-DD".
+    pub date: Option<String>,
+    /// The programs whose schedule pays on that date.
+    pub programs: Vec<String>,
+    /// Every program's payout schedule and the day its cash arrives.
+    pub schedules: Vec<PayoutDays>,
+}
+
+/// One program's payout day, in words and as data.
+#[derive(Clone, Debug, Serialize)]
+pub struct PayoutDays {
+    pub program: String,
+    /// As written in the scenario, e.g. "net-30".
+    pub schedule: String,
+    /// Months from the month commission is earned to the month it is paid
+    /// (hold and schedule).
+    pub lag_months: u32,
+    pub day: crate::model::PayoutDay,
+    /// "on the 30th of the month after the commission clears ...".
+    pub when: String,
 }
 
 pub fn first_payout(model: &Model, sim: &Simulation) -> FirstPayout {
-    if sim.weights.is_some() {
+    let (any, median) = if sim.weights.is_some() {
         let pairs = kept(sim).map(|(path, w)| (sim.first_payout[path], w));
         let any = Estimate::weighted(
             pairs
                 .clone()
                 .map(|(m, w)| (if m != u16::MAX { 1.0 } else { 0.0 }, w)),
         );
-        return FirstPayout {
-            any,
-            median_month: weighted_median(pairs)
-                .filter(|m| *m != u16::MAX)
-                .map(|m| model.month(m as usize)),
-            day: model.programs.first().map_or(28, |p| p.payout.day),
-        };
-    }
-    let mut months: Vec<u16> = sim.first_payout.clone();
-    let any = months.iter().filter(|m| **m != u16::MAX).count();
-    let median_month = if months.is_empty() {
-        None
+        (any, weighted_median(pairs))
     } else {
-        let half = (months.len() - 1) / 2;
-        let (_, median, _) = months.select_nth_unstable(half);
-        (*median != u16::MAX).then(|| model.month(*median as usize))
+        let mut dates: Vec<u16> = sim.first_payout.clone();
+        let any = dates.iter().filter(|m| **m != u16::MAX).count();
+        let median = if dates.is_empty() {
+            None
+        } else {
+            let half = (dates.len() - 1) / 2;
+            let (_, median, _) = dates.select_nth_unstable(half);
+            Some(*median)
+        };
+        (Estimate::proportion(any, sim.paths), median)
     };
+    let median = median
+        .filter(|code| *code != u16::MAX)
+        .map(crate::model::commission::payout_date);
+    let median_month = median.map(|(month, _)| model.month(month));
+    let day = median.map_or(0, |(_, day)| day);
     FirstPayout {
-        any: Estimate::proportion(any, sim.paths),
+        any,
         median_month,
-        day: model.programs.first().map_or(28, |p| p.payout.day),
+        day,
+        date: median_month.map(|month| format!("{month}-{day:02}")),
+        programs: median_month
+            .map(|month| paying_on(model, sim, month, day))
+            .unwrap_or_default(),
+        schedules: model
+            .programs
+            .iter()
+            .map(|program| PayoutDays {
+                program: program.name.clone(),
+                schedule: program.payout.label.clone(),
+                lag_months: crate::model::commission::hold_months(program.hold_days)
+                    + program.payout.lag_months,
+                day: program.payout.day,
+                when: program.payout.describe(),
+            })
+            .collect(),
     }
+}
+
+/// The programs whose schedule pays on `day` of `month`, leaving out those
+/// that pay nothing that month in any future when the run kept the
+/// breakdown by program (a program whose minimum is never reached).
+fn paying_on(model: &Model, sim: &Simulation, month: Month, day: u32) -> Vec<String> {
+    use crate::engine::{PROGRAM_SERIES, ProgramSeries};
+    let months = model.months;
+    let t = model.month_index(month).unwrap_or(0);
+    model
+        .programs
+        .iter()
+        .enumerate()
+        .filter(|(p, program)| {
+            let paid = sim
+                .mean_by_program
+                .get(p * PROGRAM_SERIES * months + ProgramSeries::Paid as usize * months + t);
+            program.payout.day_in(month) == day && paid.is_none_or(|paid| *paid > 0.0)
+        })
+        .map(|(_, program)| program.name.clone())
+        .collect()
 }
 
 /// Months over which "lifetime" is counted.

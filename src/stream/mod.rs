@@ -277,7 +277,7 @@ pub fn run(
             let scratch = &acc.scratch;
             acc.sums.add_path(record);
             acc.first_payout
-                .push(record.first_payout.map_or(u16::MAX, |m| m as u16));
+                .push(record.first_payout.unwrap_or(u16::MAX));
             for (codes, target) in acc.outcomes.iter_mut().zip(&model.targets) {
                 let start = series_column(months, target.metric, 0);
                 codes.push(stats::outcome(&scratch[start..start + months], target));
