@@ -28,6 +28,7 @@ const MAY_BE_NULL: &[&str] = &[
     "description",
     "median_first_month",
     "median_month",
+    "date",
     "calibration",
 ];
 

@@ -770,11 +770,9 @@ ctr = 0.0001
 noise = 0.4
 "#
         )));
-        let (mean, _) = mean_and_se(&sim, Metric::Visits, 0);
-        let values: Vec<f64> = sim.column(Metric::Visits, 0).map(f64::from).collect();
-        let n = values.len() as f64;
-        let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
-        let cv = variance.sqrt() / mean;
+        let (mean, se) = mean_and_se(&sim, Metric::Visits, 0);
+        let n = sim.paths as f64;
+        let cv = se * n.sqrt() / mean;
         // The sample CV's standard error is about cv·√((1 + 2cv²)/(2n)).
         (cv, cv * ((1.0 + 2.0 * cv * cv) / (2.0 * n)).sqrt())
     };

@@ -47,6 +47,12 @@ pub fn accepts(key: &str) -> Option<&'static str> {
         "after" => "a whole number of new paying referrals, unquoted, e.g. 10",
         "start" | "end" | "publish" | "month" => MONTH,
         "until" => "a month in quotes (\"2026-09\") or \"end\"",
+        "from" => {
+            "a month in quotes, \"YYYY-MM\" (the month a variant's changes start), or \"start\""
+        }
+        "per_month" => {
+            "a number of copies published each month, unquoted (may be fractional, e.g. 0.5)"
+        }
         "name" | "description" | "label" | "note" | "upgrade_to" | "program" => TEXT,
         "kind" => "\"blog\", \"video\", \"newsletter\" or \"other\"",
         "headline" | "metric" => METRIC,
