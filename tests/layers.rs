@@ -19,8 +19,8 @@ const LAYERS: &[&[&str]] = &[
     &["strategy"],
     &["report"],
     &["plot"],
-    &["app"],
-    &["cli"],
+    &["app", "init"],
+    &["cli", "completions"],
 ];
 
 fn layer(module: &str) -> Option<usize> {
