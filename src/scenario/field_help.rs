@@ -50,6 +50,9 @@ pub fn accepts(key: &str) -> Option<&'static str> {
         "from" => {
             "a month in quotes, \"YYYY-MM\" (the month a variant's changes start), or \"start\""
         }
+        "copy_spread" => {
+            "a share from 0 to 1, unquoted, e.g. 0.5 (how much each copy's size varies on its own)"
+        }
         "per_month" => {
             "a number of copies published each month, unquoted (may be fractional, e.g. 0.5)"
         }
