@@ -698,3 +698,88 @@ fn a_full_stdout_is_a_clean_error() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// Ctrl-C (and SIGTERM, SIGHUP) stop every long command promptly: each is
+/// started on enough paths to run for many seconds, signalled after one,
+/// and must be gone well within three (a behavioural bound, not a
+/// benchmark), with exit code 130 and nothing written.
+#[cfg(unix)]
+#[test]
+fn every_long_command_stops_promptly_when_interrupted() {
+    let temp = tempfile::tempdir().unwrap();
+    let history = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/q4-history.csv");
+    let q4 = q4().display().to_string();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["compare".into(), q4.clone()], "INT"),
+        (vec!["sensitivity".into(), q4.clone()], "INT"),
+        (
+            vec![
+                "sweep".into(),
+                q4.clone(),
+                "--vary".into(),
+                "funnel.paid_rate=0.2:0.6:5".into(),
+            ],
+            "INT",
+        ),
+        (
+            vec![
+                "sweep".into(),
+                q4.clone(),
+                "--vary".into(),
+                "funnel.paid_rate=0.2:0.6:5".into(),
+                "--goal".into(),
+                "P>=0.8".into(),
+            ],
+            "TERM",
+        ),
+        (
+            vec![
+                "run".into(),
+                q4.clone(),
+                "--observed".into(),
+                history.display().to_string(),
+                "--memory-limit".into(),
+                "64MiB".into(),
+            ],
+            "HUP",
+        ),
+    ];
+    let binary = assert_cmd::cargo::cargo_bin("affsim");
+    for (args, signal) in cases {
+        let out = temp.path().join("out");
+        let mut child = std::process::Command::new(&binary)
+            .args(&args)
+            .args(["--paths", "1000000", "--no-charts", "--quiet", "--out"])
+            .arg(&out)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_secs(1));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{args:?} finished too soon"
+        );
+        let signalled = std::time::Instant::now();
+        std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            if signalled.elapsed() > Duration::from_secs(3) {
+                child.kill().unwrap();
+                panic!("{args:?} still running 3 s after SIG{signal}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(130), "{args:?}: {stderr}");
+        assert!(!out.exists(), "{args:?} wrote results");
+        no_temporaries(temp.path());
+    }
+}

@@ -58,6 +58,73 @@ fn check_fits(
     ))
 }
 
+/// The most paths a `--precision` run may keep (it keeps every path):
+/// those whose estimate fits under `limit` and in the memory `available`.
+/// Refuses up front a precision they cannot promise: a chance's standard
+/// error is at most 0.5/√paths (that of a 50% chance), so `precision` may
+/// need up to 0.25/precision² paths; the message says which precision fits.
+pub fn precision_budget(
+    model: &Model,
+    precision: f64,
+    limit: u64,
+    available: Option<u64>,
+) -> Result<usize, Failure> {
+    let cap = available.map_or(limit, |a| a.min(limit));
+    // The estimate grows with the paths: the largest count under the cap.
+    let (mut low, mut high) = (0usize, crate::scenario::resolve::MAX_PATHS);
+    while low < high {
+        let mid = low + (high - low).div_ceil(2);
+        if engine::memory_estimate(model, mid) <= cap {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    let fits = low;
+    if !(precision > 0.0 && precision < 0.5) {
+        return Ok(fits.max(1));
+    }
+    let needed = (0.25 / (precision * precision)).ceil();
+    if needed <= fits as f64 {
+        return Ok(fits);
+    }
+    let reachable = round_up(0.5 / (fits.max(1) as f64).sqrt());
+    let why = if available.is_some_and(|a| a < limit) {
+        "in the memory available".to_string()
+    } else {
+        format!("under --memory-limit ({})", bytes_text(limit))
+    };
+    Err(input_error(
+        format!(
+            "--precision {precision} may need up to {} paths (a 50% chance's standard error is 0.5/√paths), but only about {} fit {why}",
+            report::count(needed),
+            report::count(fits as f64)
+        ),
+        &format!(
+            "use --precision {reachable} or larger (what {} paths promise), or a larger --memory-limit",
+            report::count(fits as f64)
+        ),
+    ))
+}
+
+/// A size as people write it: "64 MiB", "1.5 GiB".
+fn bytes_text(bytes: u64) -> String {
+    let mib = bytes as f64 / (1u64 << 20) as f64;
+    if mib < 1024.0 {
+        format!("{mib:.0} MiB")
+    } else {
+        format!("{:.1} GiB", mib / 1024.0)
+    }
+}
+
+/// `value` rounded up to one significant digit, as a plain decimal.
+fn round_up(value: f64) -> String {
+    let magnitude = 10f64.powf(value.log10().floor());
+    let rounded = (value / magnitude).ceil() * magnitude;
+    let decimals = (-value.log10().floor()).max(0.0) as usize;
+    format!("{rounded:.decimals$}")
+}
+
 /// How `affsim run` holds its paths.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Storage {

@@ -118,7 +118,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Keep adding batches of paths until every target's standard error is below this (e.g. 0.002)
-    #[arg(long, value_name = "SE")]
+    #[arg(long, value_name = "SE", conflicts_with = "paths")]
     pub precision: Option<f64>,
     /// Print the memory estimate and the peak memory used to stderr
     #[arg(long, hide = true)]

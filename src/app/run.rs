@@ -4,7 +4,7 @@
 
 use super::deliver::{deliver, destination, print_stdout};
 use super::input::{apply_run_options, load, load_variant, observe, set_threads};
-use super::memory::{Storage, check_memory, choose_storage};
+use super::memory::{Storage, check_memory, choose_storage, precision_budget};
 use super::progress::{CANCEL, with_progress};
 use super::{Failure, RunArgs, ScenarioArgs, input_error};
 use crate::calibrate;
@@ -80,6 +80,7 @@ fn simulate_until_precise(
     model: &Model,
     quiet: bool,
     precision: f64,
+    budget: usize,
     source: &str,
 ) -> Result<Simulation, Failure> {
     if !(precision > 0.0 && precision < 0.5) {
@@ -95,12 +96,13 @@ fn simulate_until_precise(
         ));
     }
     let mut sim: Option<Simulation> = None;
+    let mut worst = f64::INFINITY;
     loop {
         let done = sim.as_ref().map_or(0, |s| s.paths);
-        if done >= MAX_PATHS {
+        if done >= budget {
             break;
         }
-        let size = done.max(PRECISION_BATCH).min(MAX_PATHS - done);
+        let size = done.max(PRECISION_BATCH).min(budget - done);
         check_memory(model, done + size)?;
         let batch = simulate(
             model,
@@ -122,7 +124,7 @@ fn simulate_until_precise(
         calibrated.breakdown = Breakdown::Skipped;
         calibrate::calibrate(model, &mut calibrated, source);
         let sim = &calibrated;
-        let worst = model
+        worst = model
             .targets
             .iter()
             .map(|target| {
@@ -140,7 +142,14 @@ fn simulate_until_precise(
         }
     }
     let sim = sim.expect("at least one batch");
-    if !quiet {
+    if worst >= precision {
+        // Calibration to a history can leave fewer effective paths than
+        // the budget promised for; say where it stopped rather than hide it.
+        eprintln!(
+            "--precision {precision}: stopped at {} paths, all that fit in memory; the largest standard error is {worst:.2e}",
+            report::count(sim.paths as f64)
+        );
+    } else if !quiet {
         eprintln!(
             "--precision {precision}: every target's standard error is below it after {} paths",
             report::count(sim.paths as f64)
@@ -164,8 +173,14 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         &report::export::run_export_files(),
     )?;
 
-    let storage = if args.precision.is_some() {
-        check_memory(model, model.paths)?;
+    let mut budget = MAX_PATHS;
+    let storage = if let Some(precision) = args.precision {
+        budget = precision_budget(
+            model,
+            precision,
+            args.memory_limit,
+            engine::available_memory(),
+        )?;
         Storage::InMemory
     } else {
         choose_storage(
@@ -178,7 +193,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     };
     let mut sim = match (args.precision, storage) {
         (Some(precision), _) => {
-            simulate_until_precise(model, args.output.quiet, precision, &source)?
+            simulate_until_precise(model, args.output.quiet, precision, budget, &source)?
         }
         (None, Storage::InMemory) => simulate(
             model,

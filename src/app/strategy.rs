@@ -14,6 +14,7 @@ use crate::report::{
     self,
     output::{Destination, Outputs},
 };
+use crate::scenario::KeyPath;
 
 /// What a strategy command produced: its JSON result, extra files, the text
 /// report, and how to draw its charts.
@@ -137,6 +138,18 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         .map(|text| crate::strategy::sweep::Axis::parse(text))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|message| input_error(message, "e.g. --vary funnel.paid_rate=0.2:0.6:9"))?;
+    let same_key = |a: &str, b: &str| match (KeyPath::parse(a), KeyPath::parse(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if let [first, second] = &axes[..]
+        && same_key(&first.key, &second.key)
+    {
+        return Err(input_error(
+            format!("--vary {} is given twice", first.key),
+            "vary two different keys for a grid, or one key over a single range",
+        ));
+    }
     let goal = args
         .goal
         .as_deref()

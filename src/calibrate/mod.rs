@@ -642,6 +642,11 @@ pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
         .enumerate()
         .map(|(chunk, weights)| {
             let mut sums = [vec![0.0; lens.0], vec![0.0; lens.1], vec![0.0; lens.2]];
+            // Stopping leaves these means wrong; the command that asked
+            // for them stops before using them.
+            if crate::engine::stopping(None) {
+                return sums;
+            }
             let mut ws = Workspace::new(model, &layout);
             let mut record = PathRecord::new(model);
             for (i, w) in weights.iter().enumerate() {

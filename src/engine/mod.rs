@@ -46,6 +46,17 @@ pub struct RunOptions<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cancelled;
 
+/// Set when the user asks the whole program to stop (Ctrl-C, SIGTERM,
+/// SIGHUP): every run checks it between chunks of paths, whatever its
+/// options say, so that no command (a sweep's tenth run, calibration's
+/// re-simulation) keeps going for long after it.
+pub static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Whether a stop was asked for, globally or through `cancel`.
+pub fn stopping(cancel: Option<&AtomicBool>) -> bool {
+    STOP.load(Ordering::Relaxed) || cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+}
+
 /// What a pass needs from one path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Need {
@@ -60,6 +71,9 @@ pub enum Need {
 /// What a pass does with one path: `(thread accumulator, chunk accumulator,
 /// path index, drawn inputs, record if simulated)`.
 pub type Visitor<'a, L, A> = dyn Fn(&mut L, &mut A, usize, &[f64], Option<&PathRecord>) + Sync + 'a;
+
+/// Paths between two progress reports within a chunk.
+const PROGRESS_STEP: usize = 16;
 
 /// Chunks run in parallel between two in-order merges: enough work to keep
 /// every core busy, few enough chunk results held at once to bound memory.
@@ -108,7 +122,7 @@ pub fn fold<L: Send, A: Send>(
         let results: Vec<Option<A>> = (first..last)
             .into_par_iter()
             .map(|chunk| {
-                if options.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                if stopping(options.cancel) {
                     return None;
                 }
                 let slot = rayon::current_thread_index().unwrap_or(0) % slots.len();
@@ -120,6 +134,18 @@ pub fn fold<L: Send, A: Send>(
                 let start = chunk * CHUNK;
                 let end = (start + CHUNK).min(paths);
                 for index in start..end {
+                    // Per path, not per chunk: a path over a 50-year horizon
+                    // can take a tenth of a second, a chunk of them 20 s.
+                    if stopping(options.cancel) {
+                        return None;
+                    }
+                    // Progress every few paths for the same reason: a long
+                    // run's first estimate of its time must come early.
+                    if let Some(progress) = options.progress
+                        && (index - start) % PROGRESS_STEP == PROGRESS_STEP - 1
+                    {
+                        progress(PROGRESS_STEP);
+                    }
                     let wanted = need(index);
                     if wanted == Need::Skip {
                         continue;
@@ -149,7 +175,7 @@ pub fn fold<L: Send, A: Send>(
                     }
                 }
                 if let Some(progress) = options.progress {
-                    progress(end - start);
+                    progress((end - start) % PROGRESS_STEP);
                 }
                 Some(acc)
             })

@@ -84,17 +84,15 @@ pub fn wanted(model: &Model, queries: &Queries) -> Vec<(usize, f64)> {
     dedup(out)
 }
 
+/// The first of each (column, percentile), in order. A set, not a scan of
+/// what is kept: 600 months ask for ~100,000 percentiles, and a quadratic
+/// scan of them took 20 s before the first path, deaf to Ctrl-C.
 fn dedup(wanted: Vec<(usize, f64)>) -> Vec<(usize, f64)> {
-    let mut out: Vec<(usize, f64)> = Vec::with_capacity(wanted.len());
-    for w in wanted {
-        if !out
-            .iter()
-            .any(|o| o.0 == w.0 && o.1.to_bits() == w.1.to_bits())
-        {
-            out.push(w);
-        }
-    }
-    out
+    let mut seen = std::collections::HashSet::with_capacity(wanted.len());
+    wanted
+        .into_iter()
+        .filter(|w| seen.insert((w.0, w.1.to_bits())))
+        .collect()
 }
 
 /// The observed points inside the horizon, when the run is calibrated.

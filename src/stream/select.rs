@@ -53,11 +53,13 @@ impl RankSelect {
     /// `columns` is the number of column ids; `wanted` the percentiles sought.
     pub fn new(n: usize, columns: usize, wanted: Vec<(usize, f64)>) -> RankSelect {
         let mut ranks: Vec<Rank> = Vec::new();
+        // A set, not a scan of `ranks`: long horizons want ~100,000 ranks.
+        let mut seen = std::collections::HashSet::new();
         if n > 0 {
             for &(column, p) in &wanted {
                 let (lo, hi) = Self::ranks_of(n, p);
                 for rank in [lo, hi] {
-                    if !ranks.iter().any(|r| r.column == column && r.rank == rank) {
+                    if seen.insert((column, rank)) {
                         ranks.push(Rank {
                             column,
                             rank,

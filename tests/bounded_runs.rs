@@ -1,0 +1,129 @@
+//! Every run is bounded: a `--precision` that memory cannot promise is
+//! refused before simulating, a long run says how long, and contradictory
+//! options are usage errors.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+fn affsim() -> Command {
+    let mut command = Command::cargo_bin("affsim").unwrap();
+    command.env("NO_COLOR", "1");
+    command
+}
+
+fn q4() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/q4.toml")
+}
+
+#[test]
+fn a_precision_memory_cannot_promise_is_refused_up_front() {
+    let temp = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = affsim()
+        .arg("run")
+        .arg(q4())
+        .args(["--precision", "1e-9", "--no-charts", "--out"])
+        .arg(temp.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("may need up to"), "{stderr}");
+    assert!(stderr.contains("help: use --precision 0.0"), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "simulated first"
+    );
+    assert!(!temp.path().join("out").exists());
+
+    // The precision it suggests for a small memory limit is then accepted.
+    let output = affsim()
+        .arg("run")
+        .arg(q4())
+        .args([
+            "--precision",
+            "0.0002",
+            "--memory-limit",
+            "64MiB",
+            "--no-charts",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let suggested = stderr
+        .split("use --precision ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let value: f64 = suggested.parse().unwrap();
+    assert!(value > 0.0002 && value < 0.01, "{stderr}");
+}
+
+#[test]
+fn precision_and_paths_together_are_a_usage_error() {
+    let output = affsim()
+        .arg("run")
+        .arg(q4())
+        .args(["--precision", "0.01", "--paths", "1000"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
+
+#[test]
+fn a_key_varied_twice_is_refused() {
+    let output = affsim()
+        .arg("sweep")
+        .arg(q4())
+        .args([
+            "--vary",
+            "funnel.paid_rate=0.2:0.6:3",
+            "--vary",
+            "funnel.paid_rate=0.1:0.3:3",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is given twice"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_long_run_says_how_long_it_will_take() {
+    let temp = tempfile::tempdir().unwrap();
+    // 50 years of months on 100,000 paths: many minutes on any machine.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("affsim"))
+        .arg("run")
+        .arg(q4())
+        .args([
+            "--set",
+            "simulation.end=\"2075-12\"",
+            "--paths",
+            "100000",
+            "--no-charts",
+            "--out",
+        ])
+        .arg(temp.path().join("out"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("note: this will take about"), "{stderr}");
+    assert!(stderr.contains("Ctrl-C stops it"), "{stderr}");
+}
