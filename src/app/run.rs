@@ -175,12 +175,9 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
 
     let mut budget = MAX_PATHS;
     let storage = if let Some(precision) = args.precision {
-        budget = precision_budget(
-            model,
-            precision,
-            args.memory_limit,
-            engine::available_memory(),
-        )?;
+        // Against the memory available: --memory-limit chooses streaming,
+        // which --precision (it keeps every path) does not use.
+        budget = precision_budget(model, precision, u64::MAX, engine::available_memory())?;
         Storage::InMemory
     } else {
         choose_storage(
