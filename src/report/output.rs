@@ -224,6 +224,11 @@ impl Destination {
             force,
         };
         destination.check_ancestors()?;
+        // Under the lock: another run's swap must not be seen half-way.
+        let _lock = match destination.parent.is_dir() {
+            true => Some(destination.lock(&AtomicBool::new(false))?),
+            false => None,
+        };
         destination.survey(names)?;
         Ok(destination)
     }
