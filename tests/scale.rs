@@ -87,14 +87,12 @@ fn a_run_too_big_for_memory_is_refused_with_what_fits() {
             "run",
             "scenarios/q4.toml",
             "--precision",
-            "0.001",
-            "--paths",
-            "100000000",
+            "0.000001",
             "--out",
         ])
         .arg(out.path().join("x"))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("or fewer"));
+        .stderr(predicates::str::contains("or larger"));
     assert!(!out.path().join("x").exists());
 }
