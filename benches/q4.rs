@@ -7,7 +7,7 @@ use std::path::Path;
 use affsim::engine::{self, Breakdown, RunOptions};
 use affsim::model::{Metric, Model};
 use affsim::report::{self, Summary};
-use affsim::{calibrate, scenario, stats};
+use affsim::{calibrate, plot, scenario, stats};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 fn q4(overrides: &[String]) -> Model {
@@ -152,10 +152,49 @@ fn thread_scaling(c: &mut Criterion) {
     group.finish();
 }
 
+/// Each chart of a calibrated q4 run alone (drawing and PNG encoding),
+/// then all four as `affsim run` renders them, side by side.
+fn charts(c: &mut Criterion) {
+    let mut group = c.benchmark_group("charts");
+    group.sample_size(10);
+    let model = q4(&[]);
+    let mut sim = engine::run(
+        &model,
+        &RunOptions {
+            paths: Some(20_000),
+            ..RunOptions::default()
+        },
+    )
+    .expect("runs");
+    let calibration = calibrate::calibrate(&model, &mut sim, "bench");
+    let mut summary = Summary::build(&model, &sim);
+    summary.calibration = calibration;
+    let options = plot::ChartOptions::default();
+    let ctx = plot::Ctx::new(&model, &sim, &summary, plot::style::Theme::new(1600, 900));
+    plot::render_all(&model, &sim, &summary, &options).expect("draws");
+    for chart in &plot::RUN_CHARTS {
+        group.bench_function(chart.name, |b| {
+            b.iter(|| {
+                let mut out = Vec::new();
+                (chart.render)(&ctx, &options, &mut out).expect("draws");
+                out[0].1.len()
+            })
+        });
+    }
+    group.bench_function("all four, in parallel", |b| {
+        b.iter(|| {
+            plot::render_all(&model, &sim, &summary, &options)
+                .expect("draws")
+                .len()
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     // Criterion's own plots need system fonts; the numbers are what matter.
     config = Criterion::default().without_plots();
-    targets = end_to_end_paths, engine_alone, volume_scaling, thread_scaling
+    targets = end_to_end_paths, engine_alone, volume_scaling, thread_scaling, charts
 }
 criterion_main!(benches);

@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use rayon::prelude::*;
 
 use crate::engine::Simulation;
 use crate::format;
@@ -97,16 +98,18 @@ pub trait Chart {
 }
 
 /// Charts drawn: `(file name, bytes)`.
-type Drawn = Vec<(String, Vec<u8>)>;
+pub type Drawn = Vec<(String, Vec<u8>)>;
 
-/// A chart in [`RUN_CHARTS`]: how to draw it and what it reads.
+/// A chart in [`RUN_CHARTS`]: its name, how to draw it and what it reads.
 pub struct RegisteredChart {
-    render: fn(&Ctx, &ChartOptions, &mut Drawn) -> Res,
+    pub name: &'static str,
+    pub render: fn(&Ctx, &ChartOptions, &mut Drawn) -> Res,
     queries: fn(&Model) -> crate::sim::Queries,
 }
 
 const fn registered<C: Chart>() -> RegisteredChart {
     RegisteredChart {
+        name: C::NAME,
         render: render::<C>,
         queries: C::queries,
     }
@@ -152,9 +155,20 @@ pub fn render_all(
         summary,
         Theme::new(options.width, options.height),
     );
+    // The charts are independent pictures of the same data: drawn and
+    // encoded side by side, they cost about the slowest one instead of the
+    // sum. `collect` keeps the order, so the output list is the same.
+    let parts: Vec<Res<Drawn>> = RUN_CHARTS
+        .par_iter()
+        .map(|chart| {
+            let mut out = Vec::new();
+            (chart.render)(&ctx, options, &mut out)?;
+            Ok(out)
+        })
+        .collect();
     let mut out = Vec::new();
-    for chart in &RUN_CHARTS {
-        (chart.render)(&ctx, options, &mut out)?;
+    for part in parts {
+        out.extend(part?);
     }
     Ok(out)
 }
@@ -236,9 +250,12 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Res<Vec<u8>> {
     let mut encoder = png::Encoder::new(&mut bytes, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
-    // Charts are mostly flat colour: the best setting keeps files small enough
-    // to post and costs little time.
-    encoder.set_compression(png::Compression::Best);
+    // Charts are mostly flat colour. The fastest deflate, with a filter
+    // chosen row by row, encodes a 1600x900 chart about 8x faster than the
+    // best setting for files about twice as large (~200 KB); the filter
+    // alone halves them (docs/PERFORMANCE.md, "Charts").
+    encoder.set_compression(png::Compression::Fast);
+    encoder.set_adaptive_filter(png::AdaptiveFilterType::Adaptive);
     let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
     writer.write_image_data(rgb).map_err(|e| e.to_string())?;
     writer.finish().map_err(|e| e.to_string())?;
