@@ -214,6 +214,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
                 model,
                 &mut sim,
                 &source,
+                calibrate::Method::Sequential,
                 &RunOptions {
                     progress: Some(progress),
                     cancel: Some(&CANCEL),

@@ -9,13 +9,15 @@
 //! both at once, and the weighted paths are the posterior predictive.
 
 pub mod history;
+pub mod sequential;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::calendar::Month;
 use crate::engine::{
-    self, Breakdown, CHUNK, Cancelled, Layout, PathRecord, RunOptions, Simulation, Workspace, path,
+    self, Branch, Breakdown, CHUNK, Cancelled, Layout, PathRecord, RunOptions, Simulation,
+    Workspace, path,
 };
 use crate::format::{count, input_value, money_or_count, percent};
 use crate::model::{Metric, Model, Observed, Unit};
@@ -248,6 +250,29 @@ pub struct TargetShift {
     pub posterior: stats::Estimate,
 }
 
+/// How the paths are conditioned on the history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Every prior path weighted by its whole observed series (what the
+    /// strategy tools and streaming mode use).
+    WholePath,
+    /// Weighted and resampled month by month ([`sequential`]); paths kept in
+    /// memory only: a streamed run falls back to [`Method::WholePath`].
+    Sequential,
+}
+
+/// What the sequential method did, when it ran.
+#[derive(Clone, Debug, Serialize)]
+pub struct SequentialReport {
+    /// One step per observed month.
+    pub generations: Vec<sequential::Generation>,
+    /// Prior paths the conditioned ones descend from.
+    pub distinct_ancestors: usize,
+    /// Distinct sets of uncertain inputs among the conditioned paths.
+    pub distinct_inputs: usize,
+}
+
 /// What calibration did, for the report and summary.json.
 #[derive(Clone, Debug, Serialize)]
 pub struct Calibration {
@@ -263,6 +288,9 @@ pub struct Calibration {
     pub target_effective_sample_size: f64,
     /// Kernel standard deviation per observed value, on the log1p scale.
     pub bandwidth: f64,
+    /// Set when the sequential method conditioned the paths.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<SequentialReport>,
     /// False when the history was too implausible to use: the projection is
     /// then the prior one, and `warnings` says so.
     pub applied: bool,
@@ -276,27 +304,42 @@ pub struct Calibration {
 }
 
 /// The end of every simulate-then-calibrate (`affsim run` and the strategy
-/// tools alike): conditions `sim` on the model's observed history
-/// ([`calibrate`]), then, if the engine deferred the breakdown by source and
-/// plan and calibration did not average it over the paths it weights (no
-/// history, or history set aside), averages it over every path.
+/// tools alike): conditions `sim` on the model's observed history by
+/// `method` ([`calibrate_with`]), then, if the engine deferred the breakdown
+/// by source and plan and calibration did not average it over the paths it
+/// weights (no history, or history set aside), averages it over every path.
 pub fn condition(
     model: &Model,
     sim: &mut Simulation,
     source: &str,
+    method: Method,
     options: &RunOptions,
 ) -> Result<Option<Calibration>, Cancelled> {
-    let calibration = calibrate(model, sim, source);
+    let calibration = calibrate_with(model, sim, source, method);
     if sim.breakdown == Breakdown::Deferred {
         engine::average_breakdown(model, sim, options)?;
     }
     Ok(calibration)
 }
 
-/// Conditions `sim` on `model.observed`: sets `sim.weights` and reweights
-/// `sim.mean*`. Returns `None` (and leaves `sim` untouched, so every number
-/// is the prior one) when there is nothing observed inside the horizon.
+/// Conditions `sim` on `model.observed` by whole-path weighting (see
+/// [`calibrate_with`]).
 pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Calibration> {
+    calibrate_with(model, sim, source, Method::WholePath)
+}
+
+/// Conditions `sim` on `model.observed`: sets `sim.weights` and reweights
+/// `sim.mean*`; the sequential method (paths in memory) also replaces the
+/// paths by the conditioned population. The bandwidth is the whole-path
+/// one either way, so both methods target the same posterior. Returns
+/// `None` (and leaves `sim` untouched, so every number is the prior one)
+/// when there is nothing observed inside the horizon.
+pub fn calibrate_with(
+    model: &Model,
+    sim: &mut Simulation,
+    source: &str,
+    method: Method,
+) -> Option<Calibration> {
     let observed = model.observed.as_ref()?;
     let points = points(model, observed);
     if points.is_empty() || sim.paths == 0 {
@@ -366,6 +409,24 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         bandwidth,
         target_ess,
     };
+    let mut sequential = None;
+    let mut weights = weights;
+    if applied && method == Method::Sequential && sim.streamed.is_none() {
+        let population = sequential::condition(model, sim, &points, fit.bandwidth)
+            .expect("calibration is not cancelled");
+        weights = sim.weights.take().expect("conditioned");
+        sequential = Some(SequentialReport {
+            generations: population.generations,
+            distinct_ancestors: population.distinct_ancestors,
+            distinct_inputs: population.distinct_inputs,
+        });
+    }
+    // The population's own outcomes, when it is not the prior's.
+    let outcomes = if sequential.is_some() {
+        stats::Outcomes::of(sim, &model.targets)
+    } else {
+        outcomes
+    };
     if applied {
         reweight_means(model, sim, &weights);
         sim.weights = Some(weights);
@@ -402,6 +463,18 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
             posterior: outcomes.result(model, sim, target, k).in_month,
         })
         .collect();
+    // After resampling every weight may be equal, so their spread says
+    // nothing: the sequential method reports the number of independent
+    // paths that would give its first target the standard error it has
+    // (which accounts for the copies, see `stats::Outcomes`).
+    let effective_sample_size = match (&sequential, targets.first()) {
+        (Some(_), Some(first)) if first.posterior.standard_error > 0.0 => {
+            let p = first.posterior.value;
+            (p * (1.0 - p) / first.posterior.standard_error.powi(2)).clamp(1.0, n)
+        }
+        (Some(_), _) => stats::effective_sample_size(sim),
+        (None, _) => fit.effective_sample_size,
+    };
     // The observed columns in one pass over the kept paths.
     let observed = kept.as_ref().filter(|_| applied).map(|kept| {
         stats::Columns::gather(&kept.paths, points.len(), |path, i| {
@@ -463,11 +536,20 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
                 percent(shift.prior.value)
             ));
         }
-        sentences.push(format!(
-            "The projection keeps the simulated futures that resemble your history, weighted by how closely they match; it rests on the equivalent of {} of the {} futures (the effective sample size).",
-            count(fit.effective_sample_size.floor()),
-            count(n),
-        ));
+        match &sequential {
+            None => sentences.push(format!(
+                "The projection keeps the simulated futures that resemble your history, weighted by how closely they match; it rests on the equivalent of {} of the {} futures (the effective sample size).",
+                count(fit.effective_sample_size.floor()),
+                count(n),
+            )),
+            Some(report) => sentences.push(format!(
+                "The projection follows {} futures through your history month by month, copying those that match it and letting each copy go its own way ({} distinct sets of uncertain inputs, descended from {} of the futures first drawn); its first target's odds are as precise as {} independent futures would make them (the effective sample size).",
+                count(n),
+                count(report.distinct_inputs as f64),
+                count(report.distinct_ancestors as f64),
+                count(effective_sample_size.floor()),
+            )),
+        }
     }
 
     Some(Calibration {
@@ -477,9 +559,10 @@ pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Ca
         months: observed_months,
         points: posterior_points,
         paths: sim.paths,
-        effective_sample_size: fit.effective_sample_size,
+        effective_sample_size,
         target_effective_sample_size: fit.target_ess,
         bandwidth: fit.bandwidth,
+        sequential,
         applied,
         inputs,
         targets,
@@ -662,13 +745,16 @@ pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
                     continue;
                 }
                 ws.drawn.copy_from_slice(sim_ref.parameters_of(local));
-                let path_index = sim_ref.first_path + local as u64;
-                layout.draw_base_parameters(model, sim_ref.seed, path_index, &mut ws);
-                path::simulate(
+                let branch = match &sim_ref.lineage {
+                    Some(lineage) => lineage.branch(local, model.months),
+                    None => Branch::whole(sim_ref.first_path + local as u64, model.months),
+                };
+                layout.draw_base_parameters(model, sim_ref.seed, branch.path, &mut ws);
+                path::simulate_branch(
                     model,
                     &layout,
                     sim_ref.seed,
-                    sim_ref.first_path + local as u64,
+                    &branch,
                     &mut ws,
                     &mut record,
                     true,

@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rayon::prelude::*;
 
 use crate::model::Model;
-pub use crate::sim::{Breakdown, Simulation};
+pub use crate::sim::{Breakdown, Lineage, Simulation};
 pub use path::{
-    Layout, PLAN_SERIES, PROGRAM_SERIES, PathRecord, PlanSeries, ProgramSeries, SOURCE_SERIES,
-    SourceSeries, Workspace, plan_offset,
+    Branch, Layout, PLAN_SERIES, PROGRAM_SERIES, PathRecord, PlanSeries, ProgramSeries,
+    SOURCE_SERIES, SourceSeries, Workspace, plan_offset,
 };
 
 /// Paths per chunk: the unit of parallel work and of deterministic summation.
@@ -41,6 +41,37 @@ pub struct RunOptions<'a> {
     pub cancel: Option<&'a AtomicBool>,
     /// Whether to average the series by source, program and plan.
     pub breakdown: Breakdown,
+    /// Paths descended from resampled ones (sequential calibration): path
+    /// `i` replays `lineage.branch(i)`; `parameters` must then be given.
+    pub lineage: Option<&'a Lineage>,
+}
+
+impl Lineage {
+    /// The prior paths `0..paths`, before any resampling.
+    pub fn prior(paths: usize) -> Lineage {
+        Lineage {
+            roots: (0..paths as u64).collect(),
+            generations: 0,
+            switches: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.roots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.roots.is_empty()
+    }
+
+    /// Path `i`'s branch, months `0..until`.
+    pub fn branch(&self, i: usize, until: usize) -> Branch<'_> {
+        Branch {
+            path: self.roots[i],
+            switches: &self.switches[i * self.generations..(i + 1) * self.generations],
+            until,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +136,10 @@ pub fn fold<L: Send, A: Send>(
     let seed = options.seed.unwrap_or(model.seed);
     let layout = Layout::new(model);
     let parameter_count = layout.parameters;
+    assert!(
+        options.lineage.is_none() || options.parameters.is_some(),
+        "a resampled population replays its paths from their stored inputs"
+    );
     if let Some(given) = options.parameters {
         assert_eq!(
             given.len(),
@@ -150,7 +185,10 @@ pub fn fold<L: Send, A: Send>(
                     if wanted == Need::Skip {
                         continue;
                     }
-                    let path = options.first_path + index as u64;
+                    let path = match options.lineage {
+                        Some(lineage) => lineage.roots[index],
+                        None => options.first_path + index as u64,
+                    };
                     match options.parameters {
                         Some(given) => ws.drawn.copy_from_slice(
                             &given[index * parameter_count..(index + 1) * parameter_count],
@@ -160,11 +198,15 @@ pub fn fold<L: Send, A: Send>(
                     path::apply_pins(&mut ws.drawn, options.pins);
                     layout.draw_base_parameters(model, seed, path, &mut ws);
                     if wanted == Need::Simulation {
-                        path::simulate(
+                        let branch = match options.lineage {
+                            Some(lineage) => lineage.branch(index, model.months),
+                            None => Branch::whole(path, model.months),
+                        };
+                        path::simulate_branch(
                             model,
                             &layout,
                             seed,
-                            path,
+                            &branch,
                             &mut ws,
                             &mut record,
                             options.breakdown == Breakdown::Averaged,
@@ -323,6 +365,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         breakdown: options.breakdown,
         weights: None,
         streamed: None,
+        lineage: options.lineage.map(|l| std::sync::Arc::new(l.clone())),
     })
 }
 
@@ -345,6 +388,7 @@ pub fn average_breakdown(
         parameters: Some(&sim.parameters),
         pins: &[],
         breakdown: Breakdown::Averaged,
+        lineage: sim.lineage.as_deref(),
         ..*options
     };
     let mut totals = Sums::breakdown_only(model);

@@ -515,6 +515,85 @@ pub fn simulate(
     }
 }
 
+/// Where a path's noise comes from, month by month, and how far to run it.
+///
+/// A path of the prior draws every month from streams keyed by its index.
+/// Sequential calibration (see `crate::calibrate::sequential`) copies a path
+/// that matches the history so far into several children, and each child
+/// draws the months after the copy from streams of its own: from month
+/// `switches[r].0` on, the key is `switches[r].1`. The months before the
+/// first switch are the ancestor's, drawn again identically, so a child is
+/// replayed from its keys and inputs rather than stored.
+#[derive(Clone, Copy, Debug)]
+pub struct Branch<'a> {
+    /// The ancestor's path index: the key of the months before any switch.
+    pub path: u64,
+    /// `(first month, key)`, months increasing.
+    pub switches: &'a [(usize, u64)],
+    /// Months simulated: `0..until` (later months stay zero).
+    pub until: usize,
+}
+
+impl Branch<'_> {
+    /// A path of the prior, every month.
+    pub fn whole(path: u64, months: usize) -> Branch<'static> {
+        Branch {
+            path,
+            switches: &[],
+            until: months,
+        }
+    }
+
+    /// The key of the streams from month `t` on, if it changes at `t`.
+    #[inline]
+    fn switch_at(&self, t: usize) -> Option<u64> {
+        self.switches
+            .iter()
+            .find(|(from, _)| *from == t)
+            .map(|(_, key)| *key)
+    }
+}
+
+/// [`simulate`] along a [`Branch`]: the same path as `simulate` to the last
+/// bit when the branch has no switches and runs every month.
+pub fn simulate_branch(
+    model: &Model,
+    layout: &Layout,
+    seed: u64,
+    branch: &Branch,
+    ws: &mut Workspace,
+    record: &mut PathRecord,
+    breakdown: bool,
+) {
+    start_path(model, layout, seed, branch.path, ws, record, breakdown);
+    for t in 0..branch.until.min(layout.months) {
+        if let Some(key) = branch.switch_at(t) {
+            seed_streams(layout, seed, key, ws);
+        }
+        simulate_month(model, layout, ws, record, breakdown);
+    }
+}
+
+/// Seeds every stream a month draws from (traffic, funnel, retention,
+/// split) for key `key`: the path index at the start, a child's own key
+/// after a resampling.
+fn seed_streams(layout: &Layout, seed: u64, key: u64, ws: &mut Workspace) {
+    for (rng, &purpose) in ws.traffic_rngs.iter_mut().zip(&layout.traffic_streams) {
+        *rng = stream(seed, key, purpose);
+    }
+    for (rng, group) in ws.funnel_rngs.iter_mut().zip(&layout.funnel_groups) {
+        *rng = stream(seed, key, group.stream);
+    }
+    for (rngs, purposes) in ws.retention_rngs.iter_mut().zip(&layout.retention_streams) {
+        for (rng, &purpose) in rngs.iter_mut().zip(purposes) {
+            *rng = stream(seed, key, purpose);
+        }
+    }
+    for (rng, &purpose) in ws.split_rngs.iter_mut().zip(&layout.split_streams) {
+        *rng = stream(seed, key, purpose);
+    }
+}
+
 /// Sets `ws` and `record` at the start of path `path`: nothing simulated
 /// yet, the tables that follow from the drawn inputs worked out, every stream
 /// seeded.
@@ -546,7 +625,6 @@ pub fn start_path(
 
     let drawn = &ws.drawn;
     for s in 0..model.sources.len() {
-        ws.traffic_rngs[s] = stream(seed, path, layout.traffic_streams[s]);
         if model.sources[s].per_copy.is_some()
             || model
                 .change_from
@@ -568,9 +646,7 @@ pub fn start_path(
             ws.traffic_noise[s] = TrafficNoise::new(source.noise.get(drawn));
         }
     }
-    for (rng, group) in ws.funnel_rngs.iter_mut().zip(&layout.funnel_groups) {
-        *rng = stream(seed, path, group.stream);
-    }
+    seed_streams(layout, seed, path, ws);
     ws.pending.fill(0);
     if breakdown {
         ws.pending_share.fill(0.0);
@@ -584,14 +660,6 @@ pub fn start_path(
     if breakdown {
         ws.tail.fill(0.0);
         ws.mix_by_join.fill(0.0);
-    }
-    for (rngs, purposes) in ws.retention_rngs.iter_mut().zip(&layout.retention_streams) {
-        for (rng, &purpose) in rngs.iter_mut().zip(purposes) {
-            *rng = stream(seed, path, purpose);
-        }
-    }
-    for (rng, &purpose) in ws.split_rngs.iter_mut().zip(&layout.split_streams) {
-        *rng = stream(seed, path, purpose);
     }
 }
 

@@ -5,7 +5,7 @@ use rand::Rng;
 use rand::RngExt;
 use rand_distr::Distribution;
 use serde::Serialize;
-use statrs::distribution::{self as sd, ContinuousCDF};
+use statrs::distribution::{self as sd, Continuous, ContinuousCDF};
 
 /// A distribution over one uncertain input. Constructed only through the
 /// checked constructors in `scenario::resolve`, so parameters are valid.
@@ -159,6 +159,70 @@ impl Dist {
 
     pub fn median(&self) -> f64 {
         self.quantile(0.5)
+    }
+
+    /// The log density at `x` up to a constant (truncation and scaling
+    /// constants are left out), minus infinity outside the support: what a
+    /// Metropolis acceptance ratio between two values needs.
+    pub fn ln_density(&self, x: f64) -> f64 {
+        let inside = |min: f64, max: f64| x.is_finite() && x >= min && x <= max;
+        match *self {
+            Dist::Uniform { min, max } => {
+                if inside(min, max) {
+                    0.0
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }
+            Dist::Normal { mean, sd, min, max } => {
+                if inside(min, max) {
+                    let z = (x - mean) / sd;
+                    -0.5 * z * z
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }
+            Dist::Lognormal { mu, sigma } => {
+                if x > 0.0 && x.is_finite() {
+                    let z = (x.ln() - mu) / sigma;
+                    -0.5 * z * z - x.ln()
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }
+            Dist::Beta { alpha, beta } => {
+                if x > 0.0 && x < 1.0 {
+                    (alpha - 1.0) * x.ln() + (beta - 1.0) * (1.0 - x).ln()
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }
+            Dist::Gamma { shape, scale } => {
+                if x > 0.0 && x.is_finite() {
+                    (shape - 1.0) * x.ln() - x / scale
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }
+            Dist::Triangular { min, mode, max } => {
+                if inside(min, max) {
+                    sd::Triangular::new(min, max, mode)
+                        .expect("checked")
+                        .ln_pdf(x)
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }
+            Dist::Pert { min, mode, max } => {
+                if x > min && x < max {
+                    let (alpha, beta) = pert_shapes(min, mode, max);
+                    let y = (x - min) / (max - min);
+                    (alpha - 1.0) * y.ln() + (beta - 1.0) * (1.0 - y).ln()
+                } else {
+                    f64::NEG_INFINITY
+                }
+            }
+        }
     }
 
     /// A short plain-words description, e.g. "beta, 90% between 2.0% and 6.0%".

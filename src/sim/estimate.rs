@@ -37,6 +37,41 @@ impl Estimate {
         sums.estimate()
     }
 
+    /// [`Estimate::weighted`] for paths that share ancestors (sequential
+    /// calibration copies paths): `(value, weight, ancestor)`. The standard
+    /// error sums each ancestor's weighted deviations before squaring,
+    /// `sqrt(sum over ancestors (sum w (x - mean))²)` (Chan and Lai's
+    /// genealogy estimator), since copies of one path move together; with
+    /// one path per ancestor it is [`Estimate::weighted`]'s.
+    pub fn clustered(values: impl Iterator<Item = (f64, f64, u64)> + Clone) -> Estimate {
+        let mut sums = WeightedSums::default();
+        for (value, weight, _) in values.clone() {
+            sums.add(value, weight);
+        }
+        let Some(mean) = sums.mean() else {
+            return sums.estimate();
+        };
+        let mut terms: Vec<(u64, f64)> = values
+            .map(|(value, weight, ancestor)| (ancestor, weight / sums.total * (value - mean)))
+            .collect();
+        // In ancestor order, so the sum does not depend on how the paths
+        // were gathered.
+        terms.sort_by_key(|(ancestor, _)| *ancestor);
+        let mut variance = 0.0;
+        let mut run = 0.0;
+        for (k, (ancestor, term)) in terms.iter().enumerate() {
+            run += term;
+            if terms.get(k + 1).is_none_or(|(next, _)| next != ancestor) {
+                variance += run * run;
+                run = 0.0;
+            }
+        }
+        Estimate {
+            value: mean,
+            standard_error: variance.sqrt(),
+        }
+    }
+
     /// Mean of values with the standard error of the mean.
     pub fn mean(values: impl Iterator<Item = f64>) -> Estimate {
         let (mut n, mut sum, mut sum_sq) = (0usize, 0.0, 0.0);

@@ -88,6 +88,24 @@ pub struct Simulation {
     /// empty, and statistics come from what the passes over the paths
     /// computed (see [`crate::stream`]).
     pub streamed: Option<Box<Streamed>>,
+    /// Set when sequential calibration resampled the paths: how to replay
+    /// each one, and which prior path it descends from (the clusters of its
+    /// standard errors).
+    pub lineage: Option<std::sync::Arc<Lineage>>,
+}
+
+/// Where each path of a resampled population comes from: its ancestor among
+/// the prior paths and the keys of the noise its months draw after each
+/// resampling (see `crate::engine::Branch`). Enough to replay any path exactly, so the
+/// population keeps no state between months.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Lineage {
+    /// `[path]`: the index of its ancestor among the prior paths.
+    pub roots: Vec<u64>,
+    /// Switches per path: every path switches at every resampling.
+    pub generations: usize,
+    /// `[path][generation]`: (first month, key).
+    pub switches: Vec<(usize, u64)>,
 }
 
 impl Simulation {

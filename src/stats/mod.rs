@@ -548,12 +548,22 @@ impl Outcomes {
             .enumerate()
             .map(|(j, (path, w))| (self.get(if self.kept_only { j } else { path }, k), w))
             .collect();
-        let estimate = |test: fn(u16, usize) -> bool| {
-            Estimate::weighted(
+        let ancestors: Option<Vec<u64>> = sim
+            .lineage
+            .as_ref()
+            .map(|lineage| kept(sim).map(|(path, _)| lineage.roots[path]).collect());
+        let estimate = |test: fn(u16, usize) -> bool| match &ancestors {
+            None => Estimate::weighted(
                 outcomes
                     .iter()
                     .map(|&(o, w)| (hit(test(o, target.month_index)), w)),
-            )
+            ),
+            Some(ancestors) => Estimate::clustered(
+                outcomes
+                    .iter()
+                    .zip(ancestors)
+                    .map(|(&(o, w), &a)| (hit(test(o, target.month_index)), w, a)),
+            ),
         };
         let median_first_month = weighted_median(outcomes.iter().map(|&(o, w)| (o & FIRST, w)))
             .filter(|m| *m != NEVER)

@@ -30,8 +30,16 @@ pub fn within_noise(difference: f64, standard_error: f64) -> bool {
 pub fn simulate(model: &Model, options: &RunOptions) -> Result<Simulation, String> {
     let interrupted = |_| "interrupted".to_string();
     let mut sim = engine::run(model, options).map_err(interrupted)?;
-    calibrate::condition(model, &mut sim, "the scenario's [observed]", options)
-        .map_err(interrupted)?;
+    // Whole-path weighting: the strategies' counterfactuals reuse these
+    // weights path by path, which resampled paths would not allow.
+    calibrate::condition(
+        model,
+        &mut sim,
+        "the scenario's [observed]",
+        calibrate::Method::WholePath,
+        options,
+    )
+    .map_err(interrupted)?;
     Ok(sim)
 }
 

@@ -668,5 +668,6 @@ pub fn run(
         breakdown: Breakdown::Averaged,
         weights: None,
         streamed: Some(Box::new(streamed)),
+        lineage: None,
     })
 }
