@@ -1,0 +1,273 @@
+//! Sequential calibration (month-by-month importance resampling, see
+//! src/calibrate/sequential.rs): its standard errors against the spread over
+//! seeds, agreement with whole-path weighting, simulation-based calibration
+//! for 3- and 12-month histories, determinism across thread counts, and no
+//! change at all without history.
+
+use std::path::Path;
+
+use affsim::calibrate::{self, Method};
+use affsim::engine::{self, RunOptions, Simulation};
+use affsim::model::{Metric, Model, Observed};
+use affsim::report::Summary;
+use affsim::stats;
+
+fn q4() -> Model {
+    affsim::scenario::load(Path::new("scenarios/q4.toml"), &[])
+        .expect("q4 loads")
+        .model
+}
+
+fn run(model: &Model, paths: usize, seed: u64) -> Simulation {
+    engine::run(
+        model,
+        &RunOptions {
+            paths: Some(paths),
+            seed: Some(seed),
+            ..RunOptions::default()
+        },
+    )
+    .expect("not cancelled")
+}
+
+fn sequential(model: &Model, paths: usize, seed: u64) -> (Simulation, calibrate::Calibration) {
+    let mut sim = run(model, paths, seed);
+    let calibration = calibrate::calibrate_with(model, &mut sim, "test", Method::Sequential)
+        .expect("q4 has a history");
+    (sim, calibration)
+}
+
+fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// The reported standard error of the calibrated October probability
+/// (clustered by ancestor) agrees with its spread over 40 seeds. The sample
+/// SD of 40 values has a relative standard error of 1/sqrt(2 × 39) = 11%,
+/// so the ratio must lie within 1 ± 3 × 0.113.
+#[test]
+fn reported_standard_error_matches_the_spread_over_seeds() {
+    const SEEDS: u64 = 40;
+    let model = q4();
+    let (mut values, mut errors) = (Vec::new(), Vec::new());
+    for seed in 0..SEEDS {
+        let (_, calibration) = sequential(&model, 2000, 100 + seed);
+        let sequential = calibration.sequential.as_ref().expect("sequential ran");
+        assert!(sequential.generations.iter().any(|g| g.resampled));
+        values.push(calibration.targets[0].posterior.value);
+        errors.push(calibration.targets[0].posterior.standard_error);
+    }
+    let (_, spread) = mean_sd(&values);
+    let reported = (errors.iter().map(|e| e * e).sum::<f64>() / errors.len() as f64).sqrt();
+    let ratio = reported / spread;
+    eprintln!("spread over seeds {spread:.4}, reported {reported:.4}, ratio {ratio:.2}");
+    let tolerance = 3.0 / (2.0 * (SEEDS as f64 - 1.0)).sqrt();
+    assert!(
+        (ratio - 1.0).abs() <= tolerance,
+        "reported SE {reported:.4} vs spread {spread:.4}"
+    );
+}
+
+/// Both methods target the same posterior (same kernel, same bandwidth):
+/// the sequential answer at 10,000 paths agrees with whole-path weighting at
+/// 100,000 within their standard errors (4 sigma) for both targets, and the
+/// observed months' and the inputs' posterior medians agree closely.
+#[test]
+fn sequential_agrees_with_whole_path_weighting() {
+    let model = q4();
+    let (sequential_sim, sequential) = sequential(&model, 10_000, 3);
+    let mut whole_sim = run(&model, 100_000, 4);
+    let whole = calibrate::calibrate(&model, &mut whole_sim, "test").unwrap();
+    assert!(whole.sequential.is_none());
+    for (a, b) in sequential.targets.iter().zip(&whole.targets) {
+        let (a, b) = (a.posterior, b.posterior);
+        let tolerance = 4.0 * (a.standard_error.powi(2) + b.standard_error.powi(2)).sqrt();
+        eprintln!(
+            "target: sequential {:.4} ± {:.4}, whole-path {:.4} ± {:.4}",
+            a.value, a.standard_error, b.value, b.standard_error
+        );
+        assert!((a.value - b.value).abs() <= tolerance);
+    }
+    for (a, b) in sequential.points.iter().zip(&whole.points) {
+        eprintln!(
+            "{} median: sequential {:.1}, whole-path {:.1}",
+            a.month.long(),
+            a.posterior_median,
+            b.posterior_median
+        );
+        assert!((a.posterior_median / b.posterior_median - 1.0).abs() < 0.05);
+    }
+    for (a, b) in sequential.inputs.iter().zip(&whole.inputs) {
+        let width = a.prior_p95 - a.prior_p5;
+        assert!(
+            (a.posterior_median - b.posterior_median).abs() < 0.06 * width,
+            "{}: {} vs {}",
+            a.label,
+            a.posterior_median,
+            b.posterior_median
+        );
+    }
+    // The population is the conditioned one: its October earnings spread
+    // less than the prior's.
+    assert!(sequential_sim.lineage.is_some());
+}
+
+/// Resampling, moves and the final population are the same for 1 and 2
+/// threads, to the bit.
+#[test]
+fn resampling_is_deterministic_across_thread_counts() {
+    let model = q4();
+    let once = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let (sim, calibration) = sequential(&model, 1500, 9);
+            let mut summary = Summary::build(&model, &sim);
+            summary.calibration = Some(calibration);
+            (
+                sim.weights.clone(),
+                sim.lineage.clone(),
+                sim.series.clone(),
+                affsim::report::json::render(&summary),
+            )
+        })
+    };
+    let one = once(1);
+    let two = once(2);
+    assert!(one == two, "1 and 2 threads differ");
+}
+
+/// Without observed history the sequential method does nothing: the run is
+/// the prior's to the bit.
+#[test]
+fn without_history_nothing_changes() {
+    let mut model = q4();
+    model.observed = None;
+    let mut sim = run(&model, 1000, 5);
+    let before = sim.clone();
+    assert!(calibrate::calibrate_with(&model, &mut sim, "test", Method::Sequential).is_none());
+    assert_eq!(sim.series, before.series);
+    assert_eq!(sim.mean, before.mean);
+    assert!(sim.weights.is_none() && sim.lineage.is_none());
+}
+
+/// Simulation-based calibration of the sequential posterior for a 3-month
+/// history.
+#[test]
+fn simulation_based_calibration_three_months() {
+    sbc(3, 3000, 80);
+}
+
+/// And for a 12-month history, where resampling and the moves of the inputs
+/// happen many times over.
+#[test]
+fn simulation_based_calibration_twelve_months() {
+    sbc(12, 1500, 60);
+}
+
+/// Draws true inputs from the prior, simulates a history from each,
+/// conditions on it sequentially, and counts how often the posterior 50%
+/// and 90% intervals of the inputs (pooled) and of the first unobserved
+/// month's MRR contain the truth: a calibrated posterior covers at the
+/// nominal rates (the ABC kernel's tolerance may make it a little
+/// conservative). Tolerances are 4 binomial standard errors; the pooled
+/// input coverage counts every input of every replication, which are not
+/// independent, so its error is taken over replications only.
+fn sbc(observed_months: usize, prior_paths: usize, replications: usize) {
+    let mut model = q4();
+    model.observed = None;
+    model.months = observed_months + 1;
+    // q4's targets lie beyond the shortened horizon.
+    model.targets.clear();
+    let truths = engine::run(
+        &model,
+        &RunOptions {
+            paths: Some(replications),
+            seed: Some(11),
+            first_path: 1_000_000_000,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let histories = engine::run(
+        &model,
+        &RunOptions {
+            paths: Some(replications),
+            seed: Some(11),
+            parameters: Some(&truths.parameters),
+            first_path: 2_000_000_000,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let prior = run(&model, prior_paths, 11);
+    let inputs = model.inputs.len();
+    let wanted = [5.0, 25.0, 75.0, 95.0];
+    let (mut input_50, mut input_90) = (0usize, 0usize);
+    let (mut mrr_50, mut mrr_90) = (0usize, 0usize);
+    let mut resampled = 0;
+    for r in 0..replications {
+        let mut conditioned = model.clone();
+        conditioned.observed = Some(Observed {
+            start: model.start,
+            series: vec![(
+                Metric::Earned,
+                histories.path_series(r, Metric::Earned)[..observed_months]
+                    .iter()
+                    .map(|v| *v as f64)
+                    .collect(),
+            )],
+        });
+        let mut sim = prior.clone();
+        let calibration =
+            calibrate::calibrate_with(&conditioned, &mut sim, "sbc", Method::Sequential).unwrap();
+        if !calibration.applied {
+            continue;
+        }
+        resampled += calibration
+            .sequential
+            .as_ref()
+            .map_or(0, |s| s.generations.iter().filter(|g| g.resampled).count());
+        for i in 0..inputs {
+            let q = calibrate::posterior_quantiles(&sim, i, &wanted);
+            let truth = truths.parameters_of(r)[i];
+            input_50 += usize::from(q[1] <= truth && truth <= q[2]);
+            input_90 += usize::from(q[0] <= truth && truth <= q[3]);
+        }
+        let q = stats::column_percentiles(&sim, Metric::Mrr, observed_months, &wanted);
+        let truth = histories.value(r, Metric::Mrr, observed_months) as f64;
+        mrr_50 += usize::from(q[1] <= truth && truth <= q[2]);
+        mrr_90 += usize::from(q[0] <= truth && truth <= q[3]);
+    }
+    let n = replications as f64;
+    let bound = |p: f64| 4.0 * (p * (1.0 - p) / n).sqrt();
+    let rate = |hits: usize, of: f64| hits as f64 / of;
+    let checks = [
+        (
+            "inputs (pooled), 50%",
+            rate(input_50, n * inputs as f64),
+            0.5,
+        ),
+        (
+            "inputs (pooled), 90%",
+            rate(input_90, n * inputs as f64),
+            0.9,
+        ),
+        ("next month's MRR, 50%", rate(mrr_50, n), 0.5),
+        ("next month's MRR, 90%", rate(mrr_90, n), 0.9),
+    ];
+    eprintln!("SBC, {observed_months} months: {resampled} resamplings");
+    for (label, coverage, nominal) in checks {
+        eprintln!("SBC, {observed_months} months, {label}: {coverage:.3}");
+        assert!(
+            (coverage - nominal).abs() <= bound(nominal),
+            "{label}: covers {coverage}"
+        );
+    }
+    assert!(resampled > 0, "the test exercises resampling");
+}
