@@ -9,6 +9,9 @@ use assert_cmd::Command;
 
 mod common;
 
+/// The calibration method streaming mode uses, asked of an in-memory run.
+const WHOLE_PATH: &str = "simulation.calibration=\"whole-path\"";
+
 fn affsim() -> Command {
     Command::cargo_bin("affsim").unwrap()
 }
@@ -87,7 +90,10 @@ fn assert_same_results(memory: &Path, streamed: &Path, files: &[&str]) {
 fn a_calibrated_streaming_run_reports_exactly_what_an_in_memory_run_does() {
     let dir = tempfile::tempdir().unwrap();
     let q4 = Path::new("scenarios/q4.toml");
-    let args = ["--paths", "30000"];
+    // Streaming mode conditions by whole-path weighting (the sequential
+    // method needs the paths in memory): the in-memory run is asked for the
+    // same method.
+    let args = ["--paths", "30000", "--set", WHOLE_PATH];
     let memory = run(dir.path(), "memory", q4, &args);
     let streamed = run_streamed(dir.path(), q4, &args);
     let calibration = std::fs::read_to_string(streamed.join("summary.json")).unwrap();
@@ -266,7 +272,15 @@ fn a_long_history_is_selected_rather_than_stored_and_still_matches() {
     .unwrap();
     let q4 = Path::new("scenarios/q4.toml");
     let history = history.to_str().unwrap();
-    let args = ["--paths", "20000", "--no-charts", "--observed", history];
+    let args = [
+        "--paths",
+        "20000",
+        "--no-charts",
+        "--observed",
+        history,
+        "--set",
+        WHOLE_PATH,
+    ];
     let memory = run(dir.path(), "memory", q4, &args);
     // One thread here, two in memory: the passes merge chunks in order.
     let streamed = run_streamed(dir.path(), q4, &[&args[..], &["--threads", "1"]].concat());

@@ -271,3 +271,48 @@ fn sbc(observed_months: usize, prior_paths: usize, replications: usize) {
     }
     assert!(resampled > 0, "the test exercises resampling");
 }
+
+/// `--precision` (and `[simulation] precision`) stop at the first batch
+/// whose first-target standard error is at most the precision asked: q4's
+/// history needs two batches (20,000 paths) for 0.6 points, and one batch
+/// (10,000 paths) is not enough.
+#[test]
+fn precision_mode_stops_at_the_requested_error() {
+    use assert_cmd::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let summary = |name: &str, args: &[&str]| -> serde_json::Value {
+        let out = dir.path().join(name);
+        Command::cargo_bin("affsim")
+            .unwrap()
+            .args(["run", "--no-charts", "--quiet", "--out"])
+            .arg(&out)
+            .args(args)
+            .assert()
+            .success();
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+    };
+    let error = |json: &serde_json::Value| {
+        json["calibration"]["targets"][0]["posterior"]["standard_error"]
+            .as_f64()
+            .unwrap()
+    };
+    let precise = summary("precise", &["scenarios/q4.toml", "--precision", "0.006"]);
+    assert_eq!(precise["paths"].as_u64(), Some(20_000));
+    assert!(error(&precise) <= 0.006);
+    let one_batch = summary("one", &["scenarios/q4.toml", "--paths", "10000"]);
+    assert!(error(&one_batch) > 0.006);
+    // The same from the scenario file.
+    let text = std::fs::read_to_string("scenarios/q4.toml")
+        .unwrap()
+        .replace("paths = 100000", "precision = 0.006");
+    let file = dir.path().join("q4.toml");
+    std::fs::write(&file, text).unwrap();
+    std::fs::copy(
+        "scenarios/q4-history.csv",
+        dir.path().join("q4-history.csv"),
+    )
+    .ok();
+    let from_file = summary("file", &[file.to_str().unwrap()]);
+    assert_eq!(from_file["paths"], precise["paths"]);
+    assert_eq!(error(&from_file), error(&precise));
+}

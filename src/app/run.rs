@@ -74,8 +74,9 @@ fn stream(model: &Model, quiet: bool) -> Result<Simulation, Failure> {
 /// same answer, and checking costs little next to simulating.
 pub const PRECISION_BATCH: usize = 10_000;
 
-/// Adds batches of paths until every target probability's standard error is
-/// below `precision`.
+/// Adds batches of paths until the first target's standard error (in its
+/// month, after conditioning on any history the way `run` does) is at most
+/// `precision`, within `budget` paths.
 fn simulate_until_precise(
     model: &Model,
     quiet: bool,
@@ -96,7 +97,7 @@ fn simulate_until_precise(
         ));
     }
     let mut sim: Option<Simulation> = None;
-    let mut worst = f64::INFINITY;
+    let mut error = f64::INFINITY;
     loop {
         let done = sim.as_ref().map_or(0, |s| s.paths);
         if done >= budget {
@@ -118,41 +119,28 @@ fn simulate_until_precise(
             Some(sim) => sim.append(batch),
             None => sim = Some(batch),
         }
-        // With observed history the odds that count are the calibrated ones,
-        // whose standard errors reflect the effective sample size.
-        let mut calibrated = sim.clone().expect("one batch run");
-        calibrated.breakdown = Breakdown::Skipped;
-        calibrate::calibrate(model, &mut calibrated, source);
-        let sim = &calibrated;
-        worst = model
-            .targets
-            .iter()
-            .map(|target| {
-                let result = crate::stats::target(model, sim, target);
-                result
-                    .in_month
-                    .standard_error
-                    .max(result.by_month.standard_error)
-            })
-            .fold(0.0, f64::max);
+        error = calibrate::precision::first_target_error(
+            model,
+            sim.as_ref().expect("one batch run"),
+            source,
+        );
         // A probability of exactly 0 or 1 has a zero standard error after one
         // batch; one batch is then all the evidence there is.
-        if worst < precision {
+        if error <= precision {
             break;
         }
     }
     let sim = sim.expect("at least one batch");
-    if worst >= precision {
+    let paths = report::count(sim.paths as f64);
+    if error > precision {
         // Calibration to a history can leave fewer effective paths than
         // the budget promised for; say where it stopped rather than hide it.
         eprintln!(
-            "--precision {precision}: stopped at {} paths, all that fit in memory; the largest standard error is {worst:.2e}",
-            report::count(sim.paths as f64)
+            "--precision {precision}: stopped at {paths} paths, all that fit in memory; the first target's standard error is {error:.4}"
         );
     } else if !quiet {
         eprintln!(
-            "--precision {precision}: every target's standard error is below it after {} paths",
-            report::count(sim.paths as f64)
+            "--precision {precision}: the first target's standard error is {error:.4} after {paths} paths"
         );
     }
     Ok(sim)
@@ -173,8 +161,12 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         &report::export::run_export_files(),
     )?;
 
+    // `--paths` on the command line overrides `[simulation] precision`.
+    let precision = args
+        .precision
+        .or(model.precision.filter(|_| args.paths.is_none()));
     let mut budget = MAX_PATHS;
-    let storage = if let Some(precision) = args.precision {
+    let storage = if let Some(precision) = precision {
         // Against the memory available: --memory-limit chooses streaming,
         // which --precision (it keeps every path) does not use.
         budget = precision_budget(model, precision, u64::MAX, engine::available_memory())?;
@@ -188,7 +180,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             !args.output.no_charts,
         )?
     };
-    let mut sim = match (args.precision, storage) {
+    let mut sim = match (precision, storage) {
         (Some(precision), _) => {
             simulate_until_precise(model, args.output.quiet, precision, budget, &source)?
         }
@@ -214,7 +206,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
                 model,
                 &mut sim,
                 &source,
-                calibrate::Method::Sequential,
+                model.conditioning,
                 &RunOptions {
                     progress: Some(progress),
                     cancel: Some(&CANCEL),

@@ -9,6 +9,7 @@
 //! both at once, and the weighted paths are the posterior predictive.
 
 pub mod history;
+pub mod precision;
 pub mod sequential;
 
 use rayon::prelude::*;
@@ -250,17 +251,7 @@ pub struct TargetShift {
     pub posterior: stats::Estimate,
 }
 
-/// How the paths are conditioned on the history.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Method {
-    /// Every prior path weighted by its whole observed series (what the
-    /// strategy tools and streaming mode use).
-    WholePath,
-    /// Weighted and resampled month by month ([`sequential`]); paths kept in
-    /// memory only: a streamed run falls back to [`Method::WholePath`].
-    Sequential,
-}
+pub use crate::model::Conditioning as Method;
 
 /// What the sequential method did, when it ran.
 #[derive(Clone, Debug, Serialize)]

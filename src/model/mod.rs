@@ -71,6 +71,20 @@ pub struct UncertainMix {
     pub first: usize,
 }
 
+/// How the paths are conditioned on observed history (docs/MODEL.md,
+/// section 10).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Conditioning {
+    /// Weighted and resampled month by month; paths kept in memory only (a
+    /// streamed run falls back to whole-path weighting).
+    #[default]
+    Sequential,
+    /// Every prior path weighted by its whole observed series (what the
+    /// strategy tools and streaming mode use).
+    WholePath,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Model {
     pub name: String,
@@ -80,6 +94,13 @@ pub struct Model {
     pub paths: usize,
     pub seed: u64,
     pub headline: Metric,
+    /// Run until the first target's standard error is at most this, instead
+    /// of a fixed number of paths (`[simulation] precision`).
+    #[serde(skip)]
+    pub precision: Option<f64>,
+    /// How `run` conditions on observed history (`[simulation] calibration`).
+    #[serde(skip)]
+    pub conditioning: Conditioning,
     pub inputs: Vec<UncertainInput>,
     pub mixes: Vec<UncertainMix>,
     pub programs: Vec<Program>,

@@ -60,6 +60,10 @@ pub struct SimulationSection {
     pub seed: Option<i64>,
     #[serde(default)]
     pub headline: Option<String>,
+    #[serde(default)]
+    pub precision: Option<f64>,
+    #[serde(default)]
+    pub calibration: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]

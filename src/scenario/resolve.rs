@@ -331,6 +331,34 @@ impl Resolver {
             Some(text) => Some(metric(&sim_path.key("headline"), text)?),
             None => None,
         };
+        let precision = match sim.precision {
+            Some(_) if sim.paths.is_some() => {
+                return Err(invalid(
+                    &sim_path.key("precision"),
+                    "give either `paths` or `precision`, not both",
+                )
+                .help("precision = 0.005 runs until the first target's standard error is at most 0.5 percentage points; paths = 20000 runs exactly that many"));
+            }
+            Some(value) => Some(finite(
+                &sim_path.key("precision"),
+                value,
+                1e-4,
+                0.25,
+                "the precision (a standard error, e.g. 0.005)",
+            )?),
+            None => None,
+        };
+        let conditioning = match sim.calibration.as_deref() {
+            None | Some("sequential") => crate::model::Conditioning::Sequential,
+            Some("whole-path") => crate::model::Conditioning::WholePath,
+            Some(other) => {
+                return Err(invalid(
+                    &sim_path.key("calibration"),
+                    format!("unknown calibration method \"{other}\""),
+                )
+                .help("use \"sequential\" (month by month, the default) or \"whole-path\""));
+            }
+        };
 
         let funnel_path = root.key("funnel");
         let trial_months = match file.funnel.trial_months {
@@ -485,6 +513,8 @@ impl Resolver {
             headline: headline
                 .or(targets.first().map(|t: &Target| t.metric))
                 .unwrap_or(Metric::Mrr),
+            precision,
+            conditioning,
             inputs: std::mem::take(&mut self.inputs),
             mixes,
             programs,
