@@ -191,10 +191,70 @@ fn charts(c: &mut Criterion) {
     group.finish();
 }
 
+/// What a user waits for, through the command line (process start and
+/// file writes included): `affsim run scenarios/q4.toml --precision 0.005`
+/// with charts, with its history (sequential calibration) and without it;
+/// `compare` and `sensitivity` of q4 at their default 20 000 paths.
+fn answers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("answer");
+    group.sample_size(10);
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let no_history = dir.path().join("q4-no-history.toml");
+    let text = std::fs::read_to_string("scenarios/q4.toml").expect("q4");
+    let cut = text.find("[observed]").expect("q4 has a history");
+    let rest = &text[cut..];
+    let next = rest[1..].find("\n[").map_or(rest.len(), |i| i + 1);
+    std::fs::write(&no_history, format!("{}{}", &text[..cut], &rest[next..])).expect("written");
+    let no_history = no_history.to_str().expect("utf-8").to_string();
+    let out = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_string();
+    let cases: [(&str, Vec<String>); 4] = [
+        (
+            "run q4 --precision 0.005, calibrated, charts",
+            ["run", "scenarios/q4.toml", "--precision", "0.005"]
+                .map(String::from)
+                .into(),
+        ),
+        (
+            "run q4 --precision 0.005, no history, charts",
+            vec![
+                "run".into(),
+                no_history,
+                "--precision".into(),
+                "0.005".into(),
+            ],
+        ),
+        (
+            "compare q4",
+            ["compare", "scenarios/q4.toml"].map(String::from).into(),
+        ),
+        (
+            "sensitivity q4",
+            ["sensitivity", "scenarios/q4.toml"]
+                .map(String::from)
+                .into(),
+        ),
+    ];
+    for (k, (name, args)) in cases.iter().enumerate() {
+        let folder = out(&format!("out{k}"));
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                let status = std::process::Command::new(env!("CARGO_BIN_EXE_affsim"))
+                    .args(args)
+                    .args(["--quiet", "--out", &folder])
+                    .stdout(std::process::Stdio::null())
+                    .status()
+                    .expect("affsim runs");
+                assert!(status.success(), "{name}");
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     // Criterion's own plots need system fonts; the numbers are what matter.
     config = Criterion::default().without_plots();
-    targets = end_to_end_paths, engine_alone, volume_scaling, thread_scaling, charts
+    targets = end_to_end_paths, engine_alone, volume_scaling, thread_scaling, charts, answers
 }
 criterion_main!(benches);

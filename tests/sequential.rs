@@ -316,3 +316,80 @@ fn precision_mode_stops_at_the_requested_error() {
     assert_eq!(from_file["paths"], precise["paths"]);
     assert_eq!(error(&from_file), error(&precise));
 }
+
+/// Issue 18, item 4: does Latin hypercube sampling of the per-path uncertain
+/// inputs (each input's uniforms stratified across the paths, the strata
+/// permuted per input, values by the inverse CDF; plan mixes and every
+/// path's noise as usual) reduce the seed-to-seed variance of q4's October
+/// probability and mean earnings enough (>= 1.5x) to keep? A measurement,
+/// not a check: `cargo test --release --test sequential latin -- --ignored
+/// --nocapture` prints the figures docs/PERFORMANCE.md records.
+#[test]
+#[ignore]
+fn latin_hypercube_variance_reduction() {
+    use rand::RngExt;
+    const PATHS: usize = 5000;
+    const SEEDS: u64 = 30;
+    let mut model = q4();
+    model.observed = None;
+    let layout = engine::Layout::new(&model);
+    let count = layout.parameters;
+    let october = model.targets[0].clone();
+    let measure = |sim: &Simulation| {
+        let p = stats::target(&model, sim, &october).in_month.value;
+        let earned = sim.mean(Metric::CumulativeEarned, model.months - 1);
+        (p, earned)
+    };
+    let (mut plain, mut latin) = (Vec::new(), Vec::new());
+    for seed in 0..SEEDS {
+        plain.push(measure(&run(&model, PATHS, 500 + seed)));
+        let mut parameters = vec![0.0; PATHS * count];
+        for path in 0..PATHS {
+            engine::path::draw_parameters(
+                &model,
+                &layout,
+                500 + seed,
+                path as u64,
+                &mut parameters[path * count..(path + 1) * count],
+            );
+        }
+        let mut rng = engine::rng::stream(9000 + seed, 0, 0);
+        for (i, input) in model.inputs.iter().enumerate() {
+            let mut strata: Vec<usize> = (0..PATHS).collect();
+            for k in (1..PATHS).rev() {
+                strata.swap(k, rng.random_range(0..=k));
+            }
+            for (path, stratum) in strata.iter().enumerate() {
+                let u = (*stratum as f64 + rng.random::<f64>()) / PATHS as f64;
+                parameters[path * count + i] = input.dist.quantile(u);
+            }
+        }
+        let sim = engine::run(
+            &model,
+            &RunOptions {
+                paths: Some(PATHS),
+                seed: Some(500 + seed),
+                parameters: Some(&parameters),
+                ..RunOptions::default()
+            },
+        )
+        .unwrap();
+        latin.push(measure(&sim));
+    }
+    let sd = |values: &[(f64, f64)], pick: fn(&(f64, f64)) -> f64| {
+        mean_sd(&values.iter().map(pick).collect::<Vec<_>>()).1
+    };
+    for (label, pick) in [
+        (
+            "October probability",
+            (|v: &(f64, f64)| v.0) as fn(&(f64, f64)) -> f64,
+        ),
+        ("mean cumulative earnings", |v: &(f64, f64)| v.1),
+    ] {
+        let (a, b) = (sd(&plain, pick), sd(&latin, pick));
+        eprintln!(
+            "{label}: SD over {SEEDS} seeds at {PATHS} paths: plain {a:.5}, Latin hypercube {b:.5}, variance ratio {:.2}",
+            (a / b).powi(2)
+        );
+    }
+}
