@@ -4,31 +4,13 @@
 //!
 //! Sizes are small because CI runs these in a debug build on two cores.
 
-use std::path::Path;
+mod common;
+use common::{q4, run};
 
 use affsim::calibrate::{self, Calibration};
-use affsim::engine::{self, RunOptions, Simulation};
 use affsim::model::{Metric, Model, Observed};
 use affsim::report::Summary;
 use affsim::stats;
-
-fn q4() -> Model {
-    affsim::scenario::load(Path::new("scenarios/q4.toml"), &[])
-        .expect("q4 loads")
-        .model
-}
-
-fn run(model: &Model, paths: usize, seed: u64) -> Simulation {
-    engine::run(
-        model,
-        &RunOptions {
-            paths: Some(paths),
-            seed: Some(seed),
-            ..RunOptions::default()
-        },
-    )
-    .expect("not cancelled")
-}
 
 fn earned(values: &[f64], model: &Model) -> Observed {
     Observed {
@@ -63,29 +45,7 @@ fn sbc(metrics: &[Metric]) {
     model.months = 4;
     let mut prior = run(&model, PRIOR, 7);
 
-    // Truths and histories come from paths far beyond the prior's, so they
-    // share no random stream with the paths they are compared with.
-    let truths = engine::run(
-        &model,
-        &RunOptions {
-            paths: Some(REPLICATIONS),
-            seed: Some(7),
-            first_path: 1_000_000_000,
-            ..RunOptions::default()
-        },
-    )
-    .unwrap();
-    let histories = engine::run(
-        &model,
-        &RunOptions {
-            paths: Some(REPLICATIONS),
-            seed: Some(7),
-            parameters: Some(&truths.parameters),
-            first_path: 2_000_000_000,
-            ..RunOptions::default()
-        },
-    )
-    .unwrap();
+    let (truths, histories) = common::truths_and_histories(&model, REPLICATIONS, 7);
 
     let inputs = model.inputs.len();
     let index = |key: &str| model.inputs.iter().position(|i| i.key == key).unwrap();

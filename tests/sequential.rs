@@ -4,31 +4,14 @@
 //! for 3- and 12-month histories, determinism across thread counts, and no
 //! change at all without history.
 
-use std::path::Path;
+mod common;
+use common::{q4, run};
 
 use affsim::calibrate::{self, Method};
 use affsim::engine::{self, RunOptions, Simulation};
 use affsim::model::{Metric, Model, Observed};
 use affsim::report::Summary;
 use affsim::stats;
-
-fn q4() -> Model {
-    affsim::scenario::load(Path::new("scenarios/q4.toml"), &[])
-        .expect("q4 loads")
-        .model
-}
-
-fn run(model: &Model, paths: usize, seed: u64) -> Simulation {
-    engine::run(
-        model,
-        &RunOptions {
-            paths: Some(paths),
-            seed: Some(seed),
-            ..RunOptions::default()
-        },
-    )
-    .expect("not cancelled")
-}
 
 fn sequential(model: &Model, paths: usize, seed: u64) -> (Simulation, calibrate::Calibration) {
     let mut sim = run(model, paths, seed);
@@ -184,27 +167,7 @@ fn sbc(observed_months: usize, prior_paths: usize, replications: usize) {
     model.months = observed_months + 1;
     // q4's targets lie beyond the shortened horizon.
     model.targets.clear();
-    let truths = engine::run(
-        &model,
-        &RunOptions {
-            paths: Some(replications),
-            seed: Some(11),
-            first_path: 1_000_000_000,
-            ..RunOptions::default()
-        },
-    )
-    .unwrap();
-    let histories = engine::run(
-        &model,
-        &RunOptions {
-            paths: Some(replications),
-            seed: Some(11),
-            parameters: Some(&truths.parameters),
-            first_path: 2_000_000_000,
-            ..RunOptions::default()
-        },
-    )
-    .unwrap();
+    let (truths, histories) = common::truths_and_histories(&model, replications, 11);
     let prior = run(&model, prior_paths, 11);
     let inputs = model.inputs.len();
     let wanted = [5.0, 25.0, 75.0, 95.0];

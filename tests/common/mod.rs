@@ -66,3 +66,57 @@ pub fn memory_report(stderr: &[u8]) -> (f64, f64) {
         .collect();
     (numbers[0], numbers[1])
 }
+
+/// The story's scenario, as shipped.
+pub fn q4() -> affsim::model::Model {
+    affsim::scenario::load(std::path::Path::new("scenarios/q4.toml"), &[])
+        .expect("q4 loads")
+        .model
+}
+
+/// `paths` prior paths of `model` from `seed`, with no history applied.
+pub fn run(model: &affsim::model::Model, paths: usize, seed: u64) -> affsim::engine::Simulation {
+    affsim::engine::run(
+        model,
+        &affsim::engine::RunOptions {
+            paths: Some(paths),
+            seed: Some(seed),
+            ..affsim::engine::RunOptions::default()
+        },
+    )
+    .expect("not cancelled")
+}
+
+/// For calibration checks: `replications` true input sets drawn from the
+/// prior, and one history simulated under each. Both come from paths far
+/// beyond any prior run's, so they share no random stream with the paths
+/// they are compared with.
+pub fn truths_and_histories(
+    model: &affsim::model::Model,
+    replications: usize,
+    seed: u64,
+) -> (affsim::engine::Simulation, affsim::engine::Simulation) {
+    use affsim::engine::{self, RunOptions};
+    let truths = engine::run(
+        model,
+        &RunOptions {
+            paths: Some(replications),
+            seed: Some(seed),
+            first_path: 1_000_000_000,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let histories = engine::run(
+        model,
+        &RunOptions {
+            paths: Some(replications),
+            seed: Some(seed),
+            parameters: Some(&truths.parameters),
+            first_path: 2_000_000_000,
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    (truths, histories)
+}
