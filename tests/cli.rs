@@ -106,7 +106,9 @@ fn check_prints_the_resolved_scenario() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Scenario `q4` is valid"))
-        .stdout(predicate::str::contains("plan `Pro`: price $19.99/month"));
+        .stdout(predicate::str::contains("plan `Pro`: price $19.99/month"))
+        .stdout(predicate::str::contains("ramp-up: 1 month;"))
+        .stdout(predicate::str::contains("ramp-up: 3 months;"));
 }
 
 #[test]

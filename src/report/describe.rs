@@ -156,7 +156,11 @@ pub fn render(model: &Model) -> String {
                 );
                 let half_life =
                     half_life_months.map_or("none".to_string(), |h| param(model, h, Unit::Months));
-                let _ = writeln!(w, "  ramp-up: {ramp_months} months; half-life: {half_life}");
+                let months = if ramp_months == 1 { "month" } else { "months" };
+                let _ = writeln!(
+                    w,
+                    "  ramp-up: {ramp_months} {months}; half-life: {half_life}"
+                );
                 let _ = writeln!(
                     w,
                     "  click-through: {}",
