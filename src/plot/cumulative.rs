@@ -29,7 +29,7 @@ impl Chart for Cumulative {
 
         let medians = match (earned.last(), paid.last()) {
             (Some(e), Some(p)) => format!(
-                "By {end} the median future has earned {} and been paid {}",
+                "By {end} the median future: {} earned, {} paid out",
                 Unit::Money.value(e.p(50.0)),
                 Unit::Money.value(p.p(50.0))
             ),
