@@ -264,3 +264,82 @@ fn the_decisive_input_ranks_first_in_sensitivity() {
     assert!(result.inputs[0].swing > 0.3, "{:?}", result.inputs[0]);
     assert!(result.inputs[0].rank_correlation > 0.5);
 }
+
+/// The JSON an `affsim` command prints with `--json`.
+fn cli_json(args: &[&str]) -> serde_json::Value {
+    let out = tempfile::tempdir().unwrap();
+    let output = assert_cmd::Command::cargo_bin("affsim")
+        .unwrap()
+        .args(args)
+        .args(["--no-charts", "--json", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// compare conditions its reference as `run` does (the scenario's
+/// `[simulation] calibration`, sequential for q4): for the same seed and
+/// paths its reference row is `run`'s answer, value and standard error, to
+/// the bit; sweep's reference and sensitivity's base chance too.
+#[test]
+fn the_strategy_tools_reference_is_runs_answer() {
+    let common = ["--paths", "3000", "--seed", "11"];
+    let run = cli_json(&[&["run", "scenarios/q4.toml"][..], &common].concat());
+    assert!(run["calibration"]["sequential"].is_object());
+    let compared = cli_json(&[&["compare", "scenarios/q4.toml"][..], &common].concat());
+    for (k, target) in run["targets"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(
+            compared["strategies"][0]["targets"][k]["probability"], target["in_month"],
+            "target {k}"
+        );
+    }
+    let swept = cli_json(
+        &[
+            &[
+                "sweep",
+                "scenarios/q4.toml",
+                "--vary",
+                "funnel.paid_rate=0.3:0.5:2",
+            ][..],
+            &common,
+        ]
+        .concat(),
+    );
+    assert_eq!(swept["reference"], run["targets"][0]["in_month"]);
+    let ranked = cli_json(&[&["sensitivity", "scenarios/q4.toml"][..], &common].concat());
+    assert_eq!(ranked["probability"], run["targets"][0]["in_month"]);
+}
+
+/// Sequentially conditioned strategies, their counterfactuals and paired
+/// errors are the same for 1 and 2 threads, to the bit.
+#[test]
+fn strategy_tools_are_bit_identical_for_one_and_two_threads() {
+    for command in [
+        &["compare", "scenarios/q4.toml"][..],
+        &[
+            "sweep",
+            "scenarios/q4.toml",
+            "--variant",
+            "blog only",
+            "--vary",
+            "funnel.paid_rate=0.3:0.5:2",
+        ],
+    ] {
+        let with = |threads: &str| {
+            cli_json(
+                &[
+                    command,
+                    &["--paths", "1500", "--seed", "4", "--threads", threads],
+                ]
+                .concat(),
+            )
+        };
+        assert_eq!(with("1"), with("2"), "{}", command[0]);
+    }
+}

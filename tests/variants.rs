@@ -214,11 +214,16 @@ fn added_content_adds_its_closed_form_referrals_from_its_month_and_changes_no_ot
     }
 }
 
+/// Under q4's history (sequential calibration: a resampled population), a
+/// variant from May continues from the base's conditioned paths: the same
+/// particles (ancestors, inputs, noise keys) to the end of the history, bit
+/// for bit, then both go on with common random numbers; so the variant's
+/// weights are the base's and its differences are paired.
 #[test]
-fn under_q4s_history_a_variant_from_may_keeps_the_weights_and_pairs_its_differences() {
+fn under_q4s_history_a_variant_from_may_continues_from_the_conditioned_paths() {
     let text = q4();
     let q4 = base(&text);
-    // q4's own "plus a video every 2 weeks", from May by default.
+    // q4's own "two videos a month", from May by default.
     let video = strategy(&text, 1).unwrap();
     assert_eq!(
         video.takes_over(),
@@ -232,11 +237,28 @@ fn under_q4s_history_a_variant_from_may_keeps_the_weights_and_pairs_its_differen
         ..RunOptions::default()
     };
     let reference = strategy::simulate(&q4, &options).unwrap();
-    let own = strategy::simulate(&video, &options).unwrap();
+    let lineage = reference.lineage.as_ref().expect("resampled");
+    assert!(lineage.generations > 0, "q4's history resamples");
+    let own = strategy::simulate_counterfactual(&video, &options, &q4, &reference).unwrap();
     assert!(reference.weights.is_some());
-    assert_eq!(
-        own.weights, reference.weights,
-        "the observed months are the base's, so the history weighs them alike"
+    assert_eq!(own.weights, reference.weights);
+    assert_eq!(own.lineage, reference.lineage, "the same particles");
+    let months = q4.months;
+    for path in 0..reference.paths {
+        for metric in Metric::ALL {
+            let (a, b) = (
+                reference.path_series(path, metric),
+                own.path_series(path, metric),
+            );
+            assert_eq!(a[..3], b[..3], "path {path}: {metric:?} before May");
+        }
+    }
+    assert!(
+        (0..reference.paths).any(|path| {
+            reference.path_series(path, Metric::Mrr)[months - 1]
+                != own.path_series(path, Metric::Mrr)[months - 1]
+        }),
+        "the videos change the future"
     );
     let target = &q4.targets[0];
     let difference = strategy::chance_difference(&q4, &reference, &own, target);

@@ -44,6 +44,12 @@ pub struct RunOptions<'a> {
     /// Paths descended from resampled ones (sequential calibration): path
     /// `i` replays `lineage.branch(i)`; `parameters` must then be given.
     pub lineage: Option<&'a Lineage>,
+    /// For a strategy that takes over from a month: the inputs of the
+    /// scenario it takes over from, per path, instead of drawing them (a
+    /// counterfactual of a conditioned population, whose inputs were moved).
+    /// The run does not keep them, so a run given them leaves its breakdown
+    /// [`Breakdown::Skipped`] (nothing re-simulates its paths later).
+    pub base_parameters: Option<&'a [f64]>,
 }
 
 impl Lineage {
@@ -147,6 +153,10 @@ pub fn fold<L: Send, A: Send>(
             "one parameter vector per path"
         );
     }
+    assert!(
+        options.base_parameters.is_none() || options.breakdown == Breakdown::Skipped,
+        "a run given its base inputs is not re-simulated for its breakdown"
+    );
     let slots: Vec<std::sync::Mutex<Option<L>>> = (0..rayon::current_num_threads().max(1))
         .map(|_| std::sync::Mutex::new(None))
         .collect();
@@ -196,7 +206,14 @@ pub fn fold<L: Send, A: Send>(
                         None => path::draw_parameters(model, &layout, seed, path, &mut ws.drawn),
                     }
                     path::apply_pins(&mut ws.drawn, options.pins);
-                    layout.draw_base_parameters(model, seed, path, &mut ws);
+                    match options.base_parameters {
+                        Some(given) => {
+                            let count = ws.base_drawn.len();
+                            ws.base_drawn
+                                .copy_from_slice(&given[index * count..(index + 1) * count]);
+                        }
+                        None => layout.draw_base_parameters(model, seed, path, &mut ws),
+                    }
                     if wanted == Need::Simulation {
                         let branch = match options.lineage {
                             Some(lineage) => lineage.branch(index, model.months),

@@ -161,6 +161,37 @@ impl Dist {
         self.quantile(0.5)
     }
 
+    /// The share of the distribution at or below `x` (the inverse of
+    /// [`Dist::quantile`]; truncation included). Carrying a value from one
+    /// distribution to another at the same share keeps its rank: how a
+    /// strategy that changes an input's range inherits what the history
+    /// said about it.
+    pub fn share_below(&self, x: f64) -> f64 {
+        let share = match *self {
+            Dist::Uniform { min, max } => (x - min) / (max - min),
+            Dist::Normal { mean, sd, min, max } => {
+                let normal = sd::Normal::new(mean, sd).expect("checked");
+                let (lo, hi) = (normal.cdf(min), normal.cdf(max));
+                (normal.cdf(x) - lo) / (hi - lo)
+            }
+            Dist::Lognormal { mu, sigma } => sd::LogNormal::new(mu, sigma).expect("checked").cdf(x),
+            Dist::Beta { alpha, beta } => sd::Beta::new(alpha, beta).expect("checked").cdf(x),
+            Dist::Gamma { shape, scale } => {
+                sd::Gamma::new(shape, 1.0 / scale).expect("checked").cdf(x)
+            }
+            Dist::Triangular { min, mode, max } => {
+                sd::Triangular::new(min, max, mode).expect("checked").cdf(x)
+            }
+            Dist::Pert { min, mode, max } => {
+                let (alpha, beta) = pert_shapes(min, mode, max);
+                sd::Beta::new(alpha, beta)
+                    .expect("checked")
+                    .cdf((x - min) / (max - min))
+            }
+        };
+        share.clamp(0.0, 1.0)
+    }
+
     /// The log density at `x` up to a constant (truncation and scaling
     /// constants are left out), minus infinity outside the support: what a
     /// Metropolis acceptance ratio between two values needs.
@@ -326,6 +357,53 @@ pub fn beta_from_moments(mean: f64, sd: f64) -> Option<Dist> {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn share_below_inverts_the_quantile() {
+        let dists = [
+            Dist::Uniform { min: 1.0, max: 3.0 },
+            Dist::Normal {
+                mean: 0.3,
+                sd: 0.2,
+                min: 0.0,
+                max: 1.0,
+            },
+            Dist::Normal {
+                mean: 5.0,
+                sd: 2.0,
+                min: f64::NEG_INFINITY,
+                max: f64::INFINITY,
+            },
+            Dist::Lognormal {
+                mu: 6.0,
+                sigma: 0.5,
+            },
+            Dist::Beta {
+                alpha: 2.0,
+                beta: 30.0,
+            },
+            Dist::Gamma {
+                shape: 3.0,
+                scale: 2.0,
+            },
+            Dist::Triangular {
+                min: 0.0,
+                mode: 1.0,
+                max: 4.0,
+            },
+            Dist::Pert {
+                min: 10.0,
+                mode: 12.0,
+                max: 20.0,
+            },
+        ];
+        for dist in dists {
+            for p in [0.01, 0.25, 0.5, 0.9, 0.999] {
+                let back = dist.share_below(dist.quantile(p));
+                assert!((back - p).abs() < 1e-6, "{dist:?} at {p}: {back}");
+            }
+        }
+    }
     use rand::rngs::Xoshiro256PlusPlus;
 
     #[test]

@@ -243,11 +243,19 @@ pub fn share_at_or_below(sim: &Simulation, metric: Metric, month: usize, value: 
 /// Mean of a metric in one month across paths with its standard error,
 /// honouring weights.
 pub fn column_mean(sim: &Simulation, metric: Metric, month: usize) -> Estimate {
-    match &sim.weights {
-        None => Estimate::mean(sim.column(metric, month).map(f64::from)),
-        Some(_) => Estimate::weighted(
+    match (&sim.weights, &sim.lineage) {
+        (None, _) => Estimate::mean(sim.column(metric, month).map(f64::from)),
+        (Some(_), None) => Estimate::weighted(
             kept(sim).map(|(path, w)| (sim.value(path, metric, month) as f64, w)),
         ),
+        // Copies of one resampled path move together: clustered by ancestor.
+        (Some(_), Some(lineage)) => Estimate::clustered(kept(sim).map(|(path, w)| {
+            (
+                sim.value(path, metric, month) as f64,
+                w,
+                lineage.roots[path],
+            )
+        })),
     }
 }
 

@@ -112,9 +112,7 @@ pub fn compare(
         // first): every other strategy is run as its counterfactual.
         let sim = match runs.first() {
             None => super::simulate(model, &options)?,
-            Some(reference) => {
-                super::simulate_counterfactual(model, &options, reference.weights.as_deref())?
-            }
+            Some(reference) => super::simulate_counterfactual(model, &options, first, reference)?,
         };
         calibrated |= sim.weights.is_some();
         let reference = runs.first().unwrap_or(&sim);

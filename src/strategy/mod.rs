@@ -7,8 +7,10 @@ pub mod compare;
 pub mod sensitivity;
 pub mod sweep;
 
+use rayon::prelude::*;
+
 use crate::calibrate;
-use crate::engine::{self, RunOptions, Simulation};
+use crate::engine::{self, Breakdown, Layout, RunOptions, Simulation};
 use crate::model::{Metric, Model, Target};
 use crate::stats::{self, Estimate};
 
@@ -26,42 +28,142 @@ pub fn within_noise(difference: f64, standard_error: f64) -> bool {
 }
 
 /// Runs a model for a strategy command; a model with observed history is
-/// conditioned on it, as `affsim run` does, so the odds agree with `run`.
+/// conditioned on it as `affsim run` conditions it (the scenario's
+/// `[simulation] calibration`, sequential by default), so the odds agree
+/// with `run`'s for the same seed and paths.
 pub fn simulate(model: &Model, options: &RunOptions) -> Result<Simulation, String> {
     let interrupted = |_| "interrupted".to_string();
     let mut sim = engine::run(model, options).map_err(interrupted)?;
-    // Whole-path weighting: the strategies' counterfactuals reuse these
-    // weights path by path, which resampled paths would not allow.
     calibrate::condition(
         model,
         &mut sim,
         "the scenario's [observed]",
-        calibrate::Method::WholePath,
+        model.conditioning,
         options,
     )
     .map_err(interrupted)?;
     Ok(sim)
 }
 
-/// Runs a strategy as a counterfactual of a reference run: the same futures
-/// (common random numbers: the same drawn inputs and the same luck, path by
-/// path), each weighted as the reference's was by how closely it matched the
-/// observed history. The history happened under the reference strategy, so
-/// it is the reference's futures it selects; the strategy's run then says
-/// how those same futures would have gone under the strategy. `weights` is
-/// `None` when the reference was not conditioned (no history, or one too
-/// implausible to use); the run is then left unconditioned too.
+/// Runs a strategy as a counterfactual of a reference run (`reference`, of
+/// `reference_model`): the same futures (common random numbers: the same
+/// drawn inputs and the same luck, path by path), each weighted as the
+/// reference's was by how closely it matched the observed history. The
+/// history happened under the reference strategy, so it is the reference's
+/// futures it selects; the strategy's run then says how those same futures
+/// would have gone under the strategy.
+///
+/// When the reference was conditioned sequentially, its paths are a
+/// resampled population: the strategy runs on the same particles (each
+/// path's ancestor, its inputs as conditioned and moved, and the keys of its
+/// noise after each resampling) and takes the reference's weights. A
+/// strategy from a month after the history is then the reference's path to
+/// the last bit until it takes over, and continues from that state with the
+/// same noise streams as the reference. Inputs are carried over by key (see
+/// [`carry_inputs`]). Without weights (no history, or one too implausible to
+/// use) the run is left unconditioned too.
 pub fn simulate_counterfactual(
     model: &Model,
     options: &RunOptions,
-    weights: Option<&[f64]>,
+    reference_model: &Model,
+    reference: &Simulation,
 ) -> Result<Simulation, String> {
-    let mut sim = engine::run(model, options).map_err(|_| "interrupted".to_string())?;
-    if let Some(weights) = weights {
-        calibrate::reweight_means(model, &mut sim, weights);
-        sim.weights = Some(weights.to_vec());
-    }
+    let interrupted = |_| "interrupted".to_string();
+    let Some(weights) = &reference.weights else {
+        return engine::run(model, options).map_err(interrupted);
+    };
+    let mut sim = match reference.lineage.as_deref() {
+        None => engine::run(model, options).map_err(interrupted)?,
+        Some(lineage) => {
+            let seed = reference.seed;
+            let parameters = carry_inputs(reference_model, reference, model, seed);
+            let base_parameters = model
+                .change_from
+                .as_ref()
+                .map(|change| carry_inputs(reference_model, reference, &change.base, seed));
+            engine::run(
+                model,
+                &RunOptions {
+                    paths: Some(reference.paths),
+                    seed: Some(seed),
+                    parameters: Some(&parameters),
+                    base_parameters: base_parameters.as_deref(),
+                    lineage: Some(lineage),
+                    breakdown: Breakdown::Skipped,
+                    ..*options
+                },
+            )
+            .map_err(interrupted)?
+        }
+    };
+    calibrate::reweight_means(model, &mut sim, weights);
+    sim.weights = Some(weights.clone());
     Ok(sim)
+}
+
+/// The uncertain inputs of `to` for every path of `reference` (a run of
+/// `from`): an input `from` also has under the same key keeps the path's
+/// value, carried at the same share of its distribution
+/// ([`crate::model::dist::Dist::share_below`]) when the strategy changes its
+/// range; a plan mix keeps the path's shares when the strategy leaves it as
+/// it is. Anything else (an input of content the strategy adds, a changed
+/// mix) is drawn as the path's ancestor draws it: the history says nothing
+/// about it.
+pub fn carry_inputs(from: &Model, reference: &Simulation, to: &Model, seed: u64) -> Vec<f64> {
+    let layout = Layout::new(to);
+    let count = layout.parameters;
+    let inputs: Vec<Option<(usize, bool)>> = to
+        .inputs
+        .iter()
+        .map(|input| {
+            from.inputs
+                .iter()
+                .position(|other| other.key == input.key)
+                .map(|j| (j, from.inputs[j].dist == input.dist))
+        })
+        .collect();
+    let mixes: Vec<Option<usize>> = to
+        .mixes
+        .iter()
+        .map(|mix| {
+            from.mixes.iter().position(|other| {
+                from.programs[other.program].name == to.programs[mix.program].name
+                    && other.shares == mix.shares
+                    && other.concentration == mix.concentration
+            })
+        })
+        .collect();
+    let roots = reference.lineage.as_deref().map(|l| &l.roots);
+    let mut carried = vec![0.0; reference.paths * count];
+    carried
+        .par_chunks_mut(count.max(1))
+        .enumerate()
+        .for_each(|(path, row)| {
+            if count == 0 {
+                return;
+            }
+            let root = roots.map_or(reference.first_path + path as u64, |r| r[path]);
+            engine::path::draw_parameters(to, &layout, seed, root, row);
+            let theirs = reference.parameters_of(path);
+            for (i, plan) in inputs.iter().enumerate() {
+                match *plan {
+                    Some((j, true)) => row[i] = theirs[j],
+                    Some((j, false)) => {
+                        let share = from.inputs[j].dist.share_below(theirs[j]);
+                        row[i] = to.inputs[i].dist.quantile(share);
+                    }
+                    None => {}
+                }
+            }
+            for (mix, plan) in to.mixes.iter().zip(&mixes) {
+                if let Some(m) = *plan {
+                    let source = from.mixes[m].first;
+                    row[mix.first..mix.first + mix.shares.len()]
+                        .copy_from_slice(&theirs[source..source + mix.shares.len()]);
+                }
+            }
+        });
+    carried
 }
 
 /// When a scenario's observed history could not be used (too unlikely
@@ -111,18 +213,22 @@ pub fn mean_difference(a: &Simulation, b: &Simulation, metric: Metric, month: us
     })
 }
 
+/// Runs whose paths are the same futures, weighted alike, pair path by
+/// path; copies of one resampled path (sequential calibration) move
+/// together, so their differences are clustered by ancestor.
 fn paired(a: &Simulation, b: &Simulation, a_values: &[f64], b_values: &[f64]) -> Option<Estimate> {
-    if a.weights != b.weights || a.paths != b.paths {
+    if a.weights != b.weights || a.paths != b.paths || a.lineage != b.lineage {
         return None;
     }
-    Some(match &a.weights {
-        None => stats::paired_difference(a_values, b_values),
-        Some(weights) => Estimate::weighted(
-            a_values
-                .iter()
-                .zip(b_values)
-                .zip(weights)
-                .map(|((x, y), w)| (y - x, *w)),
+    let differences = a_values.iter().zip(b_values).map(|(x, y)| y - x);
+    Some(match (&a.weights, &a.lineage) {
+        (None, _) => stats::paired_difference(a_values, b_values),
+        (Some(weights), None) => Estimate::weighted(differences.zip(weights.iter().copied())),
+        (Some(weights), Some(lineage)) => Estimate::clustered(
+            differences
+                .zip(weights.iter().copied())
+                .zip(lineage.roots.iter().copied())
+                .map(|((d, w), root)| (d, w, root)),
         ),
     })
 }

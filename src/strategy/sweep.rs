@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::Builder;
-use crate::engine::{Breakdown, RunOptions};
+use crate::engine::{Breakdown, RunOptions, Simulation};
 use crate::model::{Model, Target};
 use crate::stats::Estimate;
 
@@ -112,13 +112,15 @@ pub struct GoalResult {
     pub resolution: f64,
 }
 
-/// The runs of one sweep: their size and seed, and the weights the observed
-/// history gives the scenario as written (`None` without one).
+/// The runs of one sweep: their size and seed, and the scenario as written
+/// with its run (conditioned on the observed history, if any): every swept
+/// value runs as its counterfactual.
 struct Runs<'a> {
     build: Builder<'a>,
     paths: usize,
     seed: u64,
-    weights: Option<Vec<f64>>,
+    base: Model,
+    reference: Simulation,
 }
 
 impl Runs<'_> {
@@ -134,7 +136,8 @@ impl Runs<'_> {
     fn evaluate(&self, sets: &[String]) -> Result<(Target, Point), String> {
         let model: Model = (self.build)(sets)?;
         let target = first_target(&model)?;
-        let sim = super::simulate_counterfactual(&model, &self.options(), self.weights.as_deref())?;
+        let sim =
+            super::simulate_counterfactual(&model, &self.options(), &self.base, &self.reference)?;
         let probability = super::chance(&model, &sim, &target);
         let median = super::compare::median(&sim, target.metric, target.month_index);
         Ok((
@@ -175,23 +178,29 @@ pub fn sweep(
     if goal.is_some() && axes.len() != 1 {
         return Err("goal seeking varies exactly one key".into());
     }
-    // The observed history happened under the scenario as written: its
-    // weights select the futures like yours, and every value of the sweep is
-    // run as their counterfactual.
-    let mut runs = Runs {
-        build,
-        paths,
-        seed,
-        weights: None,
-    };
+    // The observed history happened under the scenario as written: it
+    // selects the futures like yours, and every value of the sweep is run as
+    // their counterfactual.
     let base = build(&[])?;
     let base_target = first_target(&base)?;
-    let reference_run = super::simulate(&base, &runs.options())?;
+    let options = RunOptions {
+        paths: Some(paths),
+        seed: Some(seed),
+        breakdown: Breakdown::Skipped,
+        ..RunOptions::default()
+    };
+    let reference_run = super::simulate(&base, &options)?;
     let reference = super::chance(&base, &reference_run, &base_target);
     let notes: Vec<String> = super::history_set_aside(&base, &reference_run)
         .into_iter()
         .collect();
-    runs.weights = reference_run.weights;
+    let runs = Runs {
+        build,
+        paths,
+        seed,
+        base,
+        reference: reference_run,
+    };
     let mut points = Vec::new();
     let mut target = None;
     let second: Vec<Option<f64>> = match axes.get(1) {
@@ -223,7 +232,7 @@ pub fn sweep(
         seed,
         target: target.expect("at least two points"),
         reference,
-        conditioned: runs.weights.is_some(),
+        conditioned: runs.reference.weights.is_some(),
         changes_from,
         axes,
         points,
