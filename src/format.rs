@@ -1,6 +1,6 @@
 //! Numbers as people read them: "$1,234", "$12.40", "41.3%", "1,400".
 
-use crate::model::{Metric, Unit};
+use crate::model::{Billing, Metric, Unit};
 
 fn group_thousands(whole: u64) -> String {
     let digits = whole.to_string();
@@ -42,6 +42,15 @@ pub fn amount(value: f64) -> String {
     let sign = if value < 0.0 { "-" } else { "" };
     let cents = cents as u64;
     format!("{sign}${}.{:02}", group_thousands(cents / 100), cents % 100)
+}
+
+/// A plan's price as people read it: "$19.99/mo", or "$199 one-time" for
+/// a plan charged once.
+pub fn plan_price(billing: Billing, price: f64) -> String {
+    match billing {
+        Billing::Monthly => format!("{}/mo", amount(price)),
+        Billing::OneTime => format!("{} one-time", amount(price)),
+    }
 }
 
 /// Whole dollars, for tables and axes.

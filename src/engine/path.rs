@@ -1139,21 +1139,40 @@ fn new_referrals(
     let sources = ws.sources;
     let drawn = &ws.drawn;
     let plans = program.program.plans.len();
+    let rng = &mut ws.split_rngs[p];
+    let bounty_each = program.program.bounty.get(drawn);
+    let refund_rate = program.program.refund_rate.get(drawn);
+    if plans == 0 {
+        // A bounty-only program: each new paying referral earns the bounty,
+        // clawed back if they refund; nobody joins a plan's books.
+        let refunded = binomial(rng, new, refund_rate);
+        money.bounty += new as f64 * bounty_each;
+        ws.program_clawback_due[p] += refunded as f64 * bounty_each;
+        if breakdown {
+            let mix = &ws.mix_by_join[t * sources..][..sources];
+            for &s in program.sources {
+                ws.bounty[s] += mix[s] * new as f64 * bounty_each;
+                ws.clawback_due[s] += mix[s] * refunded as f64 * bounty_each;
+            }
+        }
+        return;
+    }
     for (k, share) in ws.shares[..plans].iter_mut().enumerate() {
         *share = program.program.mix[k].get(drawn);
     }
-    let rng = &mut ws.split_rngs[p];
     multinomial(rng, new, &ws.shares[..plans], &mut ws.split[..plans]);
-    let bounty_each = program.program.bounty.get(drawn);
-    let refund_rate = program.program.refund_rate.get(drawn);
     for (k, &(offset, buckets)) in slots.iter().enumerate() {
         let joined = ws.split[k];
         if joined == 0 {
             continue;
         }
         let refunded = binomial(rng, joined, refund_rate);
-        let first_each = program.program.plans[k].price.get(drawn) * program.first_rate;
+        let plan = &program.program.plans[k];
+        let first_each = plan.price.get(drawn) * program.first_rate;
         let kept = joined - refunded;
+        // A one-time buyer pays once: they never renew, so they join no
+        // cohort (and are neither active referrals nor in the run-rate).
+        let kept = if plan.billing.is_monthly() { kept } else { 0 };
         ws.cohorts[offset] += kept;
         money.first += joined as f64 * first_each;
         money.bounty += joined as f64 * bounty_each;

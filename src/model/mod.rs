@@ -141,15 +141,16 @@ impl Model {
     pub fn never_earns(&self, metric: Metric) -> Option<String> {
         let zero = |param: Param| matches!(param, Param::Fixed(value) if value == 0.0);
         let recurring = |program: &Program| {
-            !program.recurring.steps.iter().all(|(_, rate)| zero(*rate))
-                || program
-                    .tiers
-                    .iter()
-                    .any(|tier| tier.recurring_rate.is_some_and(|rate| !zero(rate)))
+            program.plans.iter().any(|plan| plan.billing.is_monthly())
+                && (!program.recurring.steps.iter().all(|(_, rate)| zero(*rate))
+                    || program
+                        .tiers
+                        .iter()
+                        .any(|tier| tier.recurring_rate.is_some_and(|rate| !zero(rate))))
         };
         match metric {
             Metric::Mrr | Metric::Recurring if !self.programs.iter().any(recurring) => Some(
-                "no program pays a recurring commission (recurring_rate is 0), so recurring commission and its MRR are $0 in every future; set the target on earned or cumulative_earned".into(),
+                "no program pays a recurring commission (recurring_rate is 0, or it has only one-time plans or a bounty), so recurring commission and its MRR are $0 in every future; set the target on earned or cumulative_earned".into(),
             ),
             _ if self.sources.is_empty() && metric != Metric::ActiveReferrals => Some(
                 "the scenario has no [[content]], so nothing is ever earned; add content".into(),
@@ -226,7 +227,9 @@ impl Program {
             .plans
             .iter()
             .map(|plan| {
-                if plan.churn.is_memoryless() {
+                if plan.billing == Billing::OneTime {
+                    0
+                } else if plan.churn.is_memoryless() {
                     self.recurring.settles_after().min(months)
                 } else {
                     months
@@ -248,9 +251,31 @@ impl Program {
 pub struct Plan {
     pub name: String,
     pub price: Param,
+    /// Monthly (a subscription that renews) or one-time (a single charge).
+    #[serde(skip_serializing_if = "Billing::is_monthly")]
+    pub billing: Billing,
+    /// For a one-time plan, churn 1: nobody renews.
     pub churn: Churn,
     /// Monthly probability that a renewing referral moves to another plan.
     pub upgrade: Option<Upgrade>,
+}
+
+/// How a plan charges: every month until the customer churns, or once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Billing {
+    #[default]
+    Monthly,
+    /// A single charge (a course, a lifetime licence): the first order is
+    /// the only commission; the buyer never renews, upgrades, or counts in
+    /// active referrals or MRR.
+    OneTime,
+}
+
+impl Billing {
+    pub fn is_monthly(&self) -> bool {
+        *self == Billing::Monthly
+    }
 }
 
 #[derive(Clone, Copy, Debug, Serialize)]

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::format::{count, money};
 use super::input_value;
-use crate::model::{Churn, Model, Param, TierPeriod, Traffic, Unit};
+use crate::model::{Billing, Churn, Model, Param, TierPeriod, Traffic, Unit};
 
 fn param(model: &Model, value: Param, unit: Unit) -> String {
     match value {
@@ -40,6 +40,22 @@ pub fn render(model: &Model) -> String {
 
     for program in &model.programs {
         let _ = writeln!(w, "\nProgram `{}`", program.name);
+        if program.plans.is_empty() {
+            let _ = writeln!(
+                w,
+                "  bounty only: {} per new paying referral; refunds: {}\n  no plans, so no first-order, recurring or upgrade commission: it adds $0 to MRR and recurring commission",
+                param(model, program.bounty, Unit::Dollars),
+                param(model, program.refund_rate, Unit::Rate)
+            );
+            let _ = writeln!(
+                w,
+                "  payout: {} (hold {} days), minimum {}",
+                program.payout.label,
+                program.hold_days,
+                money(program.payout_minimum)
+            );
+            continue;
+        }
         let _ = writeln!(
             w,
             "  first order: {}",
@@ -100,6 +116,16 @@ pub fn render(model: &Model) -> String {
             money(program.payout_minimum)
         );
         for (k, plan) in program.plans.iter().enumerate() {
+            if plan.billing == Billing::OneTime {
+                let _ = writeln!(
+                    w,
+                    "  plan `{}`: price {} one-time, share {}; charged once: first-order commission only, no renewals, not in MRR",
+                    plan.name,
+                    param(model, plan.price, Unit::Dollars),
+                    param(model, program.mix[k], Unit::Rate)
+                );
+                continue;
+            }
             let churn = match plan.churn {
                 Churn::Constant(c) => format!("monthly churn {}", param(model, c, Unit::Rate)),
                 Churn::Sbg { alpha, beta } => format!(

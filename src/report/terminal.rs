@@ -208,7 +208,7 @@ pub fn render(summary: &Summary) -> String {
             .map(|(value, plan)| {
                 [
                     format!("{} {}", value.program, value.plan),
-                    format!("{}/mo", format::amount(value.price)),
+                    format::plan_price(value.billing, value.price),
                     money(value.first_year.value),
                     money(value.lifetime.value),
                     format!("{:.1}", value.expected_renewals),

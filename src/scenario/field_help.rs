@@ -60,6 +60,7 @@ pub fn accepts(key: &str) -> Option<&'static str> {
         "kind" => "\"blog\", \"video\", \"newsletter\" or \"other\"",
         "headline" | "metric" => METRIC,
         "per" => "\"month\" or \"total\"",
+        "billing" => "\"monthly\" (a subscription) or \"one-time\" (charged once, e.g. a course)",
         "payout_schedule" => {
             "\"monthly\", \"net-15\", \"net-30\", \"net-60\" or a day such as \"15th of next month\""
         }
@@ -88,7 +89,9 @@ pub fn accepts(key: &str) -> Option<&'static str> {
         "simulation" => "a table: [simulation] with start = \"YYYY-MM\"",
         "funnel" => "a table: [funnel] with signup_rate and paid_rate",
         "programs" => "[[programs]] tables, each with a name, rates and [[programs.plans]]",
-        "plans" => "[[programs.plans]] tables, each with a name, price and churn",
+        "plans" => {
+            "[[programs.plans]] tables, each with a name, price and churn (none for a bounty-only program)"
+        }
         "tiers" => "[[programs.tiers]] tables, each with after and a rate",
         "content" => "[[content]] tables, each with a name, publish and its traffic",
         "targets" => "[[targets]] tables, each with metric, at_least and month",

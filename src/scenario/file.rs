@@ -105,6 +105,8 @@ pub struct ProgramSection {
     pub mix_concentration: Option<f64>,
     #[serde(default)]
     pub tiers: Vec<TierSection>,
+    /// None: a bounty-only program.
+    #[serde(default)]
     pub plans: Vec<PlanSection>,
 }
 
@@ -134,6 +136,9 @@ pub struct TierSection {
 pub struct PlanSection {
     pub name: String,
     pub price: InputSpec,
+    /// "monthly" (the default) or "one-time".
+    #[serde(default)]
+    pub billing: Option<String>,
     #[serde(default)]
     pub share: Option<f64>,
     #[serde(default)]

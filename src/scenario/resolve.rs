@@ -684,10 +684,7 @@ impl Resolver {
         };
 
         if section.plans.is_empty() {
-            return Err(
-                invalid(&path.key("plans"), format!("program `{name}` has no plans"))
-                    .help("add [[programs.plans]] with a name, price, share and churn"),
-            );
+            bounty_only(section, path)?;
         }
         let plan_names: Vec<String> = section
             .plans
@@ -738,6 +735,9 @@ impl Resolver {
         index: usize,
     ) -> Result<Vec<Param>> {
         let plans = &section.plans;
+        if plans.is_empty() {
+            return Ok(Vec::new());
+        }
         let shares: Vec<f64> = if plans.len() == 1 && plans[0].share.is_none() {
             vec![1.0]
         } else {
@@ -802,12 +802,28 @@ impl Resolver {
     ) -> Result<Plan> {
         check_name(&path.key("name"), &plan.name, "plan")?;
         let label = |what: &str| format!("{program} {}: {what}", plan.name);
+        let billing = plan_billing(plan, path)?;
         let price = self.param(
             &plan.price,
             &path.key("price"),
-            &label("monthly price"),
+            &label(match billing {
+                Billing::Monthly => "monthly price",
+                Billing::OneTime => "one-time price",
+            }),
             Domain::amount(MAX_PRICE),
         )?;
+        if billing == Billing::OneTime {
+            one_time_has_no_renewals(plan, path)?;
+            return Ok(Plan {
+                name: plan.name.clone(),
+                price,
+                billing,
+                // Nobody renews: what a referral is worth counts the first
+                // order only.
+                churn: Churn::Constant(Param::Fixed(1.0)),
+                upgrade: None,
+            });
+        }
         let models = [
             plan.churn.is_some(),
             plan.churn_sbg.is_some(),
@@ -903,6 +919,13 @@ impl Resolver {
                         "a plan cannot upgrade to itself",
                     ));
                 }
+                if plan_billing(&siblings[target], path).ok() == Some(Billing::OneTime) {
+                    return Err(invalid(
+                        &path.key("upgrade_to"),
+                        format!("`{}` is a one-time plan, which nobody upgrades to", siblings[target].name),
+                    )
+                    .help("an upgrade moves a renewing subscriber to a dearer monthly plan; point `upgrade_to` at a monthly plan, or remove the upgrade"));
+                }
                 let probability = self.param(
                     probability,
                     &path.key("upgrade_probability"),
@@ -918,6 +941,7 @@ impl Resolver {
         Ok(Plan {
             name: plan.name.clone(),
             price,
+            billing,
             churn,
             upgrade,
         })
@@ -1322,6 +1346,73 @@ impl Resolver {
             unit: domain.unit,
         });
         Ok(Param::Drawn(self.inputs.len() - 1))
+    }
+}
+
+/// A program without plans pays a bounty per new paying referral and
+/// nothing else: what would need a plan's price is refused where it is
+/// written, and so is a program that would earn nothing at all.
+fn bounty_only(section: &ProgramSection, path: &KeyPath) -> Result<()> {
+    let name = &section.name;
+    let needs_price = [
+        ("first_order_rate", section.first_order_rate.is_some()),
+        ("recurring_rate", section.recurring_rate.is_some()),
+        ("recurring_schedule", !section.recurring_schedule.is_empty()),
+        ("recurring_months", section.recurring_months.is_some()),
+        ("upgrade_rate", section.upgrade_rate.is_some()),
+        ("mix_concentration", section.mix_concentration.is_some()),
+        ("tiers", !section.tiers.is_empty()),
+    ];
+    if let Some((field, _)) = needs_price.iter().find(|(_, present)| *present) {
+        return Err(invalid(
+            &path.key(field),
+            format!("`{field}` applies to plans' prices, and program `{name}` has no plans"),
+        )
+        .help("add [[programs.plans]] with a name and price, or keep only `bounty` (and `refund_rate`) for a bounty-only program"));
+    }
+    if section.bounty.is_none() {
+        return Err(invalid(path, format!("program `{name}` has no plans and no bounty, so it earns nothing"))
+            .help("add [[programs.plans]] with a name, price, share and churn, or `bounty = 50` (dollars per new paying referral) for a bounty-only program"));
+    }
+    Ok(())
+}
+
+/// A plan's `billing`: "monthly" (the default) or "one-time".
+fn plan_billing(plan: &PlanSection, path: &KeyPath) -> Result<Billing> {
+    match plan.billing.as_deref().map(|text| text.trim().to_ascii_lowercase()) {
+        None => Ok(Billing::Monthly),
+        Some(text) if text == "monthly" => Ok(Billing::Monthly),
+        Some(text) if matches!(text.as_str(), "one-time" | "one time" | "onetime" | "once") => {
+            Ok(Billing::OneTime)
+        }
+        Some(_) => Err(invalid(
+            &path.key("billing"),
+            format!("unknown billing `{}`", plan.billing.as_deref().unwrap_or_default()),
+        )
+        .help("use \"monthly\" (a subscription that renews) or \"one-time\" (charged once, such as a course)")),
+    }
+}
+
+/// A one-time plan is charged once: churn and upgrades, which happen at
+/// renewals, are refused where they are written.
+fn one_time_has_no_renewals(plan: &PlanSection, path: &KeyPath) -> Result<()> {
+    let renewal_fields = [
+        ("churn", plan.churn.is_some()),
+        ("churn_sbg", plan.churn_sbg.is_some()),
+        ("churn_weibull", plan.churn_weibull.is_some()),
+        ("upgrade_to", plan.upgrade_to.is_some()),
+        ("upgrade_probability", plan.upgrade_probability.is_some()),
+    ];
+    match renewal_fields.iter().find(|(_, present)| *present) {
+        Some((field, _)) => Err(invalid(
+            &path.key(field),
+            format!(
+                "plan `{}` is one-time, so it has no renewals for `{field}` to act on",
+                plan.name
+            ),
+        )
+        .help("remove it, or set billing = \"monthly\" for a subscription")),
+        None => Ok(()),
     }
 }
 

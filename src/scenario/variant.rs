@@ -144,6 +144,17 @@ pub fn take_over(base: &Model, mut variant: Model, month: usize) -> Result<Model
         if plans(before) != plans(after) {
             return refuse(format!("it changes the plans of `{}`", before.name));
         }
+        if let Some(plan) = before
+            .plans
+            .iter()
+            .zip(&after.plans)
+            .find_map(|(old, new)| (old.billing != new.billing).then_some(old))
+        {
+            return refuse(format!(
+                "it changes the billing of `{}` plan `{}`",
+                before.name, plan.name
+            ));
+        }
         let lag = |p: &crate::model::Program| {
             crate::model::commission::hold_months(p.hold_days) + p.payout.lag_months
         };

@@ -24,8 +24,11 @@ pub struct Fit {
 pub struct ReferralValue {
     pub program: String,
     pub plan: String,
-    /// Median monthly price across paths.
+    /// Median price across paths (monthly, or the single charge of a
+    /// one-time plan).
     pub price: f64,
+    #[serde(skip_serializing_if = "crate::model::Billing::is_monthly")]
+    pub billing: crate::model::Billing,
     /// Expected commission over the first 12 months (first order + 11 renewals).
     pub first_year: Estimate,
     /// Expected commission over up to ten years.

@@ -725,6 +725,7 @@ pub fn referral_values(model: &Model, sim: &Simulation, limit: usize) -> Vec<Ref
             out.push(ReferralValue {
                 program: program.name.clone(),
                 plan: plan.name.clone(),
+                billing: plan.billing,
                 price,
                 first_year: Estimate::mean(first_year.into_iter()),
                 lifetime: Estimate::mean(lifetime.into_iter()),
@@ -763,6 +764,7 @@ fn weighted_referral_values(model: &Model, sim: &Simulation) -> Vec<ReferralValu
             out.push(ReferralValue {
                 program: program.name.clone(),
                 plan: plan.name.clone(),
+                billing: plan.billing,
                 price: price[0],
                 first_year: Estimate::weighted(first_year.into_iter()),
                 lifetime: Estimate::weighted(lifetime.into_iter()),

@@ -619,6 +619,7 @@ pub fn run(
                 ReferralValue {
                     program: model.programs[p].name.clone(),
                     plan: model.programs[p].plans[k].name.clone(),
+                    billing: model.programs[p].plans[k].billing,
                     price: percentiles[&(Flavour::Weighted, price_column(j), 50f64.to_bits())],
                     first_year: year.estimate(),
                     lifetime: life.estimate(),
