@@ -182,15 +182,14 @@ pub fn run(args: &InitArgs) -> Result<(), Failure> {
     let start = args.start.unwrap_or_else(this_month);
     write(&args.file, start).map_err(|message| Failure::Input(format!("error: {message}")))?;
     let file = args.file.display();
-    println!(
+    crate::app::deliver::print_stdout(&format!(
         "Wrote {file}, a starter scenario simulating {} to {}.\n\
          Edit its numbers (the comments say what each means), then:\n  \
          affsim check {file}   to validate it\n  \
          affsim run {file}     to simulate it",
         start.long(),
         start.plus(11).long()
-    );
-    Ok(())
+    ))
 }
 
 /// This month in UTC, from the system clock.

@@ -9,6 +9,11 @@
 //! (runs too large to keep) → [`strategy`] → [`report`] → [`plot`] → [`app`]
 //! (what each command does) → [`cli`].
 
+// Output goes through `app::deliver::print_stdout` (a failed write is exit
+// 1) and `app::progress::note` (a failed stderr is ignored): the print
+// macros panic when the stream is closed or full.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod app;
 pub mod calendar;
 pub mod calibrate;

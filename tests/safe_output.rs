@@ -783,3 +783,61 @@ fn every_long_command_stops_promptly_when_interrupted() {
         no_temporaries(temp.path());
     }
 }
+
+/// A full or closed stderr loses the notes, never the run: notes and errors
+/// go through writes whose failure is ignored (the print macros would
+/// panic), and the exit code still says what happened.
+#[cfg(unix)]
+#[test]
+fn a_full_stderr_loses_the_notes_not_the_run() {
+    let temp = tempfile::tempdir().unwrap();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let out = temp.path().join("out");
+    let q4 = "scenarios/q4.toml";
+    let cases: [(&[&str], i32); 3] = [
+        // A precise run notes its standard error; --memory-report notes memory.
+        (
+            &[
+                "run",
+                q4,
+                "--precision",
+                "0.05",
+                "--memory-report",
+                "--no-charts",
+            ],
+            0,
+        ),
+        // --observed notes what it read from the export.
+        (
+            &[
+                "compare",
+                q4,
+                "--paths",
+                "200",
+                "--no-charts",
+                "--observed",
+                "scenarios/q4-commissions.csv",
+            ],
+            0,
+        ),
+        (&["run", "no-such-file.toml"], 2),
+    ];
+    for (args, code) in cases {
+        let output = std::process::Command::new(assert_cmd::cargo::cargo_bin("affsim"))
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .arg("--force")
+            .stdout(std::process::Stdio::null())
+            .stderr(full())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(code), "{args:?}");
+    }
+    assert!(out.join("summary.json").is_file());
+}

@@ -193,7 +193,7 @@ pub fn many_run_history(args: &ManyRunArgs, model: &Model) -> Result<Option<Obse
         .map_err(|message| Failure::Input(format!("error: {message}")))?;
     if !args.output.quiet && !args.output.json {
         for note in &history.notes {
-            eprintln!("note: {note}");
+            super::progress::note(format_args!("note: {note}"));
         }
     }
     Ok(Some(history.observed))

@@ -28,6 +28,12 @@ fn duration_text(seconds: f64) -> String {
     }
 }
 
+/// Writes a line to stderr. A failing stderr (closed, `2>/dev/full`) has
+/// nowhere to be reported, and must not turn a finished run into a panic.
+pub fn note(line: std::fmt::Arguments) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 pub fn cancelled() -> bool {
     CANCEL.load(Ordering::SeqCst)
 }

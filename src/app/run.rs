@@ -5,7 +5,7 @@
 use super::deliver::{deliver, destination, print_stdout};
 use super::input::{apply_run_options, load, load_variant, observe, set_threads};
 use super::memory::{Storage, check_memory, choose_storage, precision_budget};
-use super::progress::{CANCEL, with_progress};
+use super::progress::{CANCEL, note, with_progress};
 use super::{Failure, RunArgs, ScenarioArgs, input_error};
 use crate::calibrate;
 use crate::engine::{self, Breakdown, RunOptions, Simulation};
@@ -135,13 +135,13 @@ fn simulate_until_precise(
     if error > precision {
         // Calibration to a history can leave fewer effective paths than
         // the budget promised for; say where it stopped rather than hide it.
-        eprintln!(
+        note(format_args!(
             "--precision {precision}: stopped at {paths} paths, all that fit in memory; the first target's standard error is {error:.4}"
-        );
+        ));
     } else if !quiet {
-        eprintln!(
+        note(format_args!(
             "--precision {precision}: the first target's standard error is {error:.4} after {paths} paths"
-        );
+        ));
     }
     Ok(sim)
 }
@@ -255,11 +255,11 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
                 &plot::queries(model),
             ),
         };
-        eprintln!(
+        note(format_args!(
             "memory: estimated {} bytes, peak {} bytes",
             estimate,
             engine::peak_memory().unwrap_or(0)
-        );
+        ));
     }
 
     let text = report::terminal::render(&summary);
