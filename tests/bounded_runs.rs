@@ -40,6 +40,51 @@ fn a_precision_memory_cannot_promise_is_refused_up_front() {
     assert!(!temp.path().join("out").exists());
 }
 
+/// `--precision` plans against `--memory-limit`: when the paths it may need
+/// do not fit under it, they stream, and the answer still meets the
+/// precision. Without a history one streamed run of 0.25/precision² paths
+/// is enough (any chance's standard error is then at most the precision);
+/// q4's history needs more, which a second, larger run supplies.
+#[test]
+fn precision_under_a_small_memory_limit_streams() {
+    let temp = tempfile::tempdir().unwrap();
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for (file, precision, paths) in [
+        ("bounty-program.toml", 0.02, Some(625)),
+        ("q4.toml", 0.02, None),
+    ] {
+        let out = temp.path().join(file);
+        let output = affsim()
+            .arg("run")
+            .arg(scenarios.join(file))
+            .args(["--precision", &precision.to_string()])
+            .args(["--memory-limit", "1MiB", "--no-charts", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{file}: {stderr}");
+        assert!(stderr.contains("streamed paths"), "{file}: {stderr}");
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        assert!(
+            summary["storage"]
+                .as_str()
+                .unwrap()
+                .starts_with("Streaming"),
+            "{file}"
+        );
+        let error = summary["targets"][0]["in_month"]["standard_error"]
+            .as_f64()
+            .unwrap();
+        assert!(error <= precision, "{file}: standard error {error}");
+        if let Some(paths) = paths {
+            assert_eq!(summary["paths"], paths, "{file}");
+        }
+    }
+}
+
 #[test]
 fn precision_and_paths_together_are_a_usage_error() {
     let output = affsim()

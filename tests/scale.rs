@@ -76,9 +76,9 @@ fn the_memory_estimate_is_within_a_factor_of_two_of_the_peak() {
     }
 }
 
-/// `--precision` keeps every path (it adds batches until the odds are
-/// precise), so it cannot stream: a run too big for memory is refused. Plain
-/// runs that big stream instead (tests/memory.rs).
+/// A `--precision` no run could promise (not even streaming, within the
+/// most paths a run takes) is refused before simulating, with the precision
+/// that fits (tests/bounded_runs.rs streams one that memory cannot hold).
 #[test]
 fn a_run_too_big_for_memory_is_refused_with_what_fits() {
     let out = tempfile::tempdir().unwrap();

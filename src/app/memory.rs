@@ -4,6 +4,7 @@ use super::{Failure, input_error};
 use crate::engine;
 use crate::model::Model;
 use crate::report;
+use crate::scenario::resolve::MAX_PATHS;
 
 /// Refuses a run that would not fit in memory, saying how many paths would.
 /// For commands that keep every path (compare, sweep, sensitivity,
@@ -58,63 +59,83 @@ fn check_fits(
     ))
 }
 
-/// The most paths a `--precision` run may keep (it keeps every path):
-/// those whose estimate fits under `limit` and in the memory `available`.
-/// Refuses up front a precision they cannot promise: a chance's standard
-/// error is at most 0.5/√paths (that of a 50% chance), so `precision` may
-/// need up to 0.25/precision² paths; the message says which precision fits.
-pub fn precision_budget(
+/// How a `--precision` run holds its paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrecisionPlan {
+    /// Batches kept in memory, at most `budget` paths in all.
+    InMemory { budget: usize },
+    /// Too many for `--memory-limit`: streaming runs of a planned size, at
+    /// most `most` paths.
+    Streaming { most: usize },
+}
+
+/// Plans a `--precision` run against `--memory-limit` (`limit`) and the
+/// memory `available`, the way [`choose_storage`] plans a run of fixed
+/// size: in memory when the paths it may need fit under the limit,
+/// streaming otherwise. A chance's standard error is at most 0.5/√paths
+/// (that of a 50% chance), so `precision` may need up to 0.25/precision²
+/// paths; a precision that not even streaming can promise is refused up
+/// front, saying which precision fits.
+pub fn plan_precision(
     model: &Model,
     precision: f64,
     limit: u64,
     available: Option<u64>,
-) -> Result<usize, Failure> {
-    let cap = available.map_or(limit, |a| a.min(limit));
-    // The estimate grows with the paths: the largest count under the cap.
-    let (mut low, mut high) = (0usize, crate::scenario::resolve::MAX_PATHS);
-    while low < high {
-        let mid = low + (high - low).div_ceil(2);
-        if engine::memory_estimate(model, mid) <= cap {
-            low = mid;
-        } else {
-            high = mid - 1;
-        }
-    }
-    let fits = low;
+    charts: bool,
+) -> Result<PrecisionPlan, Failure> {
     if !(precision > 0.0 && precision < 0.5) {
-        return Ok(fits.max(1));
+        return Err(input_error(
+            format!("--precision {precision} is out of range"),
+            "give a standard error such as 0.002 (0.2 percentage points)",
+        ));
     }
     let needed = (0.25 / (precision * precision)).ceil();
-    if needed <= fits as f64 {
-        return Ok(fits);
+    let cap = available.map_or(limit, |a| a.min(limit));
+    let in_memory = most_paths_under(cap, &|n| engine::memory_estimate(model, n));
+    if needed <= in_memory as f64 {
+        return Ok(PrecisionPlan::InMemory { budget: in_memory });
     }
-    let reachable = round_up(0.5 / (fits.max(1) as f64).sqrt());
-    let why = if available.is_some_and(|a| a < limit) {
-        "in the memory available".to_string()
+    // As in `choose_storage`, the limit decides that the paths stream; what
+    // streaming needs must fit in the memory available.
+    let queries = crate::plot::queries(model);
+    let streaming = most_paths_under(available.unwrap_or(u64::MAX), &|n| {
+        crate::stream::memory_estimate(model, n, charts, &queries)
+    });
+    if needed <= streaming as f64 {
+        return Ok(PrecisionPlan::Streaming { most: streaming });
+    }
+    let reachable = round_up(0.5 / (streaming.max(1) as f64).sqrt());
+    let why = if streaming == MAX_PATHS {
+        "in one run".to_string()
     } else {
-        format!("under --memory-limit ({})", bytes_text(limit))
+        "in the memory available, even streaming".to_string()
     };
     Err(input_error(
         format!(
             "--precision {precision} may need up to {} paths (a 50% chance's standard error is 0.5/√paths), but only about {} fit {why}",
             report::count(needed),
-            report::count(fits as f64)
+            report::count(streaming as f64)
         ),
         &format!(
-            "use --precision {reachable} or larger (what {} paths promise), or a larger --memory-limit",
-            report::count(fits as f64)
+            "use --precision {reachable} or larger (what {} paths promise)",
+            report::count(streaming as f64)
         ),
     ))
 }
 
-/// A size as people write it: "64 MiB", "1.5 GiB".
-fn bytes_text(bytes: u64) -> String {
-    let mib = bytes as f64 / (1u64 << 20) as f64;
-    if mib < 1024.0 {
-        format!("{mib:.0} MiB")
-    } else {
-        format!("{:.1} GiB", mib / 1024.0)
+/// The most paths (up to [`MAX_PATHS`]) whose `estimate` is at most `cap`
+/// bytes; the estimate grows with the paths.
+fn most_paths_under(cap: u64, estimate: &dyn Fn(usize) -> u64) -> usize {
+    let (mut low, mut high) = (0usize, MAX_PATHS);
+    while low < high {
+        let mid = low + (high - low).div_ceil(2);
+        if estimate(mid) <= cap {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
     }
+    low
 }
 
 /// `value` rounded up to one significant digit, as a plain decimal.

@@ -4,7 +4,7 @@
 
 use super::deliver::{deliver, destination, print_stdout};
 use super::input::{apply_run_options, load, load_variant, observe, set_threads};
-use super::memory::{Storage, check_memory, choose_storage, precision_budget};
+use super::memory::{PrecisionPlan, Storage, check_memory, choose_storage, plan_precision};
 use super::progress::{CANCEL, note, with_progress};
 use super::{Failure, RunArgs, ScenarioArgs, input_error};
 use crate::calibrate;
@@ -12,7 +12,6 @@ use crate::engine::{self, Breakdown, RunOptions, Simulation};
 use crate::model::{Metric, Model};
 use crate::plot::{self, ChartOptions};
 use crate::report::{self, Summary, output::Outputs};
-use crate::scenario::resolve::MAX_PATHS;
 
 /// A run conditioned on observed history averages its breakdown by source
 /// and plan over the paths calibration weights, re-simulating them; the
@@ -84,18 +83,6 @@ fn simulate_until_precise(
     budget: usize,
     source: &str,
 ) -> Result<Simulation, Failure> {
-    if !(precision > 0.0 && precision < 0.5) {
-        return Err(input_error(
-            format!("--precision {precision} is out of range"),
-            "give a standard error such as 0.002 (0.2 percentage points)",
-        ));
-    }
-    if model.targets.is_empty() {
-        return Err(input_error(
-            "--precision needs at least one [[targets]]",
-            "add a target, or use --paths",
-        ));
-    }
     let mut sim: Option<Simulation> = None;
     let mut error = f64::INFINITY;
     loop {
@@ -136,7 +123,7 @@ fn simulate_until_precise(
         // Calibration to a history can leave fewer effective paths than
         // the budget promised for; say where it stopped rather than hide it.
         note(format_args!(
-            "--precision {precision}: stopped at {paths} paths, all that fit in memory; the first target's standard error is {error:.4}"
+            "--precision {precision}: stopped at {paths} paths, all that fit under --memory-limit; the first target's standard error is {error:.4}"
         ));
     } else if !quiet {
         note(format_args!(
@@ -144,6 +131,48 @@ fn simulate_until_precise(
         ));
     }
     Ok(sim)
+}
+
+/// Streaming runs for `--precision` when the paths it may need do not fit
+/// under `--memory-limit`. Streamed paths cannot be added to, so each run
+/// is planned whole: first the paths that make any chance precise enough
+/// without a history (0.25/precision²), then, if conditioning on a history
+/// left the error larger, the paths its error says are needed (the same
+/// seed gives the same first paths, so a larger run extends the smaller).
+/// Returns the model with the paths the last run used, and its paths.
+fn stream_until_precise(
+    model: &Model,
+    quiet: bool,
+    precision: f64,
+    most: usize,
+    source: &str,
+) -> Result<(Model, Simulation), Failure> {
+    const RUNS: usize = 3;
+    let mut planned = model.clone();
+    planned.paths = ((0.25 / (precision * precision)).ceil() as usize).min(most);
+    for run in 1..=RUNS {
+        let sim = stream(&planned, quiet)?;
+        let error = calibrate::precision::first_target_error(&planned, &sim, source);
+        let paths = report::count(sim.paths as f64);
+        if error <= precision || planned.paths >= most || run == RUNS {
+            if error > precision {
+                note(format_args!(
+                    "--precision {precision}: stopped at {paths} streamed paths; the first target's standard error is {error:.4}"
+                ));
+            } else if !quiet {
+                note(format_args!(
+                    "--precision {precision}: the first target's standard error is {error:.4} after {paths} streamed paths"
+                ));
+            }
+            return Ok((planned, sim));
+        }
+        // The error falls as 1/√paths; a little more, so one more run does.
+        let scale = (error / precision).powi(2) * 1.1;
+        planned.paths = ((planned.paths as f64 * scale).ceil() as usize)
+            .max(planned.paths + 1)
+            .min(most);
+    }
+    unreachable!("the last run returns")
 }
 
 /// `affsim run`.
@@ -165,35 +194,52 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let precision = args
         .precision
         .or(model.precision.filter(|_| args.paths.is_none()));
-    let mut budget = MAX_PATHS;
-    let storage = if let Some(precision) = precision {
-        // Against the memory available: --memory-limit chooses streaming,
-        // which --precision (it keeps every path) does not use.
-        budget = precision_budget(model, precision, u64::MAX, engine::available_memory())?;
-        Storage::InMemory
-    } else {
-        choose_storage(
-            model,
-            model.paths,
-            args.memory_limit,
-            engine::available_memory(),
-            !args.output.no_charts,
-        )?
-    };
-    let mut sim = match (precision, storage) {
-        (Some(precision), _) => {
-            simulate_until_precise(model, args.output.quiet, precision, budget, &source)?
+    let quiet = args.output.quiet;
+    let charts = !args.output.no_charts;
+    let available = engine::available_memory();
+    let plan = match precision {
+        Some(_) if model.targets.is_empty() => {
+            return Err(input_error(
+                "--precision needs at least one [[targets]]",
+                "add a target, or use --paths",
+            ));
         }
-        (None, Storage::InMemory) => simulate(
+        Some(precision) => Some(plan_precision(
             model,
-            args.output.quiet,
+            precision,
+            args.memory_limit,
+            available,
+            charts,
+        )?),
+        None => None,
+    };
+    let storage = match plan {
+        Some(PrecisionPlan::InMemory { .. }) => Storage::InMemory,
+        Some(PrecisionPlan::Streaming { .. }) => Storage::Streaming,
+        None => choose_storage(model, model.paths, args.memory_limit, available, charts)?,
+    };
+    // A streamed `--precision` run plans its own number of paths.
+    let mut planned: Option<Model> = None;
+    let mut sim = match (precision, plan) {
+        (Some(precision), Some(PrecisionPlan::InMemory { budget })) => {
+            simulate_until_precise(model, quiet, precision, budget, &source)?
+        }
+        (Some(precision), Some(PrecisionPlan::Streaming { most })) => {
+            let (model, sim) = stream_until_precise(model, quiet, precision, most, &source)?;
+            planned = Some(model);
+            sim
+        }
+        _ if storage == Storage::InMemory => simulate(
+            model,
+            quiet,
             RunOptions {
                 breakdown: breakdown_for(model),
                 ..RunOptions::default()
             },
         )?,
-        (None, Storage::Streaming) => stream(model, args.output.quiet)?,
+        _ => stream(model, quiet)?,
     };
+    let model = planned.as_ref().unwrap_or(model);
     // Calibration averages the breakdown over the paths it weights; if it
     // does not apply, the breakdown is averaged over every path, with a
     // progress bar of its own.
