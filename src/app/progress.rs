@@ -6,6 +6,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::engine::{self, Breakdown, RunOptions};
+use crate::model::Model;
+
 /// Set by Ctrl-C, SIGTERM or SIGHUP; every run of the engine checks it
 /// between chunks of paths and stops.
 pub use crate::engine::STOP as CANCEL;
@@ -41,6 +44,96 @@ pub fn cancelled() -> bool {
 /// A run projected to take longer than this says so, with its estimate.
 const LONG_RUN: Duration = Duration::from_secs(60);
 
+/// A pessimistic cost of one path-month on one core (the engine's floor is
+/// about 1 µs, docs/PERFORMANCE.md): a command that would be short even at
+/// this cost is not timed before it starts.
+const SLOW_PATH_MONTH: f64 = 4e-6;
+
+/// Set once a command's time was projected before it started: the progress
+/// bar's own projection two seconds in would repeat it.
+static ANNOUNCED: AtomicBool = AtomicBool::new(false);
+
+/// Says before a command starts when it is projected to take over a
+/// minute: `runs` simulations of `paths` paths each (compare's
+/// strategies, a sweep's points, streaming's passes). The projection times
+/// a trial of a few hundred of the model's paths, but only when even a
+/// pessimistic guess says the command might be long, so short commands pay
+/// nothing. Returns the projected seconds, if timed.
+pub fn announce_long_run(model: &Model, paths: usize, runs: f64, quiet: bool) -> Option<f64> {
+    let threads = rayon::current_num_threads().max(1) as f64;
+    let path_months = paths as f64 * model.months as f64 * runs;
+    if quiet || path_months * SLOW_PATH_MONTH / threads < LONG_RUN.as_secs_f64() {
+        return None;
+    }
+    // About 50 000 path-months: a few tens of milliseconds.
+    let trial = (50_000 / model.months.max(1)).clamp(32, 512).min(paths);
+    let started = Instant::now();
+    engine::run(
+        model,
+        &RunOptions {
+            paths: Some(trial),
+            breakdown: Breakdown::Skipped,
+            cancel: Some(&CANCEL),
+            ..RunOptions::default()
+        },
+    )
+    .ok()?;
+    let per_path = started.elapsed().as_secs_f64() / trial as f64;
+    let projected = per_path * paths as f64 * runs;
+    ANNOUNCED.store(true, Ordering::Relaxed);
+    if projected > LONG_RUN.as_secs_f64() {
+        note(format_args!(
+            "note: this will take about {} ({} paths × {} months{}); Ctrl-C stops it, and fewer --paths is quicker",
+            duration_text(projected),
+            crate::report::count(paths as f64),
+            model.months,
+            if runs > 1.0 {
+                format!(", {runs:.0} runs")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    Some(projected)
+}
+
+/// Runs `work`, a command that runs the engine many times, with a progress
+/// bar over the paths it is expected to simulate (`total`, counted by
+/// [`engine::PATHS_SIMULATED`]), shown on a terminal once it has run for a
+/// second.
+pub fn with_engine_progress<T>(total: u64, quiet: bool, work: impl FnOnce() -> T) -> T {
+    if quiet || !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} simulating {bar:30} {percent}%, {eta} left")
+            .expect("valid template"),
+    );
+    let done = AtomicBool::new(false);
+    let first = engine::PATHS_SIMULATED.load(Ordering::Relaxed);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let started = Instant::now();
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                let simulated = engine::PATHS_SIMULATED.load(Ordering::Relaxed) - first;
+                // The total is an estimate; a command that outruns it is
+                // nearly done.
+                bar.set_length(total.max(simulated + simulated / 20));
+                bar.set_position(simulated);
+                if started.elapsed() > Duration::from_secs(1) && bar.is_hidden() {
+                    bar.set_draw_target(ProgressDrawTarget::stderr());
+                }
+            }
+            bar.finish_and_clear();
+        });
+        let result = work();
+        done.store(true, Ordering::Relaxed);
+        result
+    })
+}
+
 /// Runs `work` with a progress bar of `total` units that appears only for
 /// runs longer than about a second, and only on a terminal. A run that two
 /// seconds in is projected to take over a minute says so on stderr (unless
@@ -57,7 +150,7 @@ pub fn with_progress<T>(
     let started = Instant::now();
     let shown = AtomicBool::new(false);
     let may_show = !quiet && std::io::stderr().is_terminal();
-    let warned = AtomicBool::new(quiet);
+    let warned = AtomicBool::new(quiet || ANNOUNCED.load(Ordering::Relaxed));
     let progress = |done: usize| {
         bar.inc(done as u64);
         let elapsed = started.elapsed();

@@ -5,7 +5,7 @@
 use super::deliver::{deliver, destination, print_stdout};
 use super::input::{apply_run_options, load, load_variant, observe, set_threads};
 use super::memory::{PrecisionPlan, Storage, check_memory, choose_storage, plan_precision};
-use super::progress::{CANCEL, note, with_progress};
+use super::progress::{CANCEL, announce_long_run, note, with_progress};
 use super::{Failure, RunArgs, ScenarioArgs, input_error};
 use crate::calibrate;
 use crate::engine::{self, Breakdown, RunOptions, Simulation};
@@ -218,6 +218,15 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         Some(PrecisionPlan::Streaming { .. }) => Storage::Streaming,
         None => choose_storage(model, model.paths, args.memory_limit, available, charts)?,
     };
+    if precision.is_none() {
+        let passes = match storage {
+            Storage::InMemory => 1,
+            Storage::Streaming => crate::stream::expected_passes(model),
+        };
+        // Conditioning on a history re-simulates the paths it keeps.
+        let runs = passes + usize::from(model.observed.is_some());
+        announce_long_run(model, model.paths, runs as f64, quiet);
+    }
     // A streamed `--precision` run plans its own number of paths.
     let mut planned: Option<Model> = None;
     let mut sim = match (precision, plan) {

@@ -7,6 +7,7 @@ use super::input::{
     many_run_settings, set_threads,
 };
 use super::input_error;
+use super::progress::{announce_long_run, with_engine_progress};
 use super::{CompareArgs, Failure, ManyRunArgs, ScenarioArgs, SensitivityArgs, SweepArgs};
 use crate::model::Model;
 use crate::plot::{self, ChartOptions};
@@ -62,6 +63,27 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
     text
 }
 
+/// Simulations of a model's paths a strategy tool makes per model: one, and
+/// one more to condition on a history.
+fn runs_per_model(model: &Model) -> usize {
+    1 + usize::from(model.observed.is_some())
+}
+
+/// Runs a strategy tool's `work` (about `runs` simulations of `paths` paths
+/// of models like `model`): said beforehand when it will take long, with a
+/// progress bar on a terminal.
+fn with_announced_progress<T>(
+    model: &Model,
+    paths: usize,
+    runs: usize,
+    args: &ManyRunArgs,
+    work: impl FnOnce() -> T,
+) -> T {
+    let quiet = args.output.quiet || args.output.json;
+    announce_long_run(model, paths, runs as f64, quiet);
+    with_engine_progress((paths * runs) as u64, quiet, work)
+}
+
 fn interrupted_or_input(message: String) -> Failure {
     if message == "interrupted" {
         Failure::Interrupted
@@ -112,8 +134,11 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         "compare",
         &["compare.json"],
     )?;
-    let comparison = crate::strategy::compare::compare(&strategies, paths, seed)
-        .map_err(interrupted_or_input)?;
+    let runs = strategies.len() * runs_per_model(&strategies[0].1);
+    let comparison = with_announced_progress(&strategies[0].1, paths, runs, &args.run, || {
+        crate::strategy::compare::compare(&strategies, paths, seed)
+    })
+    .map_err(interrupted_or_input)?;
     let model = &strategies[0].1;
     let produced = Produced {
         json_name: "compare.json",
@@ -233,8 +258,14 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             Err(other) => Err(format!("{other:?}")),
         }
     };
-    let result = crate::strategy::sweep::sweep(&build, axes, goal, paths, seed)
-        .map_err(interrupted_or_input)?;
+    // A goal's bisection takes about a dozen more runs.
+    let points: usize = axes.iter().map(|axis| axis.values.len()).product::<usize>()
+        + if goal.is_some() { 12 } else { 0 };
+    let runs = points * runs_per_model(&base.model);
+    let result = with_announced_progress(&base.model, paths, runs, &args.run, || {
+        crate::strategy::sweep::sweep(&build, axes, goal, paths, seed)
+    })
+    .map_err(interrupted_or_input)?;
     let produced = Produced {
         json_name: "sweep.json",
         json: to_json(&result),
@@ -267,8 +298,12 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         "sensitivity",
         &["sensitivity.json"],
     )?;
-    let result = crate::strategy::sensitivity::sensitivity(&base.model, paths, seed)
-        .map_err(interrupted_or_input)?;
+    // The scenario as written, then each input at its P10 and its P90.
+    let runs = (1 + 2 * base.model.inputs.len()) * runs_per_model(&base.model);
+    let result = with_announced_progress(&base.model, paths, runs, &args.run, || {
+        crate::strategy::sensitivity::sensitivity(&base.model, paths, seed)
+    })
+    .map_err(interrupted_or_input)?;
     let produced = Produced {
         json_name: "sensitivity.json",
         json: to_json(&result),

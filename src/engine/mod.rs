@@ -8,7 +8,7 @@ pub mod draw;
 pub mod path;
 pub mod rng;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
@@ -88,6 +88,11 @@ pub struct Cancelled;
 /// options say, so that no command (a sweep's tenth run, calibration's
 /// re-simulation) keeps going for long after it.
 pub static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Paths simulated so far by this process, in every run of the engine: what
+/// the commands that run the engine many times (compare, sweep,
+/// sensitivity, calibration's re-simulation) show their progress by.
+pub static PATHS_SIMULATED: AtomicU64 = AtomicU64::new(0);
 
 /// Whether a stop was asked for, globally or through `cancel`.
 pub fn stopping(cancel: Option<&AtomicBool>) -> bool {
@@ -176,6 +181,7 @@ pub fn fold<L: Send, A: Send>(
                 let mut ws = Workspace::new(model, &layout);
                 let mut record = PathRecord::new(model);
                 let mut acc = init();
+                let mut simulated = 0u64;
                 let start = chunk * CHUNK;
                 let end = (start + CHUNK).min(paths);
                 for index in start..end {
@@ -190,6 +196,10 @@ pub fn fold<L: Send, A: Send>(
                         && (index - start) % PROGRESS_STEP == PROGRESS_STEP - 1
                     {
                         progress(PROGRESS_STEP);
+                    }
+                    if (index - start) % PROGRESS_STEP == PROGRESS_STEP - 1 {
+                        PATHS_SIMULATED.fetch_add(simulated, Ordering::Relaxed);
+                        simulated = 0;
                     }
                     let wanted = need(index);
                     if wanted == Need::Skip {
@@ -215,6 +225,7 @@ pub fn fold<L: Send, A: Send>(
                         None => layout.draw_base_parameters(model, seed, path, &mut ws),
                     }
                     if wanted == Need::Simulation {
+                        simulated += 1;
                         let branch = match options.lineage {
                             Some(lineage) => lineage.branch(index, model.months),
                             None => Branch::whole(path, model.months),
@@ -236,6 +247,7 @@ pub fn fold<L: Send, A: Send>(
                 if let Some(progress) = options.progress {
                     progress((end - start) % PROGRESS_STEP);
                 }
+                PATHS_SIMULATED.fetch_add(simulated, Ordering::Relaxed);
                 Some(acc)
             })
             .collect();
