@@ -154,14 +154,40 @@ fn a_long_run_says_how_long_it_will_take() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_secs(3));
-        std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(130), "{command:?}: {stderr}");
+        // Stop the command once it has said how long it will take (a loaded
+        // machine may take seconds to get there), or after a minute.
+        let mut child = child;
+        let stderr = child.stderr.take().unwrap();
+        let id = child.id().to_string();
+        let interrupt = move || {
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", &id])
+                .status();
+        };
+        let stop = interrupt.clone();
+        let reader = std::thread::spawn(move || {
+            let mut seen = String::new();
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+                let line = line.unwrap_or_default();
+                if line.contains("note: this will take about") {
+                    stop();
+                }
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+            seen
+        });
+        let (exited, exit) = std::sync::mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            if exit.recv_timeout(Duration::from_secs(60)).is_err() {
+                interrupt();
+            }
+        });
+        let status = child.wait().unwrap();
+        let _ = exited.send(());
+        watchdog.join().unwrap();
+        let stderr = reader.join().unwrap();
+        assert_eq!(status.code(), Some(130), "{command:?}: {stderr}");
         assert!(
             stderr.contains("note: this will take about"),
             "{command:?}: {stderr}"
