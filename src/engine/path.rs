@@ -60,8 +60,15 @@ pub struct Layout {
     cohort_total: usize,
     /// Per program: the index of its first plan among all programs' plans.
     plan_base: Vec<usize>,
-    /// Per program: the sources linking to it, in scenario order.
-    program_sources: Vec<Vec<usize>>,
+    /// The links, entry by entry in scenario order: a content entry's share
+    /// of clicks sent to one program. Everything downstream of the clicks
+    /// (referrals, cohort mixes, money) is tracked per link and added up
+    /// per entry for the breakdown. An entry with one program has one link.
+    link_source: Vec<usize>,
+    /// Per source: its links.
+    source_links: Vec<std::ops::Range<usize>>,
+    /// Per program: the links sending it referrals, in link order.
+    program_links: Vec<Vec<usize>>,
     /// Per program, per plan: offset of its renewal-probability row.
     renewal_rows: Vec<Vec<usize>>,
     renewal_total: usize,
@@ -107,10 +114,30 @@ impl Layout {
                     .collect()
             })
             .collect();
-        let program_sources = (0..model.programs.len())
+        let link_source: Vec<usize> = model
+            .sources
+            .iter()
+            .enumerate()
+            .flat_map(|(s, source)| std::iter::repeat_n(s, source.links.len()))
+            .collect();
+        let source_links = model
+            .sources
+            .iter()
+            .scan(0, |first, source| {
+                let links = *first..*first + source.links.len();
+                *first = links.end;
+                Some(links)
+            })
+            .collect();
+        let link_program: Vec<usize> = model
+            .sources
+            .iter()
+            .flat_map(|source| source.links.iter().map(|link| link.program))
+            .collect();
+        let program_links = (0..model.programs.len())
             .map(|p| {
-                (0..model.sources.len())
-                    .filter(|&s| model.sources[s].program == p)
+                (0..link_program.len())
+                    .filter(|&l| link_program[l] == p)
                     .collect()
             })
             .collect();
@@ -152,7 +179,9 @@ impl Layout {
                     Some(base)
                 })
                 .collect(),
-            program_sources,
+            link_source,
+            source_links,
+            program_links,
             renewal_rows,
             renewal_total,
             traffic_ages,
@@ -231,44 +260,44 @@ impl Layout {
     }
 }
 
-/// Sources drawn together in the funnel: same program, same trial.
+/// Links drawn together in the funnel: same program, same trial.
 #[derive(Clone, Debug)]
 struct FunnelGroup {
     program: usize,
     trial_months: usize,
-    sources: Vec<usize>,
+    links: Vec<usize>,
+    /// Its links come from an entry a strategy added, which draws from
+    /// streams of its own.
+    own: bool,
     stream: u64,
 }
 
 fn funnel_groups(model: &Model) -> Vec<FunnelGroup> {
     let mut groups: Vec<FunnelGroup> = Vec::new();
-    for (s, source) in model.sources.iter().enumerate() {
-        if source.own_streams {
-            groups.push(FunnelGroup {
-                program: source.program,
-                trial_months: source.trial_months,
-                sources: vec![s],
-                stream: purpose(&format!(
-                    "funnel:{}:{}:{}",
-                    model.programs[source.program].name, source.trial_months, source.name
-                )),
-            });
-            continue;
-        }
-        let key = (source.program, source.trial_months);
-        match groups.iter_mut().find(|g| {
-            (g.program, g.trial_months) == key && !model.sources[g.sources[0]].own_streams
-        }) {
-            Some(group) => group.sources.push(s),
-            None => groups.push(FunnelGroup {
-                program: source.program,
-                trial_months: source.trial_months,
-                sources: vec![s],
-                stream: purpose(&format!(
-                    "funnel:{}:{}",
-                    model.programs[source.program].name, source.trial_months
-                )),
-            }),
+    let mut l = 0;
+    for source in &model.sources {
+        for link in &source.links {
+            let program = &model.programs[link.program].name;
+            let trial = source.trial_months;
+            let key = (link.program, trial);
+            match groups
+                .iter_mut()
+                .find(|g| (g.program, g.trial_months) == key && !g.own && !source.own_streams)
+            {
+                Some(group) => group.links.push(l),
+                None => groups.push(FunnelGroup {
+                    program: link.program,
+                    trial_months: trial,
+                    links: vec![l],
+                    own: source.own_streams,
+                    stream: purpose(&if source.own_streams {
+                        format!("funnel:{program}:{trial}:{}", source.name)
+                    } else {
+                        format!("funnel:{program}:{trial}")
+                    }),
+                }),
+            }
+            l += 1;
         }
     }
     groups
@@ -330,18 +359,21 @@ pub struct Workspace {
     /// `[program][plan][age]`: active referrals.
     cohorts: Vec<u64>,
     next: Vec<u64>,
-    /// `[program][plan][source]`: each source's expected share of a plan's
+    /// `[program][plan][link]`: each link's expected share of a plan's
     /// last, merged age bucket (only plans whose ages merge have one).
     tail: Vec<f64>,
     next_tail: Vec<f64>,
-    sources: usize,
+    /// How many links there are (see `Layout::link_source`): the stride of
+    /// the per-link arrays.
+    links: usize,
     /// `[program][month]`: paying referrals landing in that month.
     pending: Vec<u64>,
-    /// `[source][month]`: each source's expected share of them.
+    /// `[link][month]`: each link's expected share of them.
     pending_share: Vec<f64>,
-    /// `[month][source]`: each source's expected share of one referral who
-    /// joined in that month. Every customer in an unmerged age bucket joined
-    /// in the same month, so this is also the bucket's source mix.
+    /// `[month][link]`: each link's expected share of one referral who
+    /// joined in that month (the links of one program are disjoint from
+    /// another's). Every customer in an unmerged age bucket joined in the
+    /// same month, so this is also the bucket's mix.
     mix_by_join: Vec<f64>,
     /// Per join month: this month's recurring, upgrade and run-rate
     /// commission from the referrals who joined then, before it is split by
@@ -351,8 +383,8 @@ pub struct Workspace {
     mrr_by_join: Vec<f64>,
     /// `[source][age]`: expected visits of one copy at that age.
     traffic: Vec<Vec<f64>>,
-    /// `[source]`: this month's expected paid, signed-up-only, clicked-only
-    /// and visited-only counts.
+    /// `[link]`: this month's expected paid, signed-up-only, clicked-only
+    /// and visited-only counts (an entry's visited-only on its first link).
     funnel_rates: Vec<[f64; 4]>,
     /// `[source][copy]`: each copy's own standard normal size draw, and its
     /// multiplier on the entry's traffic (1 when copies share one draw).
@@ -368,11 +400,11 @@ pub struct Workspace {
     renewal: Vec<PreparedBinomial>,
     /// `[program][k]`: base recurring rate on renewal k.
     recurring_rates: Vec<f64>,
-    /// `[program]`, and `[source]` for the breakdown: clawback of this
+    /// `[program]`, and `[link]` for the breakdown: clawback of this
     /// month's refunds, booked next month.
     program_clawback_due: Vec<f64>,
     clawback_due: Vec<f64>,
-    /// `[program]`, and `[source]` for the breakdown: clawback booked this
+    /// `[program]`, and `[link]` for the breakdown: clawback booked this
     /// month.
     program_clawback_now: Vec<f64>,
     clawback_now: Vec<f64>,
@@ -386,7 +418,7 @@ pub struct Workspace {
     balance: Vec<f64>,
     retention_rngs: Vec<Vec<StreamRng>>,
     split_rngs: Vec<StreamRng>,
-    /// `[source]` per-month accumulators.
+    /// `[link]` per-month accumulators.
     first: Vec<f64>,
     recurring: Vec<f64>,
     upgrade: Vec<f64>,
@@ -403,6 +435,7 @@ impl Workspace {
             .max()
             .unwrap_or(1);
         let sources = model.sources.len();
+        let links = layout.link_source.len();
         let plans: usize = model.programs.iter().map(|p| p.plans.len()).sum();
         let months = layout.months;
         Workspace {
@@ -414,12 +447,12 @@ impl Workspace {
             cumulative_paid: 0.0,
             cohorts: vec![0; layout.cohort_total],
             next: vec![0; layout.cohort_total],
-            tail: vec![0.0; plans * sources],
-            next_tail: vec![0.0; plans * sources],
-            sources,
+            tail: vec![0.0; plans * links],
+            next_tail: vec![0.0; plans * links],
+            links,
             pending: vec![0; model.programs.len() * months],
-            pending_share: vec![0.0; sources * months],
-            mix_by_join: vec![0.0; months * sources],
+            pending_share: vec![0.0; links * months],
+            mix_by_join: vec![0.0; months * links],
             recurring_by_join: vec![0.0; months],
             upgrade_by_join: vec![0.0; months],
             mrr_by_join: vec![0.0; months],
@@ -428,7 +461,7 @@ impl Workspace {
                 .iter()
                 .map(|ages| vec![0.0; *ages])
                 .collect(),
-            funnel_rates: vec![[0.0; 4]; sources],
+            funnel_rates: vec![[0.0; 4]; links],
             copy_z: layout.copy_counts.iter().map(|&n| vec![0.0; n]).collect(),
             copy_factor: layout.copy_counts.iter().map(|&n| vec![1.0; n]).collect(),
             traffic_noise: vec![TrafficNoise::new(0.0); sources],
@@ -437,9 +470,9 @@ impl Workspace {
             renewal: vec![PreparedBinomial::default(); layout.renewal_total],
             recurring_rates: vec![0.0; model.programs.len() * (months + 2)],
             program_clawback_due: vec![0.0; model.programs.len()],
-            clawback_due: vec![0.0; sources],
+            clawback_due: vec![0.0; links],
             program_clawback_now: vec![0.0; model.programs.len()],
-            clawback_now: vec![0.0; sources],
+            clawback_now: vec![0.0; links],
             renewed: vec![0; months + 1],
             upgraded: vec![0; months + 1],
             split: vec![0; max_plans],
@@ -457,11 +490,11 @@ impl Workspace {
                 .iter()
                 .map(|_| stream(0, 0, 0))
                 .collect(),
-            first: vec![0.0; sources],
-            recurring: vec![0.0; sources],
-            upgrade: vec![0.0; sources],
-            bounty: vec![0.0; sources],
-            mrr: vec![0.0; sources],
+            first: vec![0.0; links],
+            recurring: vec![0.0; links],
+            upgrade: vec![0.0; links],
+            bounty: vec![0.0; links],
+            mrr: vec![0.0; links],
         }
     }
 
@@ -703,7 +736,7 @@ pub fn simulate_month(
         take_over(model, layout, ws);
     }
     let in_force = model.in_force(t);
-    traffic(model, in_force, ws, t);
+    traffic(model, in_force, layout, ws, t);
     funnel(layout, ws, record, breakdown, t);
     open_month(ws, breakdown);
 
@@ -720,7 +753,7 @@ pub fn simulate_month(
         totals.money.add(&money);
     }
     if breakdown {
-        breakdown_by_source(model, ws, record, t);
+        breakdown_by_source(layout, ws, record, t);
     }
     let paid = payouts(in_force, layout, ws, record, breakdown, t);
     record_month(ws, record, t, &totals, paid);
@@ -762,13 +795,15 @@ fn copy_factors(source: &crate::model::Source, drawn: &[f64], z: &[f64], factors
 
 /// Traffic: each source's expected visits this month over all its live
 /// copies, each copy with its own noise multiplier, split into the funnel's
-/// four expected outcomes: paid, signed up only, clicked only, visited only.
-fn traffic(model: &Model, in_force: &Model, ws: &mut Workspace, t: usize) {
+/// four expected outcomes (paid, signed up only, clicked only, visited
+/// only) for each program the entry promotes, by its share of the clicks.
+fn traffic(model: &Model, in_force: &Model, layout: &Layout, ws: &mut Workspace, t: usize) {
     let drawn = &ws.drawn;
     for s in 0..model.sources.len() {
+        let links = layout.source_links[s].clone();
         // Before a strategy takes over, the entries it adds publish nothing.
         let Some(source) = in_force.sources.get(s) else {
-            ws.funnel_rates[s] = [0.0; 4];
+            ws.funnel_rates[links].fill([0.0; 4]);
             continue;
         };
         let noise = &ws.traffic_noise[s];
@@ -783,14 +818,26 @@ fn traffic(model: &Model, in_force: &Model, ws: &mut Workspace, t: usize) {
                 rate += ws.traffic[s][age as usize] * noise.sample(rng) * factor;
             }
         }
+        // Clicks are Poisson given the month's rate, so splitting them among
+        // the programs multinomially by share gives independent Poisson
+        // counts of mean clicks × share (thinning): each program's funnel
+        // draws its own. The entry's visitors who do not click are counted
+        // once, with its first program.
         let clicked = rate * click_rate;
-        let signed = clicked * signup_rate;
-        ws.funnel_rates[s] = [
-            signed * paid_rate,
-            signed * (1.0 - paid_rate),
-            clicked * (1.0 - signup_rate),
-            rate * (1.0 - click_rate),
-        ];
+        for (i, (link, l)) in source.links.iter().zip(links).enumerate() {
+            let clicked = clicked * link.share;
+            let signed = clicked * signup_rate;
+            ws.funnel_rates[l] = [
+                signed * paid_rate,
+                signed * (1.0 - paid_rate),
+                clicked * (1.0 - signup_rate),
+                if i == 0 {
+                    rate * (1.0 - click_rate)
+                } else {
+                    0.0
+                },
+            ];
+        }
     }
 }
 
@@ -799,10 +846,18 @@ fn traffic(model: &Model, in_force: &Model, ws: &mut Workspace, t: usize) {
 /// referrals land after the trial.
 fn funnel(layout: &Layout, ws: &mut Workspace, record: &mut PathRecord, breakdown: bool, t: usize) {
     let months = layout.months;
+    if breakdown {
+        // An entry promoting several programs adds up its links' shares.
+        for s in 0..layout.source_links.len() {
+            let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
+            by_source[SourceSeries::Visits as usize * months + t] = 0.0;
+            by_source[SourceSeries::Clicks as usize * months + t] = 0.0;
+        }
+    }
     for (group, rng) in layout.funnel_groups.iter().zip(&mut ws.funnel_rngs) {
         let mut totals = [0.0; 4];
-        for &s in &group.sources {
-            for (total, rate) in totals.iter_mut().zip(ws.funnel_rates[s]) {
+        for &l in &group.links {
+            for (total, rate) in totals.iter_mut().zip(ws.funnel_rates[l]) {
                 *total += rate;
             }
         }
@@ -833,21 +888,22 @@ fn funnel(layout: &Layout, ws: &mut Workspace, record: &mut PathRecord, breakdow
         if !breakdown {
             continue;
         }
-        for &s in &group.sources {
+        for &l in &group.links {
             let share = |k: usize| {
                 if totals[k] > 0.0 {
-                    drawn_totals[k] as f64 * ws.funnel_rates[s][k] / totals[k]
+                    drawn_totals[k] as f64 * ws.funnel_rates[l][k] / totals[k]
                 } else {
                     0.0
                 }
             };
-            let paid_s = share(0);
-            let clicks_s = paid_s + share(1) + share(2);
+            let paid_l = share(0);
+            let clicks_l = paid_l + share(1) + share(2);
+            let s = layout.link_source[l];
             let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
-            by_source[SourceSeries::Visits as usize * months + t] = clicks_s + share(3);
-            by_source[SourceSeries::Clicks as usize * months + t] = clicks_s;
+            by_source[SourceSeries::Visits as usize * months + t] += clicks_l + share(3);
+            by_source[SourceSeries::Clicks as usize * months + t] += clicks_l;
             if lands < months {
-                ws.pending_share[s * months + lands] += paid_s;
+                ws.pending_share[l * months + lands] += paid_l;
             }
         }
     }
@@ -887,8 +943,9 @@ struct ProgramMonth<'a> {
     slots: &'a [(usize, usize)],
     /// The index of the program's first plan among all programs' plans.
     plan_base: usize,
-    /// The sources linking to the program.
-    sources: &'a [usize],
+    /// The links (content entries' shares of clicks) sending referrals to
+    /// the program.
+    links: &'a [usize],
     first_rate: f64,
     /// A tier's recurring rate, replacing the base rate on every renewal
     /// that earns recurring commission (a tier raises the rate; it does not
@@ -928,14 +985,14 @@ fn start_program_month<'a>(
     p: usize,
 ) -> ProgramMonth<'a> {
     let months = layout.months;
-    let sources = ws.sources;
+    let links = ws.links;
     let program = &model.programs[p];
-    let program_sources = &layout.program_sources[p];
+    let program_links = &layout.program_links[p];
     let new = ws.pending[p * months + t];
     ws.cumulative_new[p] += new;
     if breakdown && new > 0 {
-        for &s in program_sources {
-            ws.mix_by_join[t * sources + s] = ws.pending_share[s * months + t] / new as f64;
+        for &l in program_links {
+            ws.mix_by_join[t * links + l] = ws.pending_share[l * months + t] / new as f64;
         }
     }
     let drawn = &ws.drawn;
@@ -966,7 +1023,7 @@ fn start_program_month<'a>(
         new,
         slots: &layout.cohort_slots[p],
         plan_base: layout.plan_base[p],
-        sources: program_sources,
+        links: program_links,
         first_rate,
         recurring_override,
         upgrade_rate: program.upgrade_rate.get(drawn),
@@ -994,13 +1051,13 @@ fn renewals_and_upgrades(
         plan_base,
         ..
     } = *program;
-    let sources = ws.sources;
+    let links = ws.links;
     let drawn = &ws.drawn;
     let price = |k: usize| program.program.plans[k].price.get(drawn);
     for &(offset, buckets) in slots {
         ws.next[offset..offset + buckets].fill(0);
     }
-    let tails = plan_base * sources..(plan_base + slots.len()) * sources;
+    let tails = plan_base * links..(plan_base + slots.len()) * links;
     if breakdown {
         ws.next_tail[tails.clone()].fill(0.0);
     }
@@ -1062,19 +1119,19 @@ fn renewals_and_upgrades(
                 if !breakdown {
                     continue;
                 }
-                let mix = &ws.mix_by_join[joined * sources..][..sources];
+                let mix = &ws.mix_by_join[joined * links..][..links];
                 if to_age == cap {
-                    let into = &mut ws.next_tail[(plan_base + k) * sources..][..sources];
-                    for &s in program.sources {
-                        into[s] += stayed as f64 * mix[s];
+                    let into = &mut ws.next_tail[(plan_base + k) * links..][..links];
+                    for &l in program.links {
+                        into[l] += stayed as f64 * mix[l];
                     }
                 }
                 if let Some((to, (_, to_buckets), _)) = up
                     && age + 1 >= to_buckets - 1
                 {
-                    let into = &mut ws.next_tail[(plan_base + to) * sources..][..sources];
-                    for &s in program.sources {
-                        into[s] += upgraded as f64 * mix[s];
+                    let into = &mut ws.next_tail[(plan_base + to) * links..][..links];
+                    for &l in program.links {
+                        into[l] += upgraded as f64 * mix[l];
                     }
                 }
             } else {
@@ -1087,19 +1144,19 @@ fn renewals_and_upgrades(
                 }
                 // The merged bucket: each source keeps its expected share of
                 // the bucket.
-                let from = (plan_base + k) * sources;
+                let from = (plan_base + k) * links;
                 let stay_share = stayed as f64 / active as f64;
                 let up_share = upgraded as f64 / active as f64;
-                for &s in program.sources {
-                    let weight = ws.tail[from + s];
+                for &l in program.links {
+                    let weight = ws.tail[from + l];
                     let moved = weight * stay_share;
-                    ws.next_tail[from + s] += moved;
-                    ws.recurring[s] += moved * stay_value;
+                    ws.next_tail[from + l] += moved;
+                    ws.recurring[l] += moved * stay_value;
                     if let Some((to, (_, to_buckets), up_value)) = up {
                         let moved = weight * up_share;
-                        ws.upgrade[s] += moved * up_value;
+                        ws.upgrade[l] += moved * up_value;
                         if age + 1 >= to_buckets - 1 {
-                            ws.next_tail[(plan_base + to) * sources + s] += moved;
+                            ws.next_tail[(plan_base + to) * links + l] += moved;
                         }
                     }
                 }
@@ -1136,7 +1193,7 @@ fn new_referrals(
     if new == 0 {
         return;
     }
-    let sources = ws.sources;
+    let links = ws.links;
     let drawn = &ws.drawn;
     let plans = program.program.plans.len();
     let rng = &mut ws.split_rngs[p];
@@ -1149,10 +1206,10 @@ fn new_referrals(
         money.bounty += new as f64 * bounty_each;
         ws.program_clawback_due[p] += refunded as f64 * bounty_each;
         if breakdown {
-            let mix = &ws.mix_by_join[t * sources..][..sources];
-            for &s in program.sources {
-                ws.bounty[s] += mix[s] * new as f64 * bounty_each;
-                ws.clawback_due[s] += mix[s] * refunded as f64 * bounty_each;
+            let mix = &ws.mix_by_join[t * links..][..links];
+            for &l in program.links {
+                ws.bounty[l] += mix[l] * new as f64 * bounty_each;
+                ws.clawback_due[l] += mix[l] * refunded as f64 * bounty_each;
             }
         }
         return;
@@ -1183,13 +1240,13 @@ fn new_referrals(
         record.by_program
             [plan_offset(model, p, k) + PlanSeries::NewReferrals as usize * months + t] =
             joined as f64;
-        let mix = &ws.mix_by_join[t * sources..][..sources];
-        for &s in program.sources {
-            ws.first[s] += mix[s] * joined as f64 * first_each;
-            ws.bounty[s] += mix[s] * joined as f64 * bounty_each;
-            ws.clawback_due[s] += mix[s] * refunded as f64 * (first_each + bounty_each);
+        let mix = &ws.mix_by_join[t * links..][..links];
+        for &l in program.links {
+            ws.first[l] += mix[l] * joined as f64 * first_each;
+            ws.bounty[l] += mix[l] * joined as f64 * bounty_each;
+            ws.clawback_due[l] += mix[l] * refunded as f64 * (first_each + bounty_each);
             if buckets == 1 {
-                ws.tail[(plan_base + k) * sources + s] += mix[s] * kept as f64;
+                ws.tail[(plan_base + k) * links + l] += mix[l] * kept as f64;
             }
         }
     }
@@ -1213,7 +1270,7 @@ fn run_rate(
         plan_base,
         ..
     } = *program;
-    let sources = ws.sources;
+    let links = ws.links;
     let mut active_total = 0;
     for (k, &(offset, buckets)) in slots.iter().enumerate() {
         let cap = buckets - 1;
@@ -1232,9 +1289,9 @@ fn run_rate(
             } else {
                 money.mrr += count as f64 * value;
                 if breakdown {
-                    let from = (plan_base + k) * sources;
-                    for &s in program.sources {
-                        ws.mrr[s] += ws.tail[from + s] * value;
+                    let from = (plan_base + k) * links;
+                    for &l in program.links {
+                        ws.mrr[l] += ws.tail[from + l] * value;
                     }
                 }
             }
@@ -1267,7 +1324,7 @@ fn book_money(
         breakdown,
         ..
     } = *program;
-    let sources = ws.sources;
+    let links = ws.links;
     let by_join = (
         &ws.recurring_by_join[..=t],
         &ws.upgrade_by_join[..=t],
@@ -1280,17 +1337,17 @@ fn book_money(
     let earned = money.earned();
     ws.earned_by_program[p * months + t] = earned;
     if breakdown {
-        for &s in program.sources {
+        for &l in program.links {
             let (mut recurring, mut upgrade, mut mrr) = (0.0, 0.0, 0.0);
             for joined in 0..=t {
-                let mix = ws.mix_by_join[joined * sources + s];
+                let mix = ws.mix_by_join[joined * links + l];
                 recurring += by_join.0[joined] * mix;
                 upgrade += by_join.1[joined] * mix;
                 mrr += by_join.2[joined] * mix;
             }
-            ws.recurring[s] += recurring;
-            ws.upgrade[s] += upgrade;
-            ws.mrr[s] += mrr;
+            ws.recurring[l] += recurring;
+            ws.upgrade[l] += upgrade;
+            ws.mrr[l] += mrr;
         }
         let by_program = &mut record.by_program[p * PROGRAM_SERIES * months..];
         by_program[ProgramSeries::Earned as usize * months + t] = earned;
@@ -1298,16 +1355,26 @@ fn book_money(
     }
 }
 
-/// The month's commission by source, for the breakdown.
-fn breakdown_by_source(model: &Model, ws: &Workspace, record: &mut PathRecord, t: usize) {
+/// The month's commission by source (the sum of its links), for the
+/// breakdown.
+fn breakdown_by_source(layout: &Layout, ws: &Workspace, record: &mut PathRecord, t: usize) {
     let months = ws.months();
-    for s in 0..model.sources.len() {
+    for (s, links) in layout.source_links.iter().enumerate() {
+        // Summed from the first link's value, so an entry with one link
+        // records that link's figures exactly.
+        let sum = |value: &dyn Fn(usize) -> f64| {
+            links
+                .clone()
+                .skip(1)
+                .fold(value(links.start), |sum, l| sum + value(l))
+        };
         let by_source = &mut record.by_source[s * SOURCE_SERIES * months..];
-        by_source[SourceSeries::Earned as usize * months + t] =
-            ws.first[s] + ws.recurring[s] + ws.upgrade[s] + ws.bounty[s] - ws.clawback_now[s];
+        by_source[SourceSeries::Earned as usize * months + t] = sum(&|l| {
+            ws.first[l] + ws.recurring[l] + ws.upgrade[l] + ws.bounty[l] - ws.clawback_now[l]
+        });
         by_source[SourceSeries::NewReferrals as usize * months + t] =
-            ws.pending_share[s * months + t];
-        by_source[SourceSeries::Mrr as usize * months + t] = ws.mrr[s];
+            sum(&|l| ws.pending_share[l * months + t]);
+        by_source[SourceSeries::Mrr as usize * months + t] = sum(&|l| ws.mrr[l]);
     }
 }
 

@@ -289,7 +289,9 @@ pub struct Upgrade {
 pub struct Source {
     pub name: String,
     pub kind: ContentKind,
-    pub program: usize,
+    /// The programs its affiliate links point to, each with its share of
+    /// the entry's clicks (one link of share 1 for `program = "..."`).
+    pub links: Vec<Link>,
     /// Month indices (relative to the simulation start, possibly negative for
     /// content published before it) at which each copy is published.
     pub copies: Vec<i32>,
@@ -308,6 +310,14 @@ pub struct Source {
     /// from streams of its own rather than with the scenario's entries, so
     /// adding it leaves their draws as they were.
     pub own_streams: bool,
+}
+
+/// One program a content entry promotes, and the share of the entry's
+/// clicks that go to it (the shares of an entry's links sum to 1).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Link {
+    pub program: usize,
+    pub share: f64,
 }
 
 /// The split of a repeating entry's uncertain size (peak visits, or

@@ -163,10 +163,25 @@ pub fn render(model: &Model) -> String {
             .iter()
             .map(|c| model.start.plus(*c).short())
             .collect();
+        let programs: Vec<String> = match source.links.as_slice() {
+            [only] => vec![format!("`{}`", model.programs[only.program].name)],
+            links => links
+                .iter()
+                .map(|link| {
+                    format!(
+                        "`{}` ({} of its clicks)",
+                        model.programs[link.program].name,
+                        input_value(Unit::Rate, link.share)
+                    )
+                })
+                .collect(),
+        };
         let _ = writeln!(
             w,
-            "\nContent `{}` ({:?}) → `{}`",
-            source.name, source.kind, model.programs[source.program].name
+            "\nContent `{}` ({:?}) → {}",
+            source.name,
+            source.kind,
+            programs.join(", ")
         );
         let _ = writeln!(w, "  published: {}", months.join(", "));
         match source.traffic {

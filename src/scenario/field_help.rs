@@ -66,7 +66,10 @@ pub fn accepts(key: &str) -> Option<&'static str> {
         }
         "payout_minimum" => "dollars, unquoted, e.g. 50",
         "at_least" => "a number (dollars, or a count), unquoted, e.g. 500",
-        "share" => "a fraction of new paying customers, unquoted, e.g. 0.85",
+        "share" => {
+            "a fraction from 0 to 1, unquoted, e.g. 0.85 (of a program's new paying customers for a \
+             plan; of an entry's clicks in its `programs`)"
+        }
         "mix_concentration" => "a number above 0, unquoted, e.g. 40 (larger = surer of the mix)",
         "sends_per_month" => "a number of sends from 0 to 31, unquoted, e.g. 4",
         "churn_sbg" => "a table such as { alpha = 1.0, beta = \"8..16\" }",
@@ -88,7 +91,11 @@ pub fn accepts(key: &str) -> Option<&'static str> {
         }
         "simulation" => "a table: [simulation] with start = \"YYYY-MM\"",
         "funnel" => "a table: [funnel] with signup_rate and paid_rate",
-        "programs" => "[[programs]] tables, each with a name, rates and [[programs.plans]]",
+        "programs" => {
+            "[[programs]] tables, each with a name, rates and [[programs.plans]]; in a content \
+             entry, a list such as [{ name = \"Global API\", share = 0.7 }, { name = \"Other\", \
+             share = 0.3 }]"
+        }
         "plans" => {
             "[[programs.plans]] tables, each with a name, price and churn (none for a bounty-only program)"
         }

@@ -175,6 +175,10 @@ pub struct ContentSection {
     pub kind: Option<String>,
     #[serde(default)]
     pub program: Option<String>,
+    /// Instead of `program`: several programs, each with its share of the
+    /// entry's clicks.
+    #[serde(default)]
+    pub programs: Option<Vec<ProgramShare>>,
     pub publish: Month,
     // Pages (blog, video, other)
     #[serde(default)]
@@ -209,6 +213,15 @@ pub struct ContentSection {
     /// subscribers that belongs to each copy rather than to all of them.
     #[serde(default)]
     pub copy_spread: Option<f64>,
+}
+
+/// One of the programs a content entry promotes: `{ name = "Global API",
+/// share = 0.7 }`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramShare {
+    pub name: String,
+    pub share: f64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -969,41 +969,7 @@ impl Resolver {
             None if section.subscribers.is_some() => ContentKind::Newsletter,
             None => ContentKind::Blog,
         };
-        let program = match &section.program {
-            Some(wanted) => file
-                .programs
-                .iter()
-                .position(|p| p.name.trim().eq_ignore_ascii_case(wanted.trim()))
-                .ok_or_else(|| {
-                    let mut error = invalid(
-                        &path.key("program"),
-                        format!("no program is named `{wanted}`"),
-                    );
-                    error.help = super::diagnostic::did_you_mean(
-                        wanted,
-                        file.programs.iter().map(|p| p.name.as_str()),
-                    )
-                    .or_else(|| {
-                        Some(format!(
-                            "programs in this scenario: {}",
-                            file.programs
-                                .iter()
-                                .map(|p| p.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ))
-                    });
-                    error
-                })?,
-            None if file.programs.len() == 1 => 0,
-            None => {
-                return Err(invalid(
-                    path,
-                    format!("content `{name}` does not say which program it links to"),
-                )
-                .help("add `program = \"...\"` naming one of the [[programs]]"));
-            }
-        };
+        let links = links(section, path, file)?;
         if section.publish > end {
             return Err(invalid(
                 &path.key("publish"),
@@ -1206,7 +1172,7 @@ impl Resolver {
             per_copy,
             name: name.clone(),
             kind,
-            program,
+            links,
             copies,
             traffic,
             click_rate,
@@ -1375,6 +1341,89 @@ fn bounty_only(section: &ProgramSection, path: &KeyPath) -> Result<()> {
             .help("add [[programs.plans]] with a name, price, share and churn, or `bounty = 50` (dollars per new paying referral) for a bounty-only program"));
     }
     Ok(())
+}
+
+/// The programs a content entry promotes, with their shares of its clicks:
+/// `program = "..."` (or the only program) is one link of share 1;
+/// `programs = [{ name, share }, ...]` several, whose shares sum to 1.
+fn links(section: &ContentSection, path: &KeyPath, file: &ScenarioFile) -> Result<Vec<Link>> {
+    let name = &section.name;
+    let find = |wanted: &str, at: &KeyPath| -> Result<usize> {
+        file.programs
+            .iter()
+            .position(|p| p.name.trim().eq_ignore_ascii_case(wanted.trim()))
+            .ok_or_else(|| {
+                let mut error = invalid(at, format!("no program is named `{wanted}`"));
+                error.help = super::diagnostic::did_you_mean(
+                    wanted,
+                    file.programs.iter().map(|p| p.name.as_str()),
+                )
+                .or_else(|| {
+                    Some(format!(
+                        "programs in this scenario: {}",
+                        file.programs
+                            .iter()
+                            .map(|p| p.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                });
+                error
+            })
+    };
+    match (&section.program, &section.programs) {
+        (Some(_), Some(_)) => Err(invalid(
+            &path.key("programs"),
+            format!("content `{name}` gives both `program` and `programs`"),
+        )
+        .help("keep `program = \"...\"` for one program, or `programs = [{ name = \"...\", share = 0.7 }, ...]` for several")),
+        (Some(wanted), None) => Ok(vec![Link {
+            program: find(wanted, &path.key("program"))?,
+            share: 1.0,
+        }]),
+        (None, Some(shares)) => {
+            let list = path.key("programs");
+            if shares.is_empty() {
+                return Err(invalid(&list, format!("content `{name}` promotes no program"))
+                    .help("list each program with its share of the clicks: programs = [{ name = \"...\", share = 0.7 }, { name = \"...\", share = 0.3 }]"));
+            }
+            let mut links: Vec<Link> = Vec::new();
+            for (i, entry) in shares.iter().enumerate() {
+                let at = list.index(i);
+                let program = find(&entry.name, &at.key("name"))?;
+                if links.iter().any(|link| link.program == program) {
+                    return Err(invalid(
+                        &at.key("name"),
+                        format!("content `{name}` lists program `{}` twice", entry.name),
+                    )
+                    .help("list each program once, with its whole share of the clicks"));
+                }
+                let share = finite(&at.key("share"), entry.share, 0.0, 1.0, "`share`")?;
+                links.push(Link { program, share });
+            }
+            let total: f64 = links.iter().map(|link| link.share).sum();
+            if (total - 1.0).abs() > 1e-6 {
+                return Err(invalid(
+                    &list,
+                    format!(
+                        "the shares of content `{name}`'s programs sum to {}, not 1",
+                        (total * 1e9).round() / 1e9
+                    ),
+                )
+                .help("each share is the fraction of the entry's clicks going to that program; make them add up to 1"));
+            }
+            Ok(links)
+        }
+        (None, None) if file.programs.len() == 1 => Ok(vec![Link {
+            program: 0,
+            share: 1.0,
+        }]),
+        (None, None) => Err(invalid(
+            path,
+            format!("content `{name}` does not say which program it links to"),
+        )
+        .help("add `program = \"...\"` naming one of the [[programs]] (or `programs = [...]` with shares for several)")),
+    }
 }
 
 /// A plan's `billing`: "monthly" (the default) or "one-time".

@@ -182,7 +182,10 @@ pub fn take_over(base: &Model, mut variant: Model, month: usize) -> Result<Model
         if before.name != after.name {
             return refuse(format!("it renames content `{}`", before.name));
         }
-        if before.program != after.program || before.trial_months != after.trial_months {
+        let programs = |source: &crate::model::Source| -> Vec<usize> {
+            source.links.iter().map(|link| link.program).collect()
+        };
+        if programs(before) != programs(after) || before.trial_months != after.trial_months {
             return refuse(format!(
                 "it changes the program or trial of content `{}`",
                 before.name
