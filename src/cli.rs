@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::app::{self, CompareArgs, Failure, RunArgs, ScenarioArgs, SensitivityArgs, SweepArgs};
 
@@ -72,8 +72,8 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => app::strategy::sweep(&args),
         Command::Sensitivity(args) => app::strategy::sensitivity(&args),
         Command::Init(args) => crate::init::run(&args),
-        Command::Completions(args) => crate::completions::completions(args.shell),
-        Command::Man => crate::completions::man(),
+        Command::Completions(args) => crate::completions::completions(args.shell, Cli::command()),
+        Command::Man => crate::completions::man(Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

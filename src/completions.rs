@@ -1,10 +1,12 @@
 //! `affsim completions SHELL` and `affsim man`: generated from the clap
 //! definitions, so they always list the options the binary has.
 
-use clap::{Args, CommandFactory};
+use clap::Args;
+
+use clap::Command;
 
 use crate::app::Failure;
-use crate::cli::Cli;
+use crate::app::deliver::print_stdout;
 
 #[derive(Args, Debug, Clone)]
 pub struct CompletionsArgs {
@@ -13,27 +15,26 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-/// Prints the completion script for `shell` to stdout.
-pub fn completions(shell: clap_complete::Shell) -> Result<(), Failure> {
-    let mut command = Cli::command();
-    clap_complete::generate(shell, &mut command, "affsim", &mut std::io::stdout());
-    Ok(())
+/// Prints the completion script of `command` (the whole command line, from
+/// `cli`) for `shell` to stdout. Generated into memory first: the generator
+/// panics on a failed write, and a full stdout is a clean error here.
+pub fn completions(shell: clap_complete::Shell, mut command: Command) -> Result<(), Failure> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "affsim", &mut script);
+    print_stdout(&String::from_utf8_lossy(&script))
 }
 
 /// Prints the manual page (roff) to stdout: the top-level page followed by
 /// one section per subcommand, so `man ./affsim.1` shows every option.
-pub fn man() -> Result<(), Failure> {
+pub fn man(command: Command) -> Result<(), Failure> {
     let mut page = Vec::new();
-    render_man(&mut page)
+    render_man(command, &mut page)
         .map_err(|e| Failure::Runtime(format!("cannot render the manual: {e}")))?;
-    use std::io::Write;
-    let _ = std::io::stdout().write_all(&page);
-    Ok(())
+    print_stdout(&String::from_utf8_lossy(&page))
 }
 
 /// The manual page as roff.
-pub fn render_man(out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let command = Cli::command();
+pub fn render_man(command: Command, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let man = clap_mangen::Man::new(command.clone());
     man.render_title(out)?;
     man.render_name_section(out)?;

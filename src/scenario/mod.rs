@@ -201,25 +201,29 @@ fn parse_with(
             }
         })?;
 
-    let model = resolve::resolve(&file).map_err(|invalid| {
-        let span = span_of(root.get_ref(), &invalid.path).or_else(|| Some(root.span()));
-        let invalid = match variant {
-            Some((index, _)) => variant::name_in_variant(invalid, base_content, index),
-            None => invalid,
-        };
-        let origin = span.map(&locate).unwrap_or(Origin::File { span: None });
-        let (message, help) = match invalid.help {
-            Some(help) => (invalid.message, Some(help)),
-            None => split_fix(&invalid.message),
-        };
-        ScenarioError {
-            file: name.to_string(),
-            text: text.clone(),
-            origin,
-            message: format!("{}: {}", invalid.path, message),
-            help,
-        }
-    })?;
+    // The variants are checked here, not by `resolve`: they name fields of
+    // the resolved scenario, and `variant` reads `resolve`'s errors.
+    let model = resolve::resolve(&file)
+        .and_then(|model| variant::check(&file).map(|()| model))
+        .map_err(|invalid| {
+            let span = span_of(root.get_ref(), &invalid.path).or_else(|| Some(root.span()));
+            let invalid = match variant {
+                Some((index, _)) => variant::name_in_variant(invalid, base_content, index),
+                None => invalid,
+            };
+            let origin = span.map(&locate).unwrap_or(Origin::File { span: None });
+            let (message, help) = match invalid.help {
+                Some(help) => (invalid.message, Some(help)),
+                None => split_fix(&invalid.message),
+            };
+            ScenarioError {
+                file: name.to_string(),
+                text: text.clone(),
+                origin,
+                message: format!("{}: {}", invalid.path, message),
+                help,
+            }
+        })?;
     let mut model = model;
     if let Some((index, base)) = variant {
         for source in model.sources.iter_mut().skip(base_content) {

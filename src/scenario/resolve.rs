@@ -483,8 +483,6 @@ impl Resolver {
             None => None,
         };
 
-        super::variant::check(file)?;
-
         let mut mixes = Vec::new();
         let mut first = self.inputs.len();
         for (program, shares, concentration) in self.mixes.drain(..) {

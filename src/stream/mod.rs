@@ -164,90 +164,263 @@ pub fn memory_estimate(model: &Model, paths: usize, charts: bool, queries: &Quer
 }
 
 /// Runs the model in streaming mode (see the module comment), working out
-/// what `queries` asks besides the bands and the targets.
+/// what `queries` asks besides the bands and the targets: a first pass over
+/// every path, the fit to any history, then passes until every percentile,
+/// weighted statistic and posterior mean is known.
 pub fn run(
     model: &Model,
     options: &RunOptions,
     queries: &Queries,
 ) -> Result<Simulation, Cancelled> {
-    let n = options.paths.unwrap_or(model.paths);
-    let seed = options.seed.unwrap_or(model.seed);
     assert!(options.parameters.is_none() && options.pins.is_empty());
-    let months = model.months;
-    let layout = Layout::new(model);
-    let series = layout.record_len();
-    let parameter_count = layout.parameters;
-    let plans: Vec<(usize, usize)> = model
-        .programs
-        .iter()
-        .enumerate()
-        .flat_map(|(p, program)| (0..program.plans.len()).map(move |k| (p, k)))
-        .collect();
-    let columns = series + model.inputs.len() + plans.len();
-    let price_column = |j: usize| series + model.inputs.len() + j;
-    let points = observed_points(model);
-    let calibrating = !points.is_empty() && n > 0;
-    let distance_targets = calibrate::targets(&points);
-    let kept_columns = kept_columns(model, queries);
-    let series_wanted = wanted(model, queries);
-    let observed_columns: Vec<usize> = points
-        .iter()
-        .map(|p| series_column(months, p.metric, p.month))
-        .collect();
-    // A few observed columns are cheaper to keep than to select: the passes
-    // after the fit then simulate only the paths that carry weight.
-    let mut stored_observed: Vec<usize> = observed_columns.clone();
-    stored_observed.sort_unstable();
-    stored_observed.dedup();
-    if stored_observed.len() > STORED_OBSERVED {
-        stored_observed.clear();
+    let plan = Plan::new(model, options.paths.unwrap_or(model.paths), queries);
+    let mut rank = plan.rank_select();
+    let mut first = first_pass(&plan, options, &mut rank)?;
+    let prior = plan.prior_percentiles(std::mem::take(&mut first.observed_values));
+
+    let fit = plan
+        .calibrating
+        .then(|| calibrate::fit(&std::mem::take(&mut first.distances)));
+    let applied = fit
+        .as_ref()
+        .is_some_and(|fit| calibrate::applies(fit, plan.n));
+    let weighting = Weighting::new(
+        fit.as_ref()
+            .filter(|_| applied)
+            .map(|f| f.weights.as_slice()),
+        plan.n,
+    );
+    let mut weighted = plan.weight_select(&mut rank, &weighting, applied);
+    let mut later = Later::new(&plan, applied);
+    while !later.finished(&rank, &weighted) {
+        later_pass(
+            &plan,
+            options,
+            &mut rank,
+            &mut weighted,
+            &weighting,
+            &mut later,
+            &mut first.means,
+        )?;
     }
-    let mut rank_wanted = series_wanted.clone();
-    if stored_observed.is_empty() {
-        for column in &observed_columns {
-            rank_wanted.extend(calibrate::PRIOR_PERCENTILES.iter().map(|p| (*column, *p)));
+    let percentiles = found_percentiles(&rank, &weighted, prior);
+    Ok(assemble(&plan, options, first, later, percentiles, fit))
+}
+
+/// What the passes over the paths look for, worked out from the model and
+/// the queries before the first path.
+struct Plan<'a> {
+    model: &'a Model,
+    /// Paths.
+    n: usize,
+    months: usize,
+    /// Series columns: a path record's length.
+    series: usize,
+    /// Every column: the series, then the inputs, then each plan's price.
+    columns: usize,
+    /// `(program, plan)` of every plan, in the order of the price columns.
+    plans: Vec<(usize, usize)>,
+    points: Vec<Point>,
+    calibrating: bool,
+    distance_targets: Vec<f64>,
+    /// Columns kept whole, one value per path.
+    kept_columns: Vec<usize>,
+    /// Percentiles of series columns the report and charts read.
+    series_wanted: Vec<(usize, f64)>,
+    /// The series column of each observed point.
+    observed_columns: Vec<usize>,
+    /// Observed columns kept whole (empty when there are too many).
+    stored_observed: Vec<usize>,
+    /// Lengths of a path record's series, breakdown by source and by program.
+    record_lens: (usize, usize, usize),
+}
+
+impl<'a> Plan<'a> {
+    fn new(model: &'a Model, n: usize, queries: &Queries) -> Plan<'a> {
+        let months = model.months;
+        let series = Layout::new(model).record_len();
+        let plans: Vec<(usize, usize)> = model
+            .programs
+            .iter()
+            .enumerate()
+            .flat_map(|(p, program)| (0..program.plans.len()).map(move |k| (p, k)))
+            .collect();
+        let points = observed_points(model);
+        let observed_columns: Vec<usize> = points
+            .iter()
+            .map(|p| series_column(months, p.metric, p.month))
+            .collect();
+        // A few observed columns are cheaper to keep than to select: the
+        // passes after the fit then simulate only the paths that carry weight.
+        let mut stored_observed: Vec<usize> = observed_columns.clone();
+        stored_observed.sort_unstable();
+        stored_observed.dedup();
+        if stored_observed.len() > STORED_OBSERVED {
+            stored_observed.clear();
+        }
+        let record = engine::PathRecord::new(model);
+        Plan {
+            model,
+            n,
+            months,
+            series,
+            columns: series + model.inputs.len() + plans.len(),
+            plans,
+            calibrating: !points.is_empty() && n > 0,
+            distance_targets: calibrate::targets(&points),
+            points,
+            kept_columns: kept_columns(model, queries),
+            series_wanted: wanted(model, queries),
+            observed_columns,
+            stored_observed,
+            record_lens: (
+                record.series.len(),
+                record.by_source.len(),
+                record.by_program.len(),
+            ),
         }
     }
-    let mut rank = RankSelect::new(n, columns, dedup(rank_wanted));
-    let mut passes = 0;
 
-    // Pass 1: every path, everything kept per path, top-level histograms.
-    struct First {
-        sums: Sums,
-        scratch: Vec<f32>,
-        first_payout: Vec<u16>,
-        outcomes: Vec<Vec<u16>>,
-        columns: Vec<Vec<f32>>,
-        distances: Vec<f64>,
-        below: Vec<u64>,
-        parameters: Vec<f64>,
-        observed: Vec<Vec<f32>>,
+    fn price_column(&self, plan: usize) -> usize {
+        self.series + self.model.inputs.len() + plan
     }
-    let mut first_payout: Vec<u16> = Vec::with_capacity(n);
-    let mut outcomes: Vec<Vec<u16>> = model
-        .targets
-        .iter()
-        .map(|_| Vec::with_capacity(n))
-        .collect();
-    let mut kept_values: Vec<Vec<f32>> =
-        kept_columns.iter().map(|_| Vec::with_capacity(n)).collect();
-    let mut distances: Vec<f64> = Vec::with_capacity(if calibrating { n } else { 0 });
-    let mut below = vec![0u64; points.len()];
-    let mut parameters: Vec<f64> = Vec::new();
-    let mut observed_values: Vec<Vec<f32>> = stored_observed
-        .iter()
-        .map(|_| Vec::with_capacity(n))
-        .collect();
+
+    /// The unweighted percentiles to select: the wanted ones, and the prior
+    /// percentiles of observed columns that are not kept whole.
+    fn rank_select(&self) -> RankSelect {
+        let mut rank_wanted = self.series_wanted.clone();
+        if self.stored_observed.is_empty() {
+            for column in &self.observed_columns {
+                rank_wanted.extend(calibrate::PRIOR_PERCENTILES.iter().map(|p| (*column, *p)));
+            }
+        }
+        RankSelect::new(self.n, self.columns, dedup(rank_wanted))
+    }
+
+    /// The prior percentiles of the observed columns kept whole, as
+    /// `calibrate::prior_points` takes them.
+    fn prior_percentiles(&self, observed_values: Vec<Vec<f32>>) -> Vec<((usize, f64), f64)> {
+        let mut prior = Vec::new();
+        for (column, mut values) in self.stored_observed.iter().zip(observed_values) {
+            let found = stats::percentiles(&mut values, &calibrate::PRIOR_PERCENTILES);
+            prior.extend(
+                calibrate::PRIOR_PERCENTILES
+                    .iter()
+                    .zip(found)
+                    .map(|(p, value)| ((*column, *p), value)),
+            );
+        }
+        prior
+    }
+
+    /// The weighted percentiles to select once the weights are known (and
+    /// the prior ones of observed columns the weights no longer need).
+    fn weight_select(
+        &self,
+        rank: &mut RankSelect,
+        weighting: &Weighting,
+        applied: bool,
+    ) -> WeightSelect {
+        let mut weighted_wanted: Vec<(usize, f64)> = Vec::new();
+        if applied {
+            weighted_wanted.extend(self.series_wanted.iter().copied());
+            for (j, _) in self.plans.iter().enumerate() {
+                weighted_wanted.push((self.price_column(j), 50.0));
+            }
+            let observed = &self.observed_columns;
+            let stored = !self.stored_observed.is_empty();
+            rank.retain(|column, p| {
+                !stored && observed.contains(&column) && calibrate::PRIOR_PERCENTILES.contains(&p)
+            });
+        }
+        if self.calibrating {
+            for i in 0..self.model.inputs.len() {
+                for p in calibrate::INPUT_PERCENTILES {
+                    weighted_wanted.push((parameter_column(self.months, i), p));
+                }
+            }
+        }
+        WeightSelect::new(
+            self.columns,
+            &weighted_wanted,
+            weighting.kept_count,
+            weighting.total,
+        )
+    }
+}
+
+/// What the first pass keeps of every path.
+struct FirstPass {
+    first_payout: Vec<u16>,
+    /// Per target, one outcome per path.
+    outcomes: Vec<Vec<u16>>,
+    /// Per kept column, one value per path.
+    kept_values: Vec<Vec<f32>>,
+    /// Distances to the history (calibrated runs; taken by the fit).
+    distances: Vec<f64>,
+    /// Per observed point, paths at or below its value.
+    below: Vec<u64>,
+    /// The inputs of the first [`REFERRAL_PATHS`] paths.
+    parameters: Vec<f64>,
+    /// Per stored observed column, one value per path.
+    observed_values: Vec<Vec<f32>>,
+    /// Means in path order (and the breakdown, when there is no history).
+    means: Sums,
+}
+
+/// A chunk's share of [`FirstPass`].
+struct FirstChunk {
+    sums: Sums,
+    scratch: Vec<f32>,
+    first_payout: Vec<u16>,
+    outcomes: Vec<Vec<u16>>,
+    columns: Vec<Vec<f32>>,
+    distances: Vec<f64>,
+    below: Vec<u64>,
+    parameters: Vec<f64>,
+    observed: Vec<Vec<f32>>,
+}
+
+/// Pass 1: every path, everything kept per path, top-level histograms.
+fn first_pass(
+    plan: &Plan,
+    options: &RunOptions,
+    rank: &mut RankSelect,
+) -> Result<FirstPass, Cancelled> {
+    let (model, n, months) = (plan.model, plan.n, plan.months);
+    let mut first = FirstPass {
+        first_payout: Vec::with_capacity(n),
+        outcomes: model
+            .targets
+            .iter()
+            .map(|_| Vec::with_capacity(n))
+            .collect(),
+        kept_values: plan
+            .kept_columns
+            .iter()
+            .map(|_| Vec::with_capacity(n))
+            .collect(),
+        distances: Vec::with_capacity(if plan.calibrating { n } else { 0 }),
+        below: vec![0u64; plan.points.len()],
+        parameters: Vec::new(),
+        observed_values: plan
+            .stored_observed
+            .iter()
+            .map(|_| Vec::with_capacity(n))
+            .collect(),
+        means: Sums::new(model, Breakdown::Skipped),
+    };
     // A calibrated run averages the breakdown over the paths it weights, in
     // a later pass, or over every path if the history is set aside; the
     // first pass only needs it when there is no history.
-    let first_breakdown = if calibrating {
+    let first_breakdown = if plan.calibrating {
         Breakdown::Skipped
     } else {
         Breakdown::Averaged
     };
     let mut totals = Sums::new(model, first_breakdown);
-    let rank_columns: Vec<usize> = (0..series).filter(|c| rank.reads(*c)).collect();
+    let rank_columns: Vec<usize> = (0..plan.series).filter(|c| rank.reads(*c)).collect();
+    let rank_ref = &*rank;
     let tables = engine::fold(
         model,
         &RunOptions {
@@ -255,17 +428,17 @@ pub fn run(
             ..*options
         },
         &|_| Need::Simulation,
-        &|| rank.table(),
-        &|| First {
+        &|| rank_ref.table(),
+        &|| FirstChunk {
             sums: Sums::new(model, first_breakdown),
-            scratch: vec![0.0; series],
+            scratch: vec![0.0; plan.series],
             first_payout: Vec::with_capacity(CHUNK),
             outcomes: vec![Vec::with_capacity(CHUNK); model.targets.len()],
-            columns: vec![Vec::with_capacity(CHUNK); kept_columns.len()],
+            columns: vec![Vec::with_capacity(CHUNK); plan.kept_columns.len()],
             distances: Vec::new(),
-            below: vec![0; points.len()],
+            below: vec![0; plan.points.len()],
             parameters: Vec::new(),
-            observed: vec![Vec::with_capacity(CHUNK); stored_observed.len()],
+            observed: vec![Vec::with_capacity(CHUNK); plan.stored_observed.len()],
         },
         &|table, acc, index, drawn, record| {
             let record = record.expect("simulated");
@@ -280,17 +453,21 @@ pub fn run(
                 let start = series_column(months, target.metric, 0);
                 codes.push(stats::outcome(&scratch[start..start + months], target));
             }
-            for (values, column) in acc.columns.iter_mut().zip(&kept_columns) {
+            for (values, column) in acc.columns.iter_mut().zip(&plan.kept_columns) {
                 values.push(scratch[*column]);
             }
-            if calibrating {
+            if plan.calibrating {
                 acc.distances.push(calibrate::distance(
-                    &points,
-                    &distance_targets,
+                    &plan.points,
+                    &plan.distance_targets,
                     |metric, month| scratch[series_column(months, metric, month)],
                 ));
             }
-            for ((count, point), column) in acc.below.iter_mut().zip(&points).zip(&observed_columns)
+            for ((count, point), column) in acc
+                .below
+                .iter_mut()
+                .zip(&plan.points)
+                .zip(&plan.observed_columns)
             {
                 if scratch[*column] as f64 <= point.value {
                     *count += 1;
@@ -299,97 +476,161 @@ pub fn run(
             if index < REFERRAL_PATHS {
                 acc.parameters.extend_from_slice(drawn);
             }
-            for (values, column) in acc.observed.iter_mut().zip(&stored_observed) {
+            for (values, column) in acc.observed.iter_mut().zip(&plan.stored_observed) {
                 values.push(scratch[*column]);
             }
             for &column in &rank_columns {
-                rank.visit(table, column, key(scratch[column]));
+                rank_ref.visit(table, column, key(scratch[column]));
             }
         },
         &mut |_, acc| {
             totals.add(&acc.sums);
-            first_payout.extend_from_slice(&acc.first_payout);
-            for (all, chunk) in outcomes.iter_mut().zip(&acc.outcomes) {
+            first.first_payout.extend_from_slice(&acc.first_payout);
+            for (all, chunk) in first.outcomes.iter_mut().zip(&acc.outcomes) {
                 all.extend_from_slice(chunk);
             }
-            for (all, chunk) in kept_values.iter_mut().zip(&acc.columns) {
+            for (all, chunk) in first.kept_values.iter_mut().zip(&acc.columns) {
                 all.extend_from_slice(chunk);
             }
-            distances.extend_from_slice(&acc.distances);
-            for (all, count) in below.iter_mut().zip(&acc.below) {
+            first.distances.extend_from_slice(&acc.distances);
+            for (all, count) in first.below.iter_mut().zip(&acc.below) {
                 *all += count;
             }
-            parameters.extend_from_slice(&acc.parameters);
-            for (all, chunk) in observed_values.iter_mut().zip(&acc.observed) {
+            first.parameters.extend_from_slice(&acc.parameters);
+            for (all, chunk) in first.observed_values.iter_mut().zip(&acc.observed) {
                 all.extend_from_slice(chunk);
             }
         },
     )?;
-    passes += 1;
     rank.advance(tables);
-    let mut means = totals.into_means(n);
-    // The prior percentiles of the stored observed columns, as
-    // calibrate::prior_points takes them; then the columns go.
-    let mut prior: Vec<((usize, f64), f64)> = Vec::new();
-    for (column, mut values) in stored_observed
-        .iter()
-        .zip(std::mem::take(&mut observed_values))
-    {
-        let found = stats::percentiles(&mut values, &calibrate::PRIOR_PERCENTILES);
-        prior.extend(
-            calibrate::PRIOR_PERCENTILES
-                .iter()
-                .zip(found)
-                .map(|(p, value)| ((*column, *p), value)),
-        );
+    first.means = totals.into_means(n);
+    Ok(first)
+}
+
+/// The weights the fit gives, and the paths weighted statistics keep (as
+/// `stats::kept` keeps them in memory).
+struct Weighting<'w> {
+    weights: Option<&'w [f64]>,
+    floor: f64,
+    uniform: f64,
+    /// Paths kept, and their total weight.
+    kept_count: usize,
+    total: f64,
+}
+
+impl<'w> Weighting<'w> {
+    fn new(weights: Option<&'w [f64]>, n: usize) -> Weighting<'w> {
+        let mut weighting = Weighting {
+            weights,
+            floor: weights.map_or(0.0, |w| w.iter().copied().fold(0.0, f64::max) * 1e-12),
+            uniform: 1.0 / n.max(1) as f64,
+            kept_count: 0,
+            total: 0.0,
+        };
+        (weighting.kept_count, weighting.total) =
+            (0..n).fold((0usize, 0.0f64), |(count, total), i| {
+                match weighting.kept(i) {
+                    Some(w) => (count + 1, total + w),
+                    None => (count, total),
+                }
+            });
+        weighting
     }
 
-    // The fit, and what it leaves to find.
-    let fit = calibrating.then(|| calibrate::fit(&distances));
-    drop(distances);
-    let applied = fit.as_ref().is_some_and(|fit| calibrate::applies(fit, n));
-    let weights: Option<&[f64]> = fit
-        .as_ref()
-        .filter(|_| applied)
-        .map(|f| f.weights.as_slice());
-    let floor = weights.map_or(0.0, |w| w.iter().copied().fold(0.0, f64::max) * 1e-12);
-    let uniform = 1.0 / n.max(1) as f64;
-    // The weight of a path that weighted statistics keep (as stats::kept).
-    let kept = |i: usize| -> Option<f64> {
-        match weights {
-            Some(weights) => (weights[i] > floor).then_some(weights[i]),
-            None => Some(uniform),
-        }
-    };
-    let simulated = |i: usize| weights.is_none_or(|w| w[i] != 0.0);
-    let (kept_count, total) = (0..n).fold((0usize, 0.0f64), |(count, total), i| match kept(i) {
-        Some(w) => (count + 1, total + w),
-        None => (count, total),
-    });
-    let mut weighted_wanted: Vec<(usize, f64)> = Vec::new();
-    if applied {
-        weighted_wanted.extend(series_wanted.iter().copied());
-        for (j, _) in plans.iter().enumerate() {
-            weighted_wanted.push((price_column(j), 50.0));
-        }
-        let observed = observed_columns.clone();
-        let stored = !stored_observed.is_empty();
-        rank.retain(|column, p| {
-            !stored && observed.contains(&column) && calibrate::PRIOR_PERCENTILES.contains(&p)
-        });
-    }
-    if calibrating {
-        for i in 0..model.inputs.len() {
-            for p in calibrate::INPUT_PERCENTILES {
-                weighted_wanted.push((parameter_column(months, i), p));
-            }
+    /// The weight of a path that weighted statistics keep.
+    fn kept(&self, i: usize) -> Option<f64> {
+        match self.weights {
+            Some(weights) => (weights[i] > self.floor).then_some(weights[i]),
+            None => Some(self.uniform),
         }
     }
-    let mut weighted = WeightSelect::new(columns, &weighted_wanted, kept_count, total);
 
-    // Posterior means and referral values (calibrated runs only): sums in
-    // path order, as calibrate::reweight_means and
-    // stats::weighted_referral_values take them.
+    /// Whether a path carries any weight, and so must be simulated.
+    fn simulated(&self, i: usize) -> bool {
+        self.weights.is_none_or(|w| w[i] != 0.0)
+    }
+}
+
+/// Sums of one plan's referral values over the kept paths: first year,
+/// lifetime, weighted renewals, total weight.
+type ReferralSums = (WeightedSums, WeightedSums, f64, f64);
+
+/// What the passes after the first still owe, besides the percentiles.
+struct Later {
+    applied: bool,
+    /// Posterior means (calibrated runs): sums in path order, as
+    /// calibrate::reweight_means takes them.
+    posterior: Option<[Vec<f64>; 3]>,
+    referral: Vec<ReferralSums>,
+    /// 0: nothing yet, 1: means summed, 2: spreads summed.
+    referral_stage: usize,
+    /// History set aside: the breakdown is averaged over every path, in the
+    /// next pass, as the in-memory engine::average_breakdown does.
+    prior_breakdown_due: bool,
+    /// Passes made, the first included.
+    passes: usize,
+}
+
+impl Later {
+    fn new(plan: &Plan, applied: bool) -> Later {
+        Later {
+            applied,
+            posterior: None,
+            referral: vec![
+                (
+                    WeightedSums::default(),
+                    WeightedSums::default(),
+                    0.0f64,
+                    0.0f64
+                );
+                plan.plans.len()
+            ],
+            referral_stage: if applied { 0 } else { 2 },
+            prior_breakdown_due: plan.calibrating && !applied,
+            passes: 1,
+        }
+    }
+
+    fn finished(&self, rank: &RankSelect, weighted: &WeightSelect) -> bool {
+        rank.done()
+            && weighted.done()
+            && !(self.applied && self.posterior.is_none())
+            && self.referral_stage >= 2
+            && !self.prior_breakdown_due
+    }
+}
+
+/// A kept path's weight and, per plan, its referral values.
+type Referral = (f64, Vec<(f64, f64, f64)>);
+
+/// A chunk's share of a later pass.
+struct LaterChunk {
+    scratch: Vec<f32>,
+    sums: [Vec<f64>; 3],
+    prior: Option<Sums>,
+    referral: Vec<Referral>,
+}
+
+/// A thread's selection tables in a later pass.
+struct Tables {
+    rank: select::Counts,
+    weighted: select::Sums,
+}
+
+/// One pass after the first: refines the selections, and sums what `later`
+/// still owes (posterior means, referral values and their spread, the prior
+/// breakdown), simulating only the paths that need it.
+fn later_pass(
+    plan: &Plan,
+    options: &RunOptions,
+    rank: &mut RankSelect,
+    weighted: &mut WeightSelect,
+    weighting: &Weighting,
+    later: &mut Later,
+    means: &mut Sums,
+) -> Result<(), Cancelled> {
+    let (model, series, columns) = (plan.model, plan.series, plan.columns);
+    let weights = weighting.weights;
     let breakdown_floor = weights.map_or(0.0, |w| {
         w.iter().copied().fold(0.0, f64::max) * calibrate::BREAKDOWN_FLOOR
     });
@@ -398,211 +639,178 @@ pub fn run(
             .filter(|w| **w > 0.0 && **w >= breakdown_floor)
             .sum()
     });
-    let mut posterior: Option<[Vec<f64>; 3]> = None;
-    let mut referral = vec![
-        (
-            WeightedSums::default(),
-            WeightedSums::default(),
-            0.0f64,
-            0.0f64
-        );
-        plans.len()
-    ];
-    // 0: nothing yet, 1: means summed, 2: spreads summed.
-    let mut referral_stage = if applied { 0 } else { 2 };
-    // History set aside: the breakdown is averaged over every path, in the
-    // next pass, as the in-memory engine::average_breakdown does.
-    let mut prior_breakdown_due = calibrating && !applied;
-
-    /// A kept path's weight and, per plan, its referral values.
-    type Referral = (f64, Vec<(f64, f64, f64)>);
-    struct Chunk {
-        scratch: Vec<f32>,
-        sums: [Vec<f64>; 3],
-        prior: Option<Sums>,
-        referral: Vec<Referral>,
-    }
-    struct Tables {
-        rank: select::Counts,
-        weighted: select::Sums,
-    }
-    let record_lens = {
-        let record = engine::PathRecord::new(model);
-        (
-            record.series.len(),
-            record.by_source.len(),
-            record.by_program.len(),
-        )
-    };
-    while !rank.done()
-        || !weighted.done()
-        || (applied && posterior.is_none())
-        || referral_stage < 2
-        || prior_breakdown_due
-    {
-        let rank_columns: Vec<usize> = (0..series).filter(|c| rank.reads(*c)).collect();
-        let weighted_columns: Vec<usize> = (0..columns).filter(|c| weighted.reads(*c)).collect();
-        let weighted_series = weighted_columns.iter().any(|c| *c < series);
-        let weighted_inputs = weighted_columns.iter().any(|c| *c >= series);
-        let means_now = applied && posterior.is_none();
-        let referral_now = referral_stage < 2;
-        let prior_now = prior_breakdown_due;
-        let mut prior_totals = Sums::breakdown_only(model);
-        let lens = record_lens;
-        let mut pass_means = [vec![0.0; lens.0], vec![0.0; lens.1], vec![0.0; lens.2]];
-        let mut means_by_chunk = |sums: &[Vec<f64>; 3]| {
-            for (total, sum) in pass_means.iter_mut().zip(sums) {
-                for (t, s) in total.iter_mut().zip(sum) {
-                    *t += s;
-                }
-            }
-        };
-        let need = |i: usize| -> Need {
-            if prior_now
-                || !rank_columns.is_empty()
-                || ((weighted_series || means_now) && simulated(i))
-            {
-                Need::Simulation
-            } else if (weighted_inputs || referral_now) && kept(i).is_some() {
-                Need::Parameters
-            } else {
-                Need::Skip
-            }
-        };
-        let mut referral_merge = |chunk: &[Referral]| {
-            for (w, values) in chunk {
-                for (sums, &(year, life, renewals)) in referral.iter_mut().zip(values) {
-                    if referral_stage == 0 {
-                        sums.0.add(year, *w);
-                        sums.1.add(life, *w);
-                        sums.2 += w * renewals;
-                        sums.3 += w;
-                    } else {
-                        if let Some(mean) = sums.0.mean() {
-                            sums.0.add_spread(year, *w, mean);
-                        }
-                        if let Some(mean) = sums.1.mean() {
-                            sums.1.add_spread(life, *w, mean);
-                        }
-                    }
-                }
-            }
-        };
-        // Only the passes that average the breakdown pay for it.
-        let breakdown = if means_now || prior_now {
-            Breakdown::Averaged
+    let rank_columns: Vec<usize> = (0..series).filter(|c| rank.reads(*c)).collect();
+    let weighted_columns: Vec<usize> = (0..columns).filter(|c| weighted.reads(*c)).collect();
+    let weighted_series = weighted_columns.iter().any(|c| *c < series);
+    let weighted_inputs = weighted_columns.iter().any(|c| *c >= series);
+    let means_now = later.applied && later.posterior.is_none();
+    let referral_now = later.referral_stage < 2;
+    let prior_now = later.prior_breakdown_due;
+    let referral_stage = later.referral_stage;
+    let mut prior_totals = Sums::breakdown_only(model);
+    let lens = plan.record_lens;
+    let mut pass_means = [vec![0.0; lens.0], vec![0.0; lens.1], vec![0.0; lens.2]];
+    let need = |i: usize| -> Need {
+        if prior_now
+            || !rank_columns.is_empty()
+            || ((weighted_series || means_now) && weighting.simulated(i))
+        {
+            Need::Simulation
+        } else if (weighted_inputs || referral_now) && weighting.kept(i).is_some() {
+            Need::Parameters
         } else {
-            Breakdown::Skipped
-        };
-        let tables = engine::fold(
-            model,
-            &RunOptions {
-                breakdown,
-                ..*options
-            },
-            &need,
-            &|| Tables {
-                rank: rank.table(),
-                weighted: weighted.tables(),
-            },
-            &|| Chunk {
-                scratch: vec![0.0; series],
-                sums: if means_now {
-                    [vec![0.0; lens.0], vec![0.0; lens.1], vec![0.0; lens.2]]
+            Need::Skip
+        }
+    };
+    let referral = &mut later.referral;
+    let mut referral_merge = |chunk: &[Referral]| {
+        for (w, values) in chunk {
+            for (sums, &(year, life, renewals)) in referral.iter_mut().zip(values) {
+                if referral_stage == 0 {
+                    sums.0.add(year, *w);
+                    sums.1.add(life, *w);
+                    sums.2 += w * renewals;
+                    sums.3 += w;
                 } else {
-                    [Vec::new(), Vec::new(), Vec::new()]
-                },
-                prior: prior_now.then(|| Sums::breakdown_only(model)),
-                referral: Vec::new(),
+                    if let Some(mean) = sums.0.mean() {
+                        sums.0.add_spread(year, *w, mean);
+                    }
+                    if let Some(mean) = sums.1.mean() {
+                        sums.1.add_spread(life, *w, mean);
+                    }
+                }
+            }
+        }
+    };
+    // Only the passes that average the breakdown pay for it.
+    let breakdown = if means_now || prior_now {
+        Breakdown::Averaged
+    } else {
+        Breakdown::Skipped
+    };
+    let (rank_ref, weighted_ref) = (&*rank, &*weighted);
+    let tables = engine::fold(
+        model,
+        &RunOptions {
+            breakdown,
+            ..*options
+        },
+        &need,
+        &|| Tables {
+            rank: rank_ref.table(),
+            weighted: weighted_ref.tables(),
+        },
+        &|| LaterChunk {
+            scratch: vec![0.0; series],
+            sums: if means_now {
+                [vec![0.0; lens.0], vec![0.0; lens.1], vec![0.0; lens.2]]
+            } else {
+                [Vec::new(), Vec::new(), Vec::new()]
             },
-            &|tables, acc, index, drawn, record| {
-                if let Some(record) = record {
-                    if let Some(prior) = &mut acc.prior {
-                        prior.add_path(record);
-                    }
-                    for (s, v) in acc.scratch.iter_mut().zip(&record.series) {
-                        *s = *v as f32;
-                    }
-                    for &column in &rank_columns {
-                        rank.visit(&mut tables.rank, column, key(acc.scratch[column]));
-                    }
-                    if means_now {
-                        let w = weights.expect("calibrated")[index];
-                        if w != 0.0 {
-                            for (s, v) in acc.sums[0].iter_mut().zip(&acc.scratch) {
-                                *s += w * *v as f64;
-                            }
-                            if w >= breakdown_floor {
-                                let share = w / breakdown_kept;
-                                for (sum, values) in acc.sums[1..]
-                                    .iter_mut()
-                                    .zip([&record.by_source, &record.by_program])
-                                {
-                                    for (s, v) in sum.iter_mut().zip(values) {
-                                        *s += share * v;
-                                    }
+            prior: prior_now.then(|| Sums::breakdown_only(model)),
+            referral: Vec::new(),
+        },
+        &|tables, acc, index, drawn, record| {
+            if let Some(record) = record {
+                if let Some(prior) = &mut acc.prior {
+                    prior.add_path(record);
+                }
+                for (s, v) in acc.scratch.iter_mut().zip(&record.series) {
+                    *s = *v as f32;
+                }
+                for &column in &rank_columns {
+                    rank_ref.visit(&mut tables.rank, column, key(acc.scratch[column]));
+                }
+                if means_now {
+                    let w = weights.expect("calibrated")[index];
+                    if w != 0.0 {
+                        for (s, v) in acc.sums[0].iter_mut().zip(&acc.scratch) {
+                            *s += w * *v as f64;
+                        }
+                        if w >= breakdown_floor {
+                            let share = w / breakdown_kept;
+                            for (sum, values) in acc.sums[1..]
+                                .iter_mut()
+                                .zip([&record.by_source, &record.by_program])
+                            {
+                                for (s, v) in sum.iter_mut().zip(values) {
+                                    *s += share * v;
                                 }
                             }
                         }
                     }
                 }
-                let Some(w) = kept(index) else { return };
-                if !weighted_columns.is_empty() {
-                    let weight = fixed(w / total);
-                    for &column in &weighted_columns {
-                        let value = if column < series {
-                            acc.scratch[column]
-                        } else if column < series + model.inputs.len() {
-                            drawn[column - series] as f32
-                        } else {
-                            let (p, k) = plans[column - series - model.inputs.len()];
-                            model.programs[p].plans[k].price.get(drawn) as f32
-                        };
-                        weighted.visit(&mut tables.weighted, column, key(value), index, weight);
+            }
+            let Some(w) = weighting.kept(index) else {
+                return;
+            };
+            if !weighted_columns.is_empty() {
+                let weight = fixed(w / weighting.total);
+                for &column in &weighted_columns {
+                    let value = if column < series {
+                        acc.scratch[column]
+                    } else if column < series + model.inputs.len() {
+                        drawn[column - series] as f32
+                    } else {
+                        let (p, k) = plan.plans[column - series - model.inputs.len()];
+                        model.programs[p].plans[k].price.get(drawn) as f32
+                    };
+                    weighted_ref.visit(&mut tables.weighted, column, key(value), index, weight);
+                }
+            }
+            if referral_now {
+                let values = plan
+                    .plans
+                    .iter()
+                    .map(|&(p, k)| {
+                        let program = &model.programs[p];
+                        stats::referral_value(program, &program.plans[k], drawn)
+                    })
+                    .collect();
+                acc.referral.push((w, values));
+            }
+        },
+        &mut |_, acc| {
+            if means_now {
+                for (total, sum) in pass_means.iter_mut().zip(&acc.sums) {
+                    for (t, s) in total.iter_mut().zip(sum) {
+                        *t += s;
                     }
                 }
-                if referral_now {
-                    let values = plans
-                        .iter()
-                        .map(|&(p, k)| {
-                            let program = &model.programs[p];
-                            stats::referral_value(program, &program.plans[k], drawn)
-                        })
-                        .collect();
-                    acc.referral.push((w, values));
-                }
-            },
-            &mut |_, acc| {
-                if means_now {
-                    means_by_chunk(&acc.sums);
-                }
-                if let Some(prior) = &acc.prior {
-                    prior_totals.add(prior);
-                }
-                if referral_now {
-                    referral_merge(&acc.referral);
-                }
-            },
-        )?;
-        passes += 1;
-        let (ranks, sums): (Vec<_>, Vec<_>) =
-            tables.into_iter().map(|t| (t.rank, t.weighted)).unzip();
-        rank.advance(ranks);
-        weighted.advance(sums);
-        if means_now {
-            posterior = Some(pass_means);
-        }
-        if referral_now {
-            referral_stage += 1;
-        }
-        if prior_now {
-            let prior = prior_totals.into_means(n);
-            means.by_source = prior.by_source;
-            means.by_program = prior.by_program;
-            prior_breakdown_due = false;
-        }
+            }
+            if let Some(prior) = &acc.prior {
+                prior_totals.add(prior);
+            }
+            if referral_now {
+                referral_merge(&acc.referral);
+            }
+        },
+    )?;
+    later.passes += 1;
+    let (ranks, sums): (Vec<_>, Vec<_>) = tables.into_iter().map(|t| (t.rank, t.weighted)).unzip();
+    rank.advance(ranks);
+    weighted.advance(sums);
+    if means_now {
+        later.posterior = Some(pass_means);
     }
+    if referral_now {
+        later.referral_stage += 1;
+    }
+    if prior_now {
+        let prior = prior_totals.into_means(plan.n);
+        means.by_source = prior.by_source;
+        means.by_program = prior.by_program;
+        later.prior_breakdown_due = false;
+    }
+    Ok(())
+}
 
+/// Every percentile the selections found, keyed as [`Streamed`] reads them.
+fn found_percentiles(
+    rank: &RankSelect,
+    weighted: &WeightSelect,
+    prior: Vec<((usize, f64), f64)>,
+) -> HashMap<(Flavour, usize, u64), f64> {
     let mut percentiles = HashMap::new();
     for ((column, p), value) in rank.results().into_iter().chain(prior) {
         percentiles.insert((Flavour::Type7, column, p.to_bits()), value);
@@ -610,17 +818,31 @@ pub fn run(
     for ((column, p), value) in weighted.results() {
         percentiles.insert((Flavour::Weighted, column, p.to_bits()), value);
     }
-    let referral_values = if applied {
-        plans
+    percentiles
+}
+
+/// The streamed run as a [`Simulation`]: what the passes found, in place of
+/// the paths.
+fn assemble(
+    plan: &Plan,
+    options: &RunOptions,
+    first: FirstPass,
+    later: Later,
+    percentiles: HashMap<(Flavour, usize, u64), f64>,
+    fit: Option<calibrate::Fit>,
+) -> Simulation {
+    let model = plan.model;
+    let referral_values = if later.applied {
+        plan.plans
             .iter()
             .enumerate()
             .map(|(j, &(p, k))| {
-                let (year, life, renewals, total) = referral[j];
+                let (year, life, renewals, total) = later.referral[j];
                 ReferralValue {
                     program: model.programs[p].name.clone(),
                     plan: model.programs[p].plans[k].name.clone(),
                     billing: model.programs[p].plans[k].billing,
-                    price: percentiles[&(Flavour::Weighted, price_column(j), 50f64.to_bits())],
+                    price: percentiles[&(Flavour::Weighted, plan.price_column(j), 50f64.to_bits())],
                     first_year: year.estimate(),
                     lifetime: life.estimate(),
                     expected_renewals: if total > 0.0 { renewals / total } else { 0.0 },
@@ -630,45 +852,54 @@ pub fn run(
     } else {
         Vec::new()
     };
-    let shares = points
+    let shares = plan
+        .points
         .iter()
-        .zip(&observed_columns)
-        .zip(&below)
+        .zip(&plan.observed_columns)
+        .zip(&first.below)
         .map(|((point, column), count)| {
-            ((*column, point.value.to_bits()), *count as f64 / n as f64)
+            (
+                (*column, point.value.to_bits()),
+                *count as f64 / plan.n as f64,
+            )
         })
         .collect();
     let streamed = Streamed {
-        columns: kept_columns.into_iter().zip(kept_values).collect(),
+        columns: plan
+            .kept_columns
+            .iter()
+            .copied()
+            .zip(first.kept_values)
+            .collect(),
         outcomes: model
             .targets
             .iter()
             .map(|t| (t.metric, t.month_index, t.threshold.to_bits()))
-            .zip(outcomes)
+            .zip(first.outcomes)
             .collect(),
         percentiles,
         shares,
         fit,
-        posterior_means: posterior,
+        posterior_means: later.posterior,
         referral_values,
-        months,
-        passes,
+        months: plan.months,
+        passes: later.passes,
     };
-    Ok(Simulation {
-        paths: n,
-        months,
-        seed,
+    Simulation {
+        paths: plan.n,
+        months: plan.months,
+        seed: options.seed.unwrap_or(model.seed),
         first_path: options.first_path,
         series: Vec::new(),
-        parameters,
-        parameter_count,
-        first_payout,
-        mean: means.mean,
-        mean_by_source: means.by_source,
-        mean_by_program: means.by_program,
+        parameters: first.parameters,
+        parameter_count: Layout::new(model).parameters,
+        first_payout: first.first_payout,
+        mean: first.means.mean,
+        mean_by_source: first.means.by_source,
+        mean_by_program: first.means.by_program,
         breakdown: Breakdown::Averaged,
         weights: None,
         streamed: Some(Box::new(streamed)),
         lineage: None,
-    })
+    }
 }
