@@ -42,16 +42,13 @@ fn short(label: &str) -> String {
 /// Mean commission per month by content source, the largest first; sources
 /// beyond the palette are pooled as "other".
 fn by_source(ctx: &Ctx) -> Vec<Layer> {
-    let months = ctx.sim.months;
+    let months = ctx.model.months;
     let series = |s: usize| -> Vec<f64> {
         let start = (s * SOURCE_SERIES + SourceSeries::Earned as usize) * months;
-        ctx.sim
-            .mean_by_source
-            .get(start..start + months)
-            .map_or_else(
-                || vec![0.0; months],
-                |v| v.iter().map(|x| clean(*x)).collect(),
-            )
+        ctx.mean_by_source().get(start..start + months).map_or_else(
+            || vec![0.0; months],
+            |v| v.iter().map(|x| clean(*x)).collect(),
+        )
     };
     let mut sources: Vec<(String, Vec<f64>)> = ctx
         .model
@@ -115,8 +112,8 @@ fn by_kind(ctx: &Ctx) -> Vec<Layer> {
             Layer {
                 label: label.into(),
                 colour,
-                values: (0..ctx.sim.months)
-                    .map(|t| clean(ctx.sim.mean(*kind, t)))
+                values: (0..ctx.model.months)
+                    .map(|t| clean(ctx.mean(*kind, t)))
                     .collect(),
             }
         })

@@ -24,6 +24,7 @@ use crate::engine::Simulation;
 use crate::format;
 use crate::model::{Metric, Model, Param};
 use crate::report::{Summary, TargetReport};
+use crate::sim::Queries;
 use crate::stats::Band;
 use frame::fail;
 use style::Theme;
@@ -48,12 +49,18 @@ impl Default for ChartOptions {
     }
 }
 
-/// Everything a chart may draw from.
+/// Everything a chart may draw from. A chart reads a run's paths only
+/// through [`Ctx::column`] and [`Ctx::percentiles`], which refuse what the
+/// chart did not declare in [`Chart::queries`], whether the paths are kept
+/// in memory or streamed (where only declared answers exist): a missing
+/// declaration fails the chart tests in both modes alike.
 pub struct Ctx<'a> {
     pub model: &'a Model,
-    pub sim: &'a Simulation,
     pub summary: &'a Summary,
     pub theme: Theme,
+    sim: &'a Simulation,
+    /// What the charts declared they read besides the bands and the means.
+    declared: Queries,
     /// Bands of the metrics the charts draw besides the headline (the
     /// cumulative pair, and the fan panel's observed metric), gathered once
     /// for every chart and for both the PNG and the SVG copy.
@@ -61,14 +68,21 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(model: &'a Model, sim: &'a Simulation, summary: &'a Summary, theme: Theme) -> Self {
+    pub fn new(
+        model: &'a Model,
+        sim: &'a Simulation,
+        summary: &'a Summary,
+        theme: Theme,
+        declared: Queries,
+    ) -> Self {
         let mut metrics = vec![Metric::CumulativeEarned, Metric::CumulativePaid];
         metrics.extend(fan::panel_metric(model).filter(|m| !metrics.contains(m)));
         Ctx {
             model,
-            sim,
             summary,
             theme,
+            sim,
+            declared,
             bands: crate::stats::bands(model, sim, &metrics),
         }
     }
@@ -82,6 +96,50 @@ impl<'a> Ctx<'a> {
                 .map(|(_, bands)| bands)
                 .unwrap_or_default(),
         }
+    }
+
+    /// Paths simulated.
+    pub fn paths(&self) -> usize {
+        self.sim.paths
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.sim.seed
+    }
+
+    /// A metric's (weighted) mean in a month.
+    pub fn mean(&self, metric: Metric, month: usize) -> f64 {
+        self.sim.mean(metric, month)
+    }
+
+    /// Mean series by source (see `Simulation::mean_by_source`).
+    pub fn mean_by_source(&self) -> &[f64] {
+        &self.sim.mean_by_source
+    }
+
+    /// One month's values of a metric, path by path, with each path's
+    /// weight: the paths weighted statistics keep. Declared in
+    /// `Chart::queries` as a column.
+    pub fn column(&self, metric: Metric, month: usize) -> Vec<(f64, f64)> {
+        assert!(
+            self.declared.columns.contains(&(metric, month)),
+            "a chart read {metric:?} in month {month} path by path without declaring it in its Chart::queries"
+        );
+        crate::stats::kept(self.sim)
+            .map(|(path, weight)| (self.sim.value(path, metric, month) as f64, weight))
+            .collect()
+    }
+
+    /// Percentiles of a metric in a month (weighted when the run is
+    /// calibrated). Each declared in `Chart::queries`.
+    pub fn percentiles(&self, metric: Metric, month: usize, wanted: &[f64]) -> Vec<f64> {
+        for p in wanted {
+            assert!(
+                self.declared.percentiles.contains(&(metric, month, *p)),
+                "a chart read the {p}th percentile of {metric:?} in month {month} without declaring it in its Chart::queries"
+            );
+        }
+        crate::stats::column_percentiles(self.sim, metric, month, wanted)
     }
 }
 
@@ -142,6 +200,18 @@ pub fn render_all(
     summary: &Summary,
     options: &ChartOptions,
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
+    render_declared(model, sim, summary, options, queries(model))
+}
+
+/// [`render_all`] with the charts' reads limited to `declared` (the charts'
+/// own declarations, or in tests a wrong one).
+pub fn render_declared(
+    model: &Model,
+    sim: &Simulation,
+    summary: &Summary,
+    options: &ChartOptions,
+    declared: Queries,
+) -> Result<Vec<(String, Vec<u8>)>, String> {
     if options.width < 16 || options.height < 16 {
         return Err(format!(
             "a {}x{} chart is too small to draw",
@@ -154,6 +224,7 @@ pub fn render_all(
         sim,
         summary,
         Theme::new(options.width, options.height),
+        declared,
     );
     // The charts are independent pictures of the same data: drawn and
     // encoded side by side, they cost about the slowest one instead of the
@@ -323,8 +394,8 @@ impl Ctx<'_> {
         second.push(plural(model.sources.len(), "content source"));
         second.push(format!(
             "{}, seed {}",
-            plural(self.sim.paths, "path"),
-            self.sim.seed
+            plural(self.paths(), "path"),
+            self.seed()
         ));
         vec![first, second.join(" · ")]
     }

@@ -4,7 +4,6 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::stats;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::frame::{self, Axis, Header, XTicks, fail, glyph};
@@ -146,19 +145,13 @@ impl Chart for TargetChart {
         };
         let unit = Unit::of(subject.metric);
         let threshold = subject.target.map(|t| t.result.threshold);
-        let mut values: Vec<(f64, f64)> = stats::kept(ctx.sim)
-            .map(|(path, weight)| {
-                let value = ctx.sim.value(path, subject.metric, subject.month_index);
-                (clean(value as f64), weight)
-            })
+        let mut values: Vec<(f64, f64)> = ctx
+            .column(subject.metric, subject.month_index)
+            .into_iter()
+            .map(|(value, weight)| (clean(value), weight))
             .collect();
         values.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let quantiles = stats::column_percentiles(
-            ctx.sim,
-            subject.metric,
-            subject.month_index,
-            &SUBJECT_PERCENTILES,
-        );
+        let quantiles = ctx.percentiles(subject.metric, subject.month_index, &SUBJECT_PERCENTILES);
         let (median, top) = (clean(quantiles[0]), clean(quantiles[1]));
         let far = threshold.filter(|t| top > 0.0 && *t > FAR * top);
         let histogram = histogram(&values, top, threshold.filter(|_| far.is_none()));
@@ -177,7 +170,7 @@ impl Chart for TargetChart {
                 "{} in {} across {}",
                 subject.metric.phrase(),
                 subject.month.long(),
-                super::plural(ctx.sim.paths, "simulated future")
+                super::plural(ctx.paths(), "simulated future")
             )),
             answer,
             subtitle: ctx.subtitle(),
