@@ -170,7 +170,13 @@ fn charts(c: &mut Criterion) {
     let mut summary = Summary::build(&model, &sim);
     summary.calibration = calibration;
     let options = plot::ChartOptions::default();
-    let ctx = plot::Ctx::new(&model, &sim, &summary, plot::style::Theme::new(1600, 900));
+    let ctx = plot::Ctx::new(
+        &model,
+        &sim,
+        &summary,
+        plot::style::Theme::new(1600, 900),
+        plot::queries(&model),
+    );
     plot::render_all(&model, &sim, &summary, &options).expect("draws");
     for chart in &plot::RUN_CHARTS {
         group.bench_function(chart.name, |b| {
