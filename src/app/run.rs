@@ -187,7 +187,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         &model.name,
         &args.scenario.scenario,
         "run",
-        &report::export::run_export_files(),
+        &report::export::files(&report::export::RUN_EXPORTS),
     )?;
 
     // `--paths` on the command line overrides `[simulation] precision`.
@@ -279,13 +279,11 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let mut summary = Summary::build_with_bands(model, &sim, &bands);
     summary.calibration = calibration;
     let mut outputs = Outputs::default();
-    let result = report::export::RunResult {
-        summary: &summary,
-        bands: &bands,
-    };
-    for export in report::export::RUN_EXPORTS {
-        outputs.add(export.file(), export.render(&result).into_bytes());
+    let result = report::export::RunResult { summary, bands };
+    for (file, text) in report::export::render_all(&report::export::RUN_EXPORTS, &result) {
+        outputs.add(file, text.into_bytes());
     }
+    let summary = result.summary;
     // `--json` prints the summary.
     let json = report::json::render(&summary);
     if !args.output.no_charts {

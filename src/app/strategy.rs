@@ -12,7 +12,7 @@ use super::{CompareArgs, Failure, ManyRunArgs, ScenarioArgs, SensitivityArgs, Sw
 use crate::model::Model;
 use crate::plot::{self, ChartOptions};
 use crate::report::{
-    self,
+    self, export,
     output::{Destination, Outputs},
 };
 use crate::scenario::KeyPath;
@@ -20,8 +20,8 @@ use crate::scenario::KeyPath;
 /// What a strategy command produced: its JSON result, extra files, the text
 /// report, and how to draw its charts.
 struct Produced<'a> {
-    json_name: &'static str,
-    json: String,
+    /// Its files besides the charts, from its list in `report::export`; the
+    /// first is the JSON result `--json` prints.
     files: Vec<(&'static str, String)>,
     text: String,
     charts: Box<dyn FnOnce(&ChartOptions) -> plot::strategy::Files + 'a>,
@@ -34,7 +34,7 @@ fn finish(
     produced: Produced,
 ) -> Result<(), Failure> {
     let mut outputs = Outputs::default();
-    outputs.add(produced.json_name, produced.json.clone().into_bytes());
+    let json = produced.files[0].1.clone();
     for (name, text) in produced.files {
         outputs.add(name, text.into_bytes());
     }
@@ -52,15 +52,9 @@ fn finish(
         &args.output,
         destination,
         &outputs,
-        &produced.json,
+        &json,
         &produced.text,
     )
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> String {
-    let mut text = serde_json::to_string_pretty(value).expect("serialisable");
-    text.push('\n');
-    text
 }
 
 /// Simulations of a model's paths a strategy tool makes per model: one, and
@@ -132,7 +126,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         &strategies[0].1.name,
         &args.scenarios[0],
         "compare",
-        &["compare.json"],
+        &export::files(&export::COMPARE_EXPORTS),
     )?;
     let runs = strategies.len() * runs_per_model(&strategies[0].1);
     let comparison = with_announced_progress(&strategies[0].1, paths, runs, &args.run, || {
@@ -141,9 +135,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     .map_err(interrupted_or_input)?;
     let model = &strategies[0].1;
     let produced = Produced {
-        json_name: "compare.json",
-        json: to_json(&comparison),
-        files: Vec::new(),
+        files: export::render_all(&export::COMPARE_EXPORTS, &comparison),
         text: report::strategy::compare(&comparison),
         charts: Box::new(|options| plot::strategy::compare(model, &comparison, options)),
     };
@@ -188,7 +180,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         &base.model.name,
         &args.scenario.scenario,
         "sweep",
-        &["sweep.json", "sweep.csv"],
+        &export::files(&export::SWEEP_EXPORTS),
     )?;
     let variant = match &args.variant {
         None => None,
@@ -267,9 +259,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     })
     .map_err(interrupted_or_input)?;
     let produced = Produced {
-        json_name: "sweep.json",
-        json: to_json(&result),
-        files: vec![("sweep.csv", crate::strategy::sweep::csv(&result))],
+        files: export::render_all(&export::SWEEP_EXPORTS, &result),
         text: report::strategy::sweep(&result),
         charts: Box::new(|options| plot::strategy::sweep(&base.model, &result, options)),
     };
@@ -296,7 +286,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         &base.model.name,
         &args.scenario.scenario,
         "sensitivity",
-        &["sensitivity.json"],
+        &export::files(&export::SENSITIVITY_EXPORTS),
     )?;
     // The scenario as written, then each input at its P10 and its P90.
     let runs = (1 + 2 * base.model.inputs.len()) * runs_per_model(&base.model);
@@ -305,9 +295,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     })
     .map_err(interrupted_or_input)?;
     let produced = Produced {
-        json_name: "sensitivity.json",
-        json: to_json(&result),
-        files: Vec::new(),
+        files: export::render_all(&export::SENSITIVITY_EXPORTS, &result),
         text: report::strategy::sensitivity(&result),
         charts: Box::new(|options| plot::strategy::sensitivity(&base.model, &result, options)),
     };

@@ -1,7 +1,9 @@
-//! `bands.csv`: month × metric × P5..P95 and mean, one row each.
+//! CSV files: `bands.csv` (month × metric × P5..P95 and mean, one row
+//! each) and `sweep.csv` (one row per swept point).
 
 use crate::model::Metric;
 use crate::stats::Band;
+use crate::strategy::sweep::Sweep;
 
 pub fn render(bands: &[(Metric, Vec<Band>)]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -28,4 +30,27 @@ fn format_number(value: f64) -> String {
     } else {
         rounded.to_string()
     }
+}
+
+/// `sweep.csv`: one row per point.
+pub fn sweep(sweep: &Sweep) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = sweep.axes.iter().map(|a| a.key.clone()).collect();
+    header.extend(
+        [
+            "probability",
+            "standard_error",
+            &format!("median_{}", sweep.target.metric.key()),
+        ]
+        .map(String::from),
+    );
+    writer.write_record(&header).expect("in-memory write");
+    for point in &sweep.points {
+        let mut row: Vec<String> = point.values.iter().map(|v| v.to_string()).collect();
+        row.push(format!("{:.6}", point.probability.value));
+        row.push(format!("{:.6}", point.probability.standard_error));
+        row.push(format!("{:.4}", point.median));
+        writer.write_record(&row).expect("in-memory write");
+    }
+    String::from_utf8(writer.into_inner().expect("flushed")).expect("utf-8")
 }

@@ -290,28 +290,6 @@ fn seek(runs: &Runs, axis: &Axis, goal: f64) -> Result<GoalResult, String> {
     Ok(result)
 }
 
-/// `sweep.csv`: one row per point.
-pub fn csv(sweep: &Sweep) -> String {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = sweep.axes.iter().map(|a| a.key.clone()).collect();
-    header.extend(
-        [
-            "probability",
-            "standard_error",
-            &format!("median_{}", sweep.target.metric.key()),
-        ]
-        .map(String::from),
-    );
-    writer.write_record(&header).expect("in-memory write");
-    for point in &sweep.points {
-        let mut row: Vec<String> = point.values.iter().map(|v| v.to_string()).collect();
-        row.push(format!("{:.6}", point.probability.value));
-        row.push(format!("{:.6}", point.probability.standard_error));
-        row.push(format!("{:.4}", point.median));
-        writer.write_record(&row).expect("in-memory write");
-    }
-    String::from_utf8(writer.into_inner().expect("flushed")).expect("utf-8")
-}
 
 #[cfg(test)]
 mod tests {
