@@ -48,13 +48,7 @@ fn finish(
             outputs.add(&name, bytes);
         }
     }
-    deliver(
-        &args.output,
-        destination,
-        &outputs,
-        &json,
-        &produced.text,
-    )
+    deliver(&args.output, destination, &outputs, &json, &produced.text)
 }
 
 /// Simulations of a model's paths a strategy tool makes per model: one, and
@@ -137,7 +131,9 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     let produced = Produced {
         files: export::render_all(&export::COMPARE_EXPORTS, &comparison),
         text: report::strategy::compare(&comparison),
-        charts: Box::new(|options| plot::strategy::compare(model, &comparison, options)),
+        charts: Box::new(|options| {
+            plot::strategy::render_all(&plot::strategy::COMPARE_CHARTS, model, &comparison, options)
+        }),
     };
     finish(&args.run, &destination, produced)
 }
@@ -261,7 +257,9 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let produced = Produced {
         files: export::render_all(&export::SWEEP_EXPORTS, &result),
         text: report::strategy::sweep(&result),
-        charts: Box::new(|options| plot::strategy::sweep(&base.model, &result, options)),
+        charts: Box::new(|options| {
+            plot::strategy::render_all(&plot::strategy::SWEEP_CHARTS, &base.model, &result, options)
+        }),
     };
     finish(&args.run, &destination, produced)
 }
@@ -297,7 +295,14 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     let produced = Produced {
         files: export::render_all(&export::SENSITIVITY_EXPORTS, &result),
         text: report::strategy::sensitivity(&result),
-        charts: Box::new(|options| plot::strategy::sensitivity(&base.model, &result, options)),
+        charts: Box::new(|options| {
+            plot::strategy::render_all(
+                &plot::strategy::SENSITIVITY_CHARTS,
+                &base.model,
+                &result,
+                options,
+            )
+        }),
     };
     finish(&args.run, &destination, produced)
 }

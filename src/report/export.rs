@@ -90,8 +90,7 @@ pub const SWEEP_EXPORTS: [&dyn Export<Sweep>; 2] = [&ResultJson("sweep.json"), &
 
 /// `affsim sensitivity`'s files besides its chart; the first is what
 /// `--json` prints.
-pub const SENSITIVITY_EXPORTS: [&dyn Export<Sensitivity>; 1] =
-    [&ResultJson("sensitivity.json")];
+pub const SENSITIVITY_EXPORTS: [&dyn Export<Sensitivity>; 1] = [&ResultJson("sensitivity.json")];
 
 /// The names of a list's files.
 pub fn files<R: ?Sized>(exports: &[&dyn Export<R>]) -> Vec<&'static str> {
@@ -99,7 +98,10 @@ pub fn files<R: ?Sized>(exports: &[&dyn Export<R>]) -> Vec<&'static str> {
 }
 
 /// Every file of a list rendered: `(file name, text)`, in order.
-pub fn render_all<R: ?Sized>(exports: &[&dyn Export<R>], result: &R) -> Vec<(&'static str, String)> {
+pub fn render_all<R: ?Sized>(
+    exports: &[&dyn Export<R>],
+    result: &R,
+) -> Vec<(&'static str, String)> {
     exports
         .iter()
         .map(|export| (export.file(), export.render(result)))

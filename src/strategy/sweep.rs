@@ -290,7 +290,6 @@ fn seek(runs: &Runs, axis: &Axis, goal: f64) -> Result<GoalResult, String> {
     Ok(result)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,6 +57,46 @@ pub fn sensitivity(model: &Model, sensitivity: &Sensitivity, options: &ChartOpti
     one(&chart, options)
 }
 
+/// A chart of a strategy command, drawn from the command's result `R`.
+pub struct ResultChart<R> {
+    /// File name without extension.
+    pub name: &'static str,
+    pub render: fn(&Model, &R, &ChartOptions) -> Files,
+}
+
+/// The charts `affsim compare` draws. A new one is a file here with its
+/// render function, and one line in its command's list.
+pub const COMPARE_CHARTS: [ResultChart<Comparison>; 1] = [ResultChart {
+    name: "compare",
+    render: compare,
+}];
+
+/// The charts `affsim sweep` draws.
+pub const SWEEP_CHARTS: [ResultChart<Sweep>; 1] = [ResultChart {
+    name: "sweep",
+    render: sweep,
+}];
+
+/// The charts `affsim sensitivity` draws.
+pub const SENSITIVITY_CHARTS: [ResultChart<Sensitivity>; 1] = [ResultChart {
+    name: "sensitivity",
+    render: sensitivity,
+}];
+
+/// Every chart of a list, drawn from `result`: `(file name, bytes)`.
+pub fn render_all<R>(
+    charts: &[ResultChart<R>],
+    model: &Model,
+    result: &R,
+    options: &ChartOptions,
+) -> Files {
+    let mut out = Vec::new();
+    for chart in charts {
+        out.extend((chart.render)(model, result, options)?);
+    }
+    Ok(out)
+}
+
 fn one<P: Picture>(picture: &P, options: &ChartOptions) -> Files {
     let mut out = Vec::new();
     render_picture(picture, options, &mut out)?;
