@@ -280,79 +280,119 @@ fn precision_mode_stops_at_the_requested_error() {
     assert_eq!(error(&from_file), error(&precise));
 }
 
-/// Issue 18, item 4: does Latin hypercube sampling of the per-path uncertain
-/// inputs (each input's uniforms stratified across the paths, the strata
-/// permuted per input, values by the inverse CDF; plan mixes and every
-/// path's noise as usual) reduce the seed-to-seed variance of q4's October
-/// probability and mean earnings enough (>= 1.5x) to keep? A measurement,
-/// not a check: `cargo test --release --test sequential latin -- --ignored
+/// Issue 18, item 4: do Latin hypercube sampling or randomized quasi-Monte
+/// Carlo of the per-path uncertain inputs reduce the seed-to-seed variance
+/// of q4's October probability and mean earnings enough (>= 1.5x) to keep?
+/// Latin hypercube: each input's uniforms stratified across the paths, the
+/// strata permuted per input. RQMC: a Halton sequence (one prime base per
+/// input) with a random shift per seed (Cranley-Patterson). Values by the
+/// inverse CDF; plan mixes and every path's noise as usual. Measured
+/// without history and with it (sequential calibration). A measurement, not
+/// a check: `cargo test --release --test sequential latin -- --ignored
 /// --nocapture` prints the figures docs/PERFORMANCE.md records.
 #[test]
 #[ignore]
 fn latin_hypercube_variance_reduction() {
     use rand::RngExt;
     const PATHS: usize = 5000;
-    const SEEDS: u64 = 30;
-    let mut model = q4();
-    model.observed = None;
-    let layout = engine::Layout::new(&model);
-    let count = layout.parameters;
-    let october = model.targets[0].clone();
-    let measure = |sim: &Simulation| {
-        let p = stats::target(&model, sim, &october).in_month.value;
-        let earned = sim.mean(Metric::CumulativeEarned, model.months - 1);
-        (p, earned)
-    };
-    let (mut plain, mut latin) = (Vec::new(), Vec::new());
-    for seed in 0..SEEDS {
-        plain.push(measure(&run(&model, PATHS, 500 + seed)));
-        let mut parameters = vec![0.0; PATHS * count];
-        for path in 0..PATHS {
-            engine::path::draw_parameters(
+    const PRIMES: [u64; 16] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53];
+    fn radical_inverse(mut i: u64, base: u64) -> f64 {
+        let (mut value, mut scale) = (0.0, 1.0 / base as f64);
+        while i > 0 {
+            value += (i % base) as f64 * scale;
+            i /= base;
+            scale /= base as f64;
+        }
+        value
+    }
+    // 100 seeds: a variance ratio from two 30-seed spreads is only known
+    // within a factor of about 2 (95%); from 100, within about 1.5.
+    const SEEDS: u64 = 100;
+    for history in [false, true] {
+        let mut model = q4();
+        if !history {
+            model.observed = None;
+        }
+        let layout = engine::Layout::new(&model);
+        let count = layout.parameters;
+        assert!(model.inputs.len() <= PRIMES.len());
+        let october = model.targets[0].clone();
+        let measure = |mut sim: Simulation| {
+            if history {
+                calibrate::calibrate_with(&model, &mut sim, "test", Method::Sequential)
+                    .expect("q4 has a history");
+            }
+            let p = stats::target(&model, &sim, &october).in_month.value;
+            let earned = sim.mean(Metric::CumulativeEarned, model.months - 1);
+            (p, earned)
+        };
+        let with_inputs = |seed: u64, uniform: &dyn Fn(usize, usize) -> f64| {
+            let mut parameters = vec![0.0; PATHS * count];
+            for path in 0..PATHS {
+                engine::path::draw_parameters(
+                    &model,
+                    &layout,
+                    seed,
+                    path as u64,
+                    &mut parameters[path * count..(path + 1) * count],
+                );
+                for (i, input) in model.inputs.iter().enumerate() {
+                    parameters[path * count + i] = input.dist.quantile(uniform(path, i));
+                }
+            }
+            engine::run(
                 &model,
-                &layout,
-                500 + seed,
-                path as u64,
-                &mut parameters[path * count..(path + 1) * count],
+                &RunOptions {
+                    paths: Some(PATHS),
+                    seed: Some(seed),
+                    parameters: Some(&parameters),
+                    ..RunOptions::default()
+                },
+            )
+            .unwrap()
+        };
+        let (mut plain, mut latin, mut halton) = (Vec::new(), Vec::new(), Vec::new());
+        for seed in 0..SEEDS {
+            let seed_value = 500 + seed;
+            plain.push(measure(run(&model, PATHS, seed_value)));
+            let mut rng = engine::rng::stream(9000 + seed, 0, 0);
+            let mut strata = vec![0.0; PATHS * model.inputs.len()];
+            for i in 0..model.inputs.len() {
+                let mut order: Vec<usize> = (0..PATHS).collect();
+                for k in (1..PATHS).rev() {
+                    order.swap(k, rng.random_range(0..=k));
+                }
+                for (path, stratum) in order.iter().enumerate() {
+                    strata[path * model.inputs.len() + i] =
+                        (*stratum as f64 + rng.random::<f64>()) / PATHS as f64;
+                }
+            }
+            let inputs = model.inputs.len();
+            latin.push(measure(with_inputs(seed_value, &|path, i| {
+                strata[path * inputs + i]
+            })));
+            let shift: Vec<f64> = (0..inputs).map(|_| rng.random::<f64>()).collect();
+            halton.push(measure(with_inputs(seed_value, &|path, i| {
+                (radical_inverse(path as u64 + 1, PRIMES[i]) + shift[i]).fract()
+            })));
+        }
+        let sd = |values: &[(f64, f64)], pick: fn(&(f64, f64)) -> f64| {
+            mean_sd(&values.iter().map(pick).collect::<Vec<_>>()).1
+        };
+        for (label, pick) in [
+            (
+                "October probability",
+                (|v: &(f64, f64)| v.0) as fn(&(f64, f64)) -> f64,
+            ),
+            ("mean cumulative earnings", |v: &(f64, f64)| v.1),
+        ] {
+            let (a, b, c) = (sd(&plain, pick), sd(&latin, pick), sd(&halton, pick));
+            eprintln!(
+                "{} history, {label}: SD over {SEEDS} seeds at {PATHS} paths: plain {a:.5}, Latin hypercube {b:.5} (variance ratio {:.2}), shifted Halton {c:.5} (variance ratio {:.2})",
+                if history { "with" } else { "without" },
+                (a / b).powi(2),
+                (a / c).powi(2)
             );
         }
-        let mut rng = engine::rng::stream(9000 + seed, 0, 0);
-        for (i, input) in model.inputs.iter().enumerate() {
-            let mut strata: Vec<usize> = (0..PATHS).collect();
-            for k in (1..PATHS).rev() {
-                strata.swap(k, rng.random_range(0..=k));
-            }
-            for (path, stratum) in strata.iter().enumerate() {
-                let u = (*stratum as f64 + rng.random::<f64>()) / PATHS as f64;
-                parameters[path * count + i] = input.dist.quantile(u);
-            }
-        }
-        let sim = engine::run(
-            &model,
-            &RunOptions {
-                paths: Some(PATHS),
-                seed: Some(500 + seed),
-                parameters: Some(&parameters),
-                ..RunOptions::default()
-            },
-        )
-        .unwrap();
-        latin.push(measure(&sim));
-    }
-    let sd = |values: &[(f64, f64)], pick: fn(&(f64, f64)) -> f64| {
-        mean_sd(&values.iter().map(pick).collect::<Vec<_>>()).1
-    };
-    for (label, pick) in [
-        (
-            "October probability",
-            (|v: &(f64, f64)| v.0) as fn(&(f64, f64)) -> f64,
-        ),
-        ("mean cumulative earnings", |v: &(f64, f64)| v.1),
-    ] {
-        let (a, b) = (sd(&plain, pick), sd(&latin, pick));
-        eprintln!(
-            "{label}: SD over {SEEDS} seeds at {PATHS} paths: plain {a:.5}, Latin hypercube {b:.5}, variance ratio {:.2}",
-            (a / b).powi(2)
-        );
     }
 }

@@ -75,16 +75,17 @@ pub const PRECISION_BATCH: usize = 10_000;
 
 /// Adds batches of paths until the first target's standard error (in its
 /// month, after conditioning on any history the way `run` does) is at most
-/// `precision`, within `budget` paths.
+/// `precision`, within `budget` paths. Returns the paths conditioned, with
+/// the calibration report: the last check is the answer.
 fn simulate_until_precise(
     model: &Model,
     quiet: bool,
     precision: f64,
     budget: usize,
     source: &str,
-) -> Result<Simulation, Failure> {
+) -> Result<calibrate::precision::Conditioned, Failure> {
     let mut sim: Option<Simulation> = None;
-    let mut error = f64::INFINITY;
+    let mut conditioned: Option<calibrate::precision::Conditioned> = None;
     loop {
         let done = sim.as_ref().map_or(0, |s| s.paths);
         if done >= budget {
@@ -106,19 +107,31 @@ fn simulate_until_precise(
             Some(sim) => sim.append(batch),
             None => sim = Some(batch),
         }
-        error = calibrate::precision::first_target_error(
+        // The previous check's copy is no longer needed: released first.
+        drop(conditioned.take());
+        let check = calibrate::precision::condition_copy(
             model,
             sim.as_ref().expect("one batch run"),
             source,
-        );
+            &RunOptions {
+                cancel: Some(&CANCEL),
+                ..RunOptions::default()
+            },
+        )
+        .map_err(|_| Failure::Interrupted)?;
         // A probability of exactly 0 or 1 has a zero standard error after one
         // batch; one batch is then all the evidence there is.
-        if error <= precision {
+        let met = check.error <= precision;
+        conditioned = Some(check);
+        if met {
             break;
         }
     }
-    let sim = sim.expect("at least one batch");
-    let paths = report::count(sim.paths as f64);
+    let conditioned = conditioned.expect("at least one batch");
+    let (error, paths) = (
+        conditioned.error,
+        report::count(conditioned.sim.paths as f64),
+    );
     if error > precision {
         // Calibration to a history can leave fewer effective paths than
         // the budget promised for; say where it stopped rather than hide it.
@@ -130,7 +143,7 @@ fn simulate_until_precise(
             "--precision {precision}: the first target's standard error is {error:.4} after {paths} paths"
         ));
     }
-    Ok(sim)
+    Ok(conditioned)
 }
 
 /// Streaming runs for `--precision` when the paths it may need do not fit
@@ -229,9 +242,14 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     // A streamed `--precision` run plans its own number of paths.
     let mut planned: Option<Model> = None;
+    // Precision mode in memory conditions as it goes: its last check is the
+    // answer, calibration report included.
+    let mut conditioned = None;
     let mut sim = match (precision, plan) {
         (Some(precision), Some(PrecisionPlan::InMemory { budget })) => {
-            simulate_until_precise(model, quiet, precision, budget, &source)?
+            let precise = simulate_until_precise(model, quiet, precision, budget, &source)?;
+            conditioned = Some(precise.calibration);
+            precise.sim
         }
         (Some(precision), Some(PrecisionPlan::Streaming { most })) => {
             let (model, sim) = stream_until_precise(model, quiet, precision, most, &source)?;
@@ -252,25 +270,28 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     // Calibration averages the breakdown over the paths it weights; if it
     // does not apply, the breakdown is averaged over every path, with a
     // progress bar of its own.
-    let calibration = with_progress(
-        sim.paths,
-        "{spinner} breaking down by content {bar:30} {pos}/{len} paths, {eta} left",
-        args.output.quiet,
-        |progress| {
-            calibrate::condition(
-                model,
-                &mut sim,
-                &source,
-                model.conditioning,
-                &RunOptions {
-                    progress: Some(progress),
-                    cancel: Some(&CANCEL),
-                    ..RunOptions::default()
-                },
-            )
-        },
-    )
-    .map_err(|_| Failure::Interrupted)?
+    let calibration = match conditioned {
+        Some(calibration) => calibration,
+        None => with_progress(
+            sim.paths,
+            "{spinner} breaking down by content {bar:30} {pos}/{len} paths, {eta} left",
+            args.output.quiet,
+            |progress| {
+                calibrate::condition(
+                    model,
+                    &mut sim,
+                    &source,
+                    model.conditioning,
+                    &RunOptions {
+                        progress: Some(progress),
+                        cancel: Some(&CANCEL),
+                        ..RunOptions::default()
+                    },
+                )
+            },
+        )
+        .map_err(|_| Failure::Interrupted)?,
+    }
     .map(|mut c| {
         c.notes = history_notes;
         c

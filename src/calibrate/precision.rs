@@ -2,8 +2,44 @@
 //! odds to be as precise as asked (the path budget is planned against memory
 //! in `app::memory::precision_budget`).
 
-use crate::engine::{Breakdown, Simulation};
+use crate::engine::{Breakdown, Cancelled, RunOptions, Simulation};
 use crate::model::Model;
+
+/// A copy of a run's prior paths conditioned as `run` conditions them, and
+/// the first target's standard error after it.
+pub struct Conditioned {
+    pub sim: Simulation,
+    pub calibration: Option<super::Calibration>,
+    /// The standard error of the first target's chance in its month (0
+    /// without targets).
+    pub error: f64,
+}
+
+/// Conditions a copy of `sim` (the prior paths so far) on the model's
+/// history exactly as `run` does ([`super::condition`], the model's method),
+/// leaving `sim` as it is for more paths to be added. The batch that meets
+/// the precision is then `run`'s answer as it stands: nothing is conditioned
+/// twice.
+pub fn condition_copy(
+    model: &Model,
+    sim: &Simulation,
+    source: &str,
+    options: &RunOptions,
+) -> Result<Conditioned, Cancelled> {
+    let mut conditioned = sim.clone();
+    let calibration =
+        super::condition(model, &mut conditioned, source, model.conditioning, options)?;
+    let error = model.targets.first().map_or(0.0, |target| {
+        crate::stats::target(model, &conditioned, target)
+            .in_month
+            .standard_error
+    });
+    Ok(Conditioned {
+        sim: conditioned,
+        calibration,
+        error,
+    })
+}
 
 /// The standard error of the first target's chance in its month, after
 /// conditioning `sim` (the prior paths so far) on the model's history the
