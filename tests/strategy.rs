@@ -1,5 +1,8 @@
 //! Strategy tools: compare, sweep and goal seek, sensitivity.
 
+mod common;
+use common::cli_json;
+
 use affsim::model::Model;
 use affsim::scenario;
 use affsim::strategy::{compare, sensitivity, sweep};
@@ -263,24 +266,6 @@ fn the_decisive_input_ranks_first_in_sensitivity() {
     assert_eq!(result.inputs[0].key, "content[0].ctr");
     assert!(result.inputs[0].swing > 0.3, "{:?}", result.inputs[0]);
     assert!(result.inputs[0].rank_correlation > 0.5);
-}
-
-/// The JSON an `affsim` command prints with `--json`.
-fn cli_json(args: &[&str]) -> serde_json::Value {
-    let out = tempfile::tempdir().unwrap();
-    let output = assert_cmd::Command::cargo_bin("affsim")
-        .unwrap()
-        .args(args)
-        .args(["--no-charts", "--json", "--out"])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 /// compare conditions its reference as `run` does (the scenario's

@@ -1,6 +1,8 @@
 //! Strategies from a month: `[[variants]]` with `from`, and the content a
 //! variant adds (docs/SCENARIO.md, docs/MODEL.md §10).
 
+mod common;
+
 use affsim::engine::{self, Breakdown, RunOptions, Simulation, SourceSeries};
 use affsim::model::{Metric, Model};
 use affsim::scenario;
@@ -320,21 +322,7 @@ fn variant_errors_point_at_the_variant() {
 }
 
 fn compare_json(args: &[&str]) -> serde_json::Value {
-    let out = tempfile::tempdir().unwrap();
-    let output = assert_cmd::Command::cargo_bin("affsim")
-        .unwrap()
-        .arg("compare")
-        .args(args)
-        .args(["--paths", "300", "--no-charts", "--json", "--out"])
-        .arg(out.path())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    common::cli_json(&[&["compare"], args, &["--paths", "300"]].concat())
 }
 
 fn names(result: &serde_json::Value) -> Vec<String> {

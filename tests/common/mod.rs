@@ -1,5 +1,5 @@
 //! Helpers shared by the tests: decoding PNGs and reading pixels, reading
-//! `--memory-report`.
+//! `--memory-report`, a command's `--json` output.
 #![allow(dead_code)] // each test file uses its own subset
 
 use plotters::style::RGBColor;
@@ -119,4 +119,23 @@ pub fn truths_and_histories(
     )
     .unwrap();
     (truths, histories)
+}
+
+/// What `affsim ARGS --no-charts --json --out <a temporary folder>` prints,
+/// parsed; the command must succeed.
+pub fn cli_json(args: &[&str]) -> serde_json::Value {
+    let out = tempfile::tempdir().unwrap();
+    let output = assert_cmd::Command::cargo_bin("affsim")
+        .unwrap()
+        .args(args)
+        .args(["--no-charts", "--json", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
 }
