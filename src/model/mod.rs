@@ -102,6 +102,11 @@ pub struct Model {
     #[serde(skip)]
     pub conditioning: Conditioning,
     pub inputs: Vec<UncertainInput>,
+    /// Plain words for every input's scenario key, fixed or uncertain, e.g.
+    /// (`funnel.paid_rate`, "Funnel: paid conversion of sign-ups"): charts
+    /// name a swept key by them.
+    #[serde(skip)]
+    pub labels: Vec<(String, String)>,
     pub mixes: Vec<UncertainMix>,
     pub programs: Vec<Program>,
     pub sources: Vec<Source>,
@@ -126,6 +131,14 @@ pub struct ChangeFrom {
 }
 
 impl Model {
+    /// The plain words for a scenario key (see [`Model::labels`]).
+    pub fn label_of(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, label)| label.as_str())
+    }
+
     /// The settings in force in month `t`: the base's before a strategy
     /// takes over, this model's from then on.
     #[inline]

@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::frame::{self, Axis, Header, XTicks, fail, glyph};
+use super::frame::{self, Axis, Header, Key, XTicks, fail};
 use super::style::{Unit, palette, size};
 use super::{Chart, Ctx, Res, clean, month_range, value_range};
 use crate::engine::{SOURCE_SERIES, SourceSeries};
@@ -22,22 +22,6 @@ struct Layer {
 
 /// Half the width of a month's bar, in months.
 const BAR_HALF_WIDTH: f64 = 0.36;
-/// Longest legend label; source names can be whole sentences.
-const LABEL_CHARS: usize = 34;
-
-fn short(label: &str) -> String {
-    if label.chars().count() <= LABEL_CHARS {
-        label.to_string()
-    } else {
-        label
-            .chars()
-            .take(LABEL_CHARS - 1)
-            .collect::<String>()
-            .trim_end()
-            .to_string()
-            + "…"
-    }
-}
 
 /// Mean commission per month by content source, the largest first; sources
 /// beyond the palette are pooled as "other".
@@ -78,7 +62,7 @@ fn by_source(ctx: &Ctx) -> Vec<Layer> {
             }
         } else {
             layers.push(Layer {
-                label: short(&name),
+                label: name,
                 colour: palette::SERIES[i],
                 values,
             });
@@ -147,9 +131,14 @@ fn panel<DB: DrawingBackend>(
     let theme = &ctx.theme;
     let style = theme.bold(size::AXIS, palette::INK);
     let (width, _) = area.dim_in_pixel();
-    let text = frame::fit(area, title, &style, width as i32);
-    area.draw_text(&text, &style, (0, 0)).map_err(fail)?;
-    let (_, body) = area.split_vertically(theme.px(size::AXIS * 1.6));
+    let title = frame::fit(title, &style, width as i32, 2);
+    let mut top = 0;
+    for line in &title.lines {
+        area.draw_text(line, &title.style, (0, top)).map_err(fail)?;
+        top += frame::line_height(&title.style);
+    }
+    let gap = theme.px(size::AXIS * 1.6) - frame::line_height(&style);
+    let (_, body) = area.split_vertically(top + gap.max(0));
     let x = Axis {
         range: month_range(0.0, ctx.model.months),
         unit: Unit::Count,
@@ -158,7 +147,7 @@ fn panel<DB: DrawingBackend>(
     let mut chart = frame::axes(&body, theme, &x, XTicks::Months(ctx.model.start), y)?;
     let mut up = vec![0.0; ctx.model.months];
     let mut down = vec![0.0; ctx.model.months];
-    let mut drawn_any = false;
+    let mut legend = frame::Legend::default();
     for layer in layers {
         let bars: Vec<Rectangle<(f64, f64)>> = layer
             .values
@@ -180,15 +169,11 @@ fn panel<DB: DrawingBackend>(
         if bars.is_empty() {
             continue;
         }
-        drawn_any = true;
-        chart
-            .draw_series(bars)
-            .map_err(fail)?
-            .label(layer.label.as_str())
-            .legend(glyph::swatch(layer.colour, theme));
+        chart.draw_series(bars).map_err(fail)?;
+        legend.add(layer.label.as_str(), Key::Swatch(layer.colour));
     }
-    if drawn_any {
-        frame::legend(&mut chart, theme, SeriesLabelPosition::UpperLeft)?;
+    if !legend.is_empty() {
+        frame::legend(&mut chart, theme, &legend, SeriesLabelPosition::UpperLeft)?;
     } else {
         let middle = (y.range.start + y.range.end) / 2.0;
         frame::note(
@@ -229,7 +214,6 @@ impl Chart for Breakdown {
                 .map(|k| k.mean_total)
                 .sum();
             answer += &format!(" · {} from renewals", percent((recurring / total).max(0.0)));
-            // Last, because a long source name is what gets cut short.
             if let Some(top) = summary
                 .by_source
                 .iter()

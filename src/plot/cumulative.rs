@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::frame::{self, Axis, Header, XTicks, fail, glyph};
+use super::frame::{self, Axis, Header, Key, XTicks, fail};
 use super::style::{Unit, palette, size};
 use super::{Chart, Ctx, Res, band, line, month_range, value_range};
 use crate::model::Metric;
@@ -75,24 +75,26 @@ impl Chart for Cumulative {
         };
         let mut chart = frame::axes(&body, theme, &x, XTicks::Months(model.start), &y)?;
 
+        let mut legend = frame::Legend::default();
         let earned_band = palette::tint(palette::BLUE, 0.3);
         chart
             .draw_series(std::iter::once(Polygon::new(
                 band(&pick(&earned, 25.0), &pick(&earned, 75.0)),
                 earned_band.filled(),
             )))
-            .map_err(fail)?
-            .label("commission earned: P25–P75")
-            .legend(glyph::swatch(earned_band, theme));
+            .map_err(fail)?;
+        legend.add("commission earned: P25–P75", Key::Swatch(earned_band));
         // Paid often equals earned after the first payouts, so the paid band is
         // drawn as edges and its median as a wide line under the earned one:
         // where they coincide both stay visible.
         let edge = palette::PAID.stroke_width(theme.px(2.0) as u32);
         chart
             .draw_series(LineSeries::new(line(&pick(&paid, 25.0)), edge))
-            .map_err(fail)?
-            .label("cash paid out: P25–P75 (thin lines)")
-            .legend(glyph::thin(palette::PAID, theme));
+            .map_err(fail)?;
+        legend.add(
+            "cash paid out: P25–P75 (thin lines)",
+            Key::Thin(palette::PAID),
+        );
         chart
             .draw_series(LineSeries::new(line(&pick(&paid, 75.0)), edge))
             .map_err(fail)?;
@@ -101,17 +103,15 @@ impl Chart for Cumulative {
                 line(&pick(&paid, 50.0)),
                 palette::PAID.stroke_width(theme.line() * 3),
             ))
-            .map_err(fail)?
-            .label("cash paid out: median")
-            .legend(glyph::wide(palette::PAID, theme));
+            .map_err(fail)?;
+        legend.add("cash paid out: median", Key::Wide(palette::PAID));
         chart
             .draw_series(LineSeries::new(
                 line(&pick(&earned, 50.0)),
                 palette::BLUE.stroke_width(theme.line()),
             ))
-            .map_err(fail)?
-            .label("commission earned: median")
-            .legend(glyph::line(palette::BLUE, theme));
+            .map_err(fail)?;
+        legend.add("commission earned: median", Key::Line(palette::BLUE));
 
         if let Some(month) = first_payout.median_month {
             // Each month's point is its end-of-month total, so a payout on
@@ -147,6 +147,6 @@ impl Chart for Cumulative {
                 (anchor, VPos::Bottom),
             )?;
         }
-        frame::legend(&mut chart, theme, SeriesLabelPosition::UpperLeft)
+        frame::legend(&mut chart, theme, &legend, SeriesLabelPosition::UpperLeft)
     }
 }

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::frame::{self, Axis, Header, XTicks, fail, glyph};
+use super::frame::{self, Axis, Header, Key, XTicks, fail};
 use super::style::{Unit, palette, size};
 use super::{Chart, Ctx, Res, band, chance, line, month_range, value_range};
 use crate::model::{Metric, Model};
@@ -170,46 +170,22 @@ impl Chart for Fan {
             .fold(frame::y_label_area(&main, theme, &y), |w, panel| {
                 w.max(frame::y_label_area(&panel.area, theme, &panel.y))
             });
-        let mut chart =
-            frame::axes_aligned(&main, theme, &x, XTicks::Months(model.start), &y, y_area)?;
-        let mut labels: Vec<String> = [
+        // The legend and the ink it must not cover are known before
+        // drawing: when no place in the plot is free of them, the legend
+        // takes a band above the plot instead.
+        let mut legend = frame::Legend::default();
+        legend.add(
             "P5–P95: 90% of simulated futures",
-            "P25–P75: the middle half",
-            "median",
-        ]
-        .map(String::from)
-        .to_vec();
+            Key::Swatch(palette::BAND_OUTER),
+        );
+        legend.add("P25–P75: the middle half", Key::Swatch(palette::BAND_INNER));
+        legend.add("median", Key::Line(palette::MEDIAN));
         let mut ink = frame::Ink::default();
         ink.band(&p5, &p95);
         ink.line(&p50);
-
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                band(&p5, &p95),
-                palette::BAND_OUTER.filled(),
-            )))
-            .map_err(fail)?
-            .label(labels[0].as_str())
-            .legend(glyph::swatch(palette::BAND_OUTER, theme));
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                band(&p25, &p75),
-                palette::BAND_INNER.filled(),
-            )))
-            .map_err(fail)?
-            .label(labels[1].as_str())
-            .legend(glyph::swatch(palette::BAND_INNER, theme));
-        chart
-            .draw_series(LineSeries::new(
-                line(&p50),
-                palette::MEDIAN.stroke_width(theme.line()),
-            ))
-            .map_err(fail)?
-            .label(labels[2].as_str())
-            .legend(glyph::line(palette::MEDIAN, theme));
-
         let mut thresholds: Vec<f64> = Vec::new();
         let mut marked = Vec::new();
+        let mut marks = Vec::new();
         for target in &targets {
             let result = &target.result;
             // A second target on the same month and amount adds nothing to see.
@@ -222,17 +198,58 @@ impl Chart for Fan {
                 result.threshold,
             );
             ink.segment((at.0, y.range.start), at);
-            if !thresholds.contains(&result.threshold) {
+            let first_of_threshold = !thresholds.contains(&result.threshold);
+            if first_of_threshold {
                 thresholds.push(result.threshold);
                 ink.segment(
                     (x.range.start, result.threshold),
                     (x.range.end, result.threshold),
                 );
+            }
+            legend.add(chance(target), Key::Ring(palette::TARGET));
+            marks.push((at, first_of_threshold, result.in_month.value));
+        }
+        if let Some(observed) = &on_headline {
+            observed.points.iter().for_each(|p| ink.point(*p));
+            legend.add(observed.label.as_str(), Key::Dot(palette::OBSERVED));
+        }
+        let band_height = frame::legend_band(&main, theme, &x, &y, y_area, &legend, &ink)?;
+        let (legend_band, main) = match band_height {
+            Some(height) => {
+                let (band, rest) = main.split_vertically(height);
+                (Some(band), rest)
+            }
+            None => (None, main),
+        };
+        let mut chart =
+            frame::axes_aligned(&main, theme, &x, XTicks::Months(model.start), &y, y_area)?;
+
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band(&p5, &p95),
+                palette::BAND_OUTER.filled(),
+            )))
+            .map_err(fail)?;
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                band(&p25, &p75),
+                palette::BAND_INNER.filled(),
+            )))
+            .map_err(fail)?;
+        chart
+            .draw_series(LineSeries::new(
+                line(&p50),
+                palette::MEDIAN.stroke_width(theme.line()),
+            ))
+            .map_err(fail)?;
+
+        for (at, first_of_threshold, chance) in marks {
+            if first_of_threshold {
                 frame::dashed(
                     &mut chart,
                     theme,
-                    (x.range.start, result.threshold),
-                    (x.range.end, result.threshold),
+                    (x.range.start, at.1),
+                    (x.range.end, at.1),
                     palette::TARGET,
                 )?;
             }
@@ -243,33 +260,30 @@ impl Chart for Fan {
                 at,
                 palette::TARGET,
             )?;
-            let label = chance(target);
-            labels.push(label.clone());
             chart
                 .draw_series(std::iter::once(Circle::new(
                     at,
                     theme.px(9.0),
                     palette::TARGET.stroke_width(theme.line()),
                 )))
-                .map_err(fail)?
-                .label(label)
-                .legend(glyph::ring(palette::TARGET, theme));
+                .map_err(fail)?;
             frame::note(
                 &mut chart,
                 at,
                 (0, -theme.px(16.0)),
-                &crate::report::percent(result.in_month.value),
+                &crate::report::percent(chance),
                 theme.bold(size::NOTE, palette::TARGET),
                 (HPos::Center, VPos::Bottom),
             )?;
         }
 
         if let Some(observed) = &on_headline {
-            observed.points.iter().for_each(|p| ink.point(*p));
-            labels.push(observed.label.clone());
             dots(&mut chart, theme, observed)?;
         }
-        frame::legend_clear_of(&mut chart, theme, &labels, &ink)?;
+        match legend_band {
+            Some(band) => frame::legend_above(&band, theme, y_area, &legend)?,
+            None => frame::legend_clear_of(&mut chart, theme, &legend, &ink)?,
+        }
         match below {
             Some(panel) => panel.draw(ctx, &x, y_area),
             None => Ok(()),
@@ -300,9 +314,7 @@ fn dots<DB: DrawingBackend>(
                 .iter()
                 .map(|p| Circle::new(*p, r, palette::OBSERVED.filled())),
         )
-        .map_err(fail)?
-        .label(observed.label.as_str())
-        .legend(glyph::dot(palette::OBSERVED, theme));
+        .map_err(fail)?;
     Ok(())
 }
 
@@ -313,6 +325,8 @@ fn dots<DB: DrawingBackend>(
 struct Panel<DB: DrawingBackend> {
     observed: Observed,
     title: DrawingArea<DB, Shift>,
+    /// The title's lines, fitted to the panel's width.
+    heading: frame::Fitted,
     area: DrawingArea<DB, Shift>,
     y: Axis,
     p25: Vec<f64>,
@@ -326,9 +340,18 @@ impl<DB: DrawingBackend> Panel<DB> {
         let bands = ctx.bands_of(observed.metric);
         let pick = |q: f64| bands.iter().map(|b| b.p(q)).collect::<Vec<f64>>();
         let (p25, p50, p75) = (pick(25.0), pick(50.0), pick(75.0));
+        // The key is in the title: a boxed legend would cover the panel.
+        let heading = format!(
+            "{}, per month: your observed months (dots) on the simulated futures (grey: the middle half, line: the median)",
+            frame::capitalise(observed.metric.phrase())
+        );
+        let (width, _) = panel.dim_in_pixel();
+        let style = theme.bold(size::LEGEND, palette::INK);
+        let heading = frame::fit(&heading, &style, width as i32, 2);
+        let extra = frame::line_height(&heading.style) * (heading.lines.len() as i32 - 1);
         // Air above the panel's title parts it from the fan's month labels.
         let (title, area) =
-            panel.split_vertically(theme.px(size::MARGIN) + theme.px(size::LEGEND * 1.6));
+            panel.split_vertically(theme.px(size::MARGIN) + theme.px(size::LEGEND * 1.6) + extra);
         let y = Axis {
             range: value_range(
                 p25.iter()
@@ -342,6 +365,7 @@ impl<DB: DrawingBackend> Panel<DB> {
         Panel {
             observed,
             title,
+            heading,
             area,
             y,
             p25,
@@ -352,19 +376,17 @@ impl<DB: DrawingBackend> Panel<DB> {
 
     fn draw(&self, ctx: &Ctx, x: &Axis, y_area: i32) -> Res {
         let theme = &ctx.theme;
-        let phrase = self.observed.metric.phrase();
-        // The key is in the title: a boxed legend would cover the panel.
-        let title = format!(
-            "{}, per month: your observed months (dots) on the simulated futures (grey: the middle half, line: the median)",
-            frame::capitalise(phrase)
-        );
-        let style = theme.bold(size::LEGEND, palette::INK);
-        let (width, height) = self.title.dim_in_pixel();
-        let title = frame::fit(&self.title, &title, &style, width as i32);
-        let style = style.pos(Pos::new(HPos::Left, VPos::Bottom));
-        self.title
-            .draw_text(&title, &style, (0, height as i32))
-            .map_err(fail)?;
+        let (_, height) = self.title.dim_in_pixel();
+        let title = &self.heading;
+        let style = title.style.pos(Pos::new(HPos::Left, VPos::Bottom));
+        let step = frame::line_height(&style);
+        let count = title.lines.len() as i32;
+        for (i, line) in title.lines.iter().enumerate() {
+            let bottom = height as i32 - (count - 1 - i as i32) * step;
+            self.title
+                .draw_text(line, &style, (0, bottom))
+                .map_err(fail)?;
+        }
         let mut chart = frame::axes_aligned(
             &self.area,
             theme,

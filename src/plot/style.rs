@@ -67,6 +67,11 @@ pub mod size {
     pub const LINE: f64 = 3.0;
 }
 
+/// Text below about 7 px is unreadable whatever the picture size: type
+/// scaled with the picture stops there (only text that would otherwise not
+/// fit goes smaller, see `frame::fit`).
+pub const SMALLEST_TEXT_PX: f64 = 7.0;
+
 /// Pixel sizes for one picture size.
 #[derive(Clone, Copy, Debug)]
 pub struct Theme {
@@ -90,9 +95,8 @@ impl Theme {
         (base * self.scale).round().max(1.0) as i32
     }
 
-    /// Text below about 7 px is unreadable whatever the picture size.
     fn font_px(&self, base: f64) -> f64 {
-        (base * self.scale).max(7.0)
+        (base * self.scale).max(SMALLEST_TEXT_PX)
     }
 
     pub fn text(&self, base: f64, colour: RGBColor) -> TextStyle<'static> {

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::frame::{self, Axis, Header, XTicks, fail, glyph};
+use super::frame::{self, Axis, Header, Key, XTicks, fail};
 use super::style::{Unit, palette, size};
 use super::{Chart, Ctx, Res, chance, clean, value_range};
 use crate::calendar::Month;
@@ -34,6 +34,8 @@ pub fn subject(model: &crate::model::Model) -> (Metric, usize) {
         None => (model.headline, model.months - 1),
     }
 }
+/// Data starting below this share of the axis's top get an axis from zero.
+const NEAR_ZERO: f64 = 0.05;
 /// A threshold this many times beyond the top of the axis would flatten the
 /// whole distribution into one bar; it is then named instead of drawn.
 const FAR: f64 = 3.0;
@@ -64,12 +66,15 @@ fn histogram(sorted: &[(f64, f64)], top: f64, threshold: Option<f64>) -> Histogr
         .map(|p| p.1)
         .sum::<f64>()
         .max(f64::MIN_POSITIVE);
-    let low = sorted
-        .first()
-        .map_or(0.0, |p| p.0)
-        .min(0.0)
-        .min(threshold.unwrap_or(0.0));
-    let mut high = top.max(threshold.unwrap_or(low));
+    let smallest = sorted.first().map_or(0.0, |p| p.0);
+    let mut high = top.max(threshold.unwrap_or(smallest));
+    // The axis starts near the data (and the threshold), at zero only when
+    // the data come close to it anyway.
+    let mut low = smallest.min(threshold.unwrap_or(smallest));
+    if low > 0.0 && low < NEAR_ZERO * high {
+        low = 0.0;
+    }
+    high = high.max(low);
     if high <= low {
         high = low + threshold.map_or(1.0, |t| t.abs().max(1.0));
     }
@@ -220,37 +225,43 @@ impl Chart for TargetChart {
                 .map(move |b| Rectangle::new([(b.0 + gap, 0.0), (b.1 - gap, b.2)], colour.filled()))
         };
         let (low_colour, high_colour) = (palette::BAND_INNER, palette::MEDIAN);
+        let mut legend = frame::Legend::default();
         match (subject.target, threshold) {
             (Some(target), Some(t)) => {
                 let p = target.result.in_month.value;
                 let amount = unit.value(t);
                 chart
                     .draw_series(bar_series(false, low_colour))
-                    .map_err(fail)?
-                    .label(format!("below {amount}: {} of futures", percent(1.0 - p)))
-                    .legend(glyph::swatch(low_colour, theme));
+                    .map_err(fail)?;
+                legend.add(
+                    format!("below {amount}: {} of futures", percent(1.0 - p)),
+                    Key::Swatch(low_colour),
+                );
                 chart
                     .draw_series(bar_series(true, high_colour))
-                    .map_err(fail)?
-                    .label(format!("at or above {amount}: {} of futures", percent(p)))
-                    .legend(glyph::swatch(high_colour, theme));
+                    .map_err(fail)?;
+                legend.add(
+                    format!("at or above {amount}: {} of futures", percent(p)),
+                    Key::Swatch(high_colour),
+                );
                 if far.is_none() {
                     chart
                         .draw_series(LineSeries::new(
                             [(t, y.range.start), (t, y.range.end)],
                             palette::TARGET.stroke_width(theme.line()),
                         ))
-                        .map_err(fail)?
-                        .label(format!("target: {amount} in {}", subject.month.long()))
-                        .legend(glyph::line(palette::TARGET, theme));
+                        .map_err(fail)?;
+                    legend.add(
+                        format!("target: {amount} in {}", subject.month.long()),
+                        Key::Line(palette::TARGET),
+                    );
                 }
             }
             _ => {
                 chart
                     .draw_series(bar_series(false, low_colour))
-                    .map_err(fail)?
-                    .label("simulated futures")
-                    .legend(glyph::swatch(low_colour, theme));
+                    .map_err(fail)?;
+                legend.add("simulated futures", Key::Swatch(low_colour));
             }
         }
         chart
@@ -258,9 +269,11 @@ impl Chart for TargetChart {
                 [(median, y.range.start), (median, tallest * 1.12)],
                 palette::INK.stroke_width(theme.px(2.0) as u32),
             ))
-            .map_err(fail)?
-            .label(format!("median: {}", unit.value(median)))
-            .legend(glyph::line(palette::INK, theme));
+            .map_err(fail)?;
+        legend.add(
+            format!("median: {}", unit.value(median)),
+            Key::Line(palette::INK),
+        );
 
         // The share label sits on the shaded side when there is room, and
         // the legend takes the opposite top corner.
@@ -308,7 +321,7 @@ impl Chart for TargetChart {
                 )?;
             }
         }
-        frame::legend(&mut chart, theme, corner)
+        frame::legend(&mut chart, theme, &legend, corner)
     }
 }
 
@@ -335,6 +348,20 @@ mod tests {
                 .bars
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_axis_starts_near_the_data() {
+        // Nothing below $160: the first bar starts there, not at $0.
+        let values: Vec<(f64, f64)> = (160..720).map(|v| (v as f64, 1.0)).collect();
+        let h = histogram(&values, 719.0, Some(500.0));
+        let first = h.bars[0].0;
+        assert!((145.0..=160.0).contains(&first), "{first}");
+        // Data reaching close to $0 keep an axis from $0 (to a bar's width:
+        // the bars' edges fall on the threshold).
+        let values: Vec<(f64, f64)> = (20..720).map(|v| (v as f64, 1.0)).collect();
+        let first = histogram(&values, 719.0, Some(500.0)).bars[0].0;
+        assert!((-719.0 / BINS..=0.0).contains(&first), "{first}");
     }
 
     #[test]

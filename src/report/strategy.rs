@@ -276,19 +276,46 @@ pub fn sweep(sweep: &Sweep) -> String {
         let _ = writeln!(w, "Each value applies {since}.");
     }
     let _ = writeln!(w);
-    let keys: Vec<String> = sweep.axes.iter().map(|a| a.key.clone()).collect();
-    for point in &sweep.points {
-        let values: Vec<String> = keys
+    // Every column padded to its widest cell, so that rows line up
+    // whatever the values' lengths.
+    type Row = (Vec<String>, String, String);
+    let rows: Vec<Row> = sweep
+        .points
+        .iter()
+        .map(|point| {
+            let values = sweep
+                .axes
+                .iter()
+                .zip(&point.values)
+                .map(|(axis, v)| format!("{} = {}", axis.key, trim(*v)))
+                .collect();
+            (
+                values,
+                percent(point.probability.value),
+                points(point.probability.standard_error),
+            )
+        })
+        .collect();
+    let width = |cell: &dyn Fn(&Row) -> &str| {
+        rows.iter()
+            .map(|row| cell(row).chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let value_widths: Vec<usize> = (0..sweep.axes.len())
+        .map(|i| width(&|row| row.0.get(i).map_or("", String::as_str)))
+        .collect();
+    let (chance_width, error_width) = (width(&|row| &row.1), width(&|row| &row.2));
+    for ((values, chance, error), point) in rows.iter().zip(&sweep.points) {
+        let values: Vec<String> = values
             .iter()
-            .zip(&point.values)
-            .map(|(k, v)| format!("{k} = {}", trim(*v)))
+            .zip(&value_widths)
+            .map(|(value, width)| format!("{value:<width$}"))
             .collect();
         let _ = writeln!(
             w,
-            "  {:<40} {:>7} ± {:<6} chance; median {}",
-            values.join(", "),
-            percent(point.probability.value),
-            points(point.probability.standard_error),
+            "  {}   {chance:>chance_width$} ± {error:<error_width$}  chance; median {}",
+            values.join("  "),
             money_or_count(target.metric, point.median)
         );
     }

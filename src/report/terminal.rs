@@ -376,12 +376,24 @@ pub fn table<const N: usize>(w: &mut String, header: [&str; N], rows: &[[String;
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
+    // Words line up on the left (the first column, and one like "kind"
+    // whose every cell is a word), numbers on the right.
+    let mut words = [false; N];
+    for (i, word) in words.iter_mut().enumerate() {
+        *word = i == 0
+            || (!rows.is_empty()
+                && rows
+                    .iter()
+                    .all(|row| row[i].chars().next().is_some_and(|c| c.is_alphabetic())));
+    }
     let line = |w: &mut String, cells: Vec<&str>| {
         let mut text = String::from(" ");
         for (i, cell) in cells.iter().enumerate() {
             let pad = widths[i] - cell.chars().count();
             if i == 0 {
                 text.push_str(&format!(" {cell}{}", " ".repeat(pad)));
+            } else if words[i] {
+                text.push_str(&format!("  {cell}{}", " ".repeat(pad)));
             } else {
                 text.push_str(&format!("  {}{cell}", " ".repeat(pad)));
             }

@@ -177,12 +177,14 @@ fn percent_as_fraction(value: f64, domain: &Domain) -> Option<String> {
 
 pub struct Resolver {
     inputs: Vec<UncertainInput>,
+    labels: Vec<(String, String)>,
     mixes: Vec<(usize, Vec<f64>, f64)>,
 }
 
 pub fn resolve(file: &ScenarioFile) -> Result<Model> {
     let mut resolver = Resolver {
         inputs: Vec::new(),
+        labels: Vec::new(),
         mixes: Vec::new(),
     };
     resolver.model(file)
@@ -514,6 +516,7 @@ impl Resolver {
             precision,
             conditioning,
             inputs: std::mem::take(&mut self.inputs),
+            labels: std::mem::take(&mut self.labels),
             mixes,
             programs,
             sources,
@@ -1276,6 +1279,7 @@ impl Resolver {
         label: &str,
         domain: Domain,
     ) -> Result<Param> {
+        self.labels.push((path.to_string(), label.to_string()));
         let dist = match spec {
             InputSpec::Fixed(value) => {
                 if !domain.contains(*value) {

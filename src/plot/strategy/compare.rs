@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::super::frame::{self, Axis, Header, XTicks, fail, glyph};
+use super::super::frame::{self, Axis, Header, Key, XTicks, fail};
 use super::super::style::{Theme, Unit, palette, size};
 use super::super::{Picture, Res, band, line, month_range, value_range};
 use super::{boxed, goal_text, pct, series_colour, subtitle};
@@ -165,7 +165,7 @@ impl Picture for CompareChart<'_> {
         };
         let mut chart = frame::axes(&body, theme, &x, XTicks::Months(model.start), &y)?;
 
-        let mut labels: Vec<String> = Vec::new();
+        let mut legend = frame::Legend::default();
         let mut ink = frame::Ink::default();
         // Bands first, all of them, so that no band hides another's median.
         for (i, strategy) in c.strategies.iter().enumerate() {
@@ -210,15 +210,13 @@ impl Picture for CompareChart<'_> {
                 ),
             };
             ink.line(&p50);
-            labels.push(label.clone());
+            legend.add(label, Key::Line(colour));
             chart
                 .draw_series(LineSeries::new(
                     line(&p50),
                     colour.stroke_width(theme.line()),
                 ))
-                .map_err(fail)?
-                .label(label)
-                .legend(glyph::line(colour, theme));
+                .map_err(fail)?;
         }
 
         if let Some(target) = target {
@@ -236,17 +234,17 @@ impl Picture for CompareChart<'_> {
                 palette::INK,
             )?;
             frame::dashed(&mut chart, theme, (at.0, y.range.start), at, palette::INK)?;
-            let label = format!("target: {}", goal_text(target));
-            labels.push(label.clone());
+            legend.add(
+                format!("target: {}", goal_text(target)),
+                Key::Ring(palette::INK),
+            );
             chart
                 .draw_series(std::iter::once(Circle::new(
                     at,
                     theme.px(9.0),
                     palette::INK.stroke_width(theme.line()),
                 )))
-                .map_err(fail)?
-                .label(label)
-                .legend(glyph::ring(palette::INK, theme));
+                .map_err(fail)?;
             // The month's name above the ring, leaning inwards at the edges.
             let anchor = if at.0 > (months as f64 - 1.0) * 0.8 {
                 HPos::Right
@@ -264,14 +262,11 @@ impl Picture for CompareChart<'_> {
             )?;
         } else if let Some(target) = c.targets.first() {
             // The first target counts another metric: name it in the legend.
-            let label = format!("chances are of {}", goal_text(target));
-            labels.push(label.clone());
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-                .map_err(fail)?
-                .label(label)
-                .legend(glyph::ring(palette::INK, theme));
+            legend.add(
+                format!("chances are of {}", goal_text(target)),
+                Key::Ring(palette::INK),
+            );
         }
-        frame::legend_clear_of(&mut chart, theme, &labels, &ink)
+        frame::legend_clear_of(&mut chart, theme, &legend, &ink)
     }
 }

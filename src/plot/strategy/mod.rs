@@ -12,7 +12,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::frame::{Chart2d, fail};
+use super::frame::{self, Chart2d, fail};
 use super::style::{Theme, palette, size};
 use super::{ChartOptions, Picture, Res, plural, prepare, render_picture};
 use crate::format;
@@ -175,20 +175,21 @@ fn plot<'a, DB: DrawingBackend>(
     y_area: Option<i32>,
 ) -> Res<Chart2d<'a, DB>> {
     let tick_style = theme.text(size::TICK, palette::INK);
-    let desc_style = theme.text(size::AXIS, palette::MUTED);
     let widest = [y.range.start, y.range.end]
         .iter()
         .map(|v| super::frame::text_width(area, &(y.format)(*v), &tick_style))
         .max()
         .unwrap_or(0)
         .max(super::frame::text_width(area, "100%", &tick_style));
-    let (tick_px, desc_px) = (theme.px(size::TICK), theme.px(size::AXIS));
-    let y_area = y_area
-        .unwrap_or(widest + theme.px(14.0) + if y.label.is_empty() { 0 } else { desc_px * 2 });
-    let x_area = tick_px * 2 + if x.label.is_empty() { 0 } else { desc_px * 2 };
+    let y_title = frame::y_title(area, theme, &y.label);
+    let y_area =
+        y_area.unwrap_or(widest + theme.px(14.0) + frame::title_depth(theme, y_title.as_ref()));
+    let margin_right = theme.px(16.0);
+    let x_title = frame::x_title(area, theme, &x.label, y_area, margin_right);
+    let x_area = theme.px(size::TICK) * 2 + frame::title_depth(theme, x_title.as_ref());
     let mut chart = ChartBuilder::on(area)
         .margin_top(theme.px(10.0))
-        .margin_right(theme.px(16.0))
+        .margin_right(margin_right)
         .x_label_area_size(x_area)
         .y_label_area_size(y_area)
         .build_cartesian_2d(x.range.clone(), y.range.clone())
@@ -201,16 +202,14 @@ fn plot<'a, DB: DrawingBackend>(
         .y_labels(y.ticks)
         .x_label_formatter(&x_label)
         .y_label_formatter(&y_label)
-        .x_desc(x.label.as_str())
-        .y_desc(y.label.as_str())
         .label_style(tick_style)
-        .axis_desc_style(desc_style)
         .axis_style(palette::AXIS)
         .bold_line_style(palette::GRID)
         .max_light_lines(0)
         .set_all_tick_mark_size(theme.px(6.0))
         .draw()
         .map_err(fail)?;
+    frame::axis_titles(area, &chart, x_title.as_ref(), y_title.as_ref())?;
     Ok(chart)
 }
 

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::super::frame::{self, Header, fail, glyph};
+use super::super::frame::{self, Header, Key, fail};
 use super::super::style::{Theme, palette, size};
 use super::super::{Picture, Res, clean};
 use super::{Scale, goal_text, pct, percent_tick, plot, subtitle, text_at};
@@ -111,31 +111,55 @@ impl Picture for Tornado<'_> {
         };
         let row_estimate =
             (plot_estimate - spare * plot_estimate / (rows as f64 + spare)) / rows as f64;
-        let two_lines = row_estimate >= theme.px(size::LEGEND + size::TICK * 0.9) as f64 * 1.05;
-        let label_style = theme.text(size::LEGEND, palette::INK);
-        let range_style = theme.text(size::TICK * 0.9, palette::MUTED);
+        // Two lines of type need about 0.9 of their sizes together (their
+        // capitals and descenders, not the full em boxes).
+        let two_lines = row_estimate >= theme.px(size::LEGEND + size::TICK * 0.9) as f64 * 0.9;
         let (body_w, _) = body.dim_in_pixel();
         let max_label = (body_w as i32 * 2) / 5;
-        let labels: Vec<(String, String)> = inputs
+        // Every row's label in one type size, the largest in which each fits
+        // on one line (smaller type for long names; never cut).
+        let shared = |style: TextStyle<'static>, texts: &[String]| {
+            let px = texts
+                .iter()
+                .map(|text| frame::fit(text, &style, max_label, 1).style.font.get_size())
+                .fold(style.font.get_size(), f64::min);
+            frame::resized(&style, px)
+        };
+        let names: Vec<String> = inputs.iter().map(|input| input.label.clone()).collect();
+        let ranges: Vec<String> = inputs
             .iter()
             .map(|input| {
-                let label = frame::fit(&body, &input.label, &label_style, max_label);
-                let range = format!(
+                format!(
                     "P10 {} · P90 {}",
                     input_value(input.unit, input.p10),
                     input_value(input.unit, input.p90)
-                );
-                (label, frame::fit(&body, &range, &range_style, max_label))
+                )
+            })
+            .collect();
+        let label_style = shared(theme.text(size::LEGEND, palette::INK), &names);
+        let range_style = shared(theme.text(size::TICK * 0.9, palette::MUTED), &ranges);
+        let labels: Vec<(Vec<String>, Vec<String>)> = names
+            .iter()
+            .zip(&ranges)
+            .map(|(name, range)| {
+                (
+                    frame::wrap(name, &label_style, max_label),
+                    frame::wrap(range, &range_style, max_label),
+                )
             })
             .collect();
         let gap = theme.px(12.0);
+        let widest_of = |lines: &[String], style: &TextStyle| {
+            lines
+                .iter()
+                .map(|line| frame::width_of(line, style))
+                .max()
+                .unwrap_or(0)
+        };
         let widest = labels
             .iter()
             .map(|(a, b)| {
-                let (a, b) = (
-                    frame::text_width(&body, a, &label_style),
-                    frame::text_width(&body, b, &range_style),
-                );
+                let (a, b) = (widest_of(a, &label_style), widest_of(b, &range_style));
                 if two_lines { a.max(b) } else { a + gap + b }
             })
             .max()
@@ -183,17 +207,9 @@ impl Picture for Tornado<'_> {
         }
         chart.draw_series(back).map_err(fail)?;
         chart.draw_series(front).map_err(fail)?;
-        // Legend entries (the bars above carry no labels).
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-            .map_err(fail)?
-            .label("input at its P10")
-            .legend(glyph::swatch(LOW, theme));
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-            .map_err(fail)?
-            .label("input at its P90")
-            .legend(glyph::swatch(HIGH, theme));
+        let mut legend = frame::Legend::default();
+        legend.add("input at its P10", Key::Swatch(LOW));
+        legend.add("input at its P90", Key::Swatch(HIGH));
 
         // The chance written at each end of each bar, outside it.
         let note_style = theme.bold(size::NOTE * 0.9, palette::INK);
@@ -205,25 +221,33 @@ impl Picture for Tornado<'_> {
                 let (left, right) = (p10.min(p90).min(base), p10.max(p90).max(base));
                 let left_text = if p10 <= p90 { p10 } else { p90 };
                 let right_text = if p10 <= p90 { p90 } else { p10 };
-                if (right - left).abs() < 1e-9 {
-                    continue;
+                // A bar part less than a pixel wide is not drawn to be seen:
+                // its chance is the base's, and it gets no label.
+                let at = |v: f64| chart.backend_coord(&(v, y)).0;
+                let (left_drawn, right_drawn) = (
+                    (at(left_text) - at(base)).abs() >= 1,
+                    (at(right_text) - at(base)).abs() >= 1,
+                );
+                if left_drawn {
+                    frame::note(
+                        &mut chart,
+                        (left, y),
+                        (-theme.px(8.0), 0),
+                        &pct(left_text / 100.0),
+                        note_style.clone(),
+                        (HPos::Right, VPos::Center),
+                    )?;
                 }
-                frame::note(
-                    &mut chart,
-                    (left, y),
-                    (-theme.px(8.0), 0),
-                    &pct(left_text / 100.0),
-                    note_style.clone(),
-                    (HPos::Right, VPos::Center),
-                )?;
-                frame::note(
-                    &mut chart,
-                    (right, y),
-                    (theme.px(8.0), 0),
-                    &pct(right_text / 100.0),
-                    note_style.clone(),
-                    (HPos::Left, VPos::Center),
-                )?;
+                if right_drawn {
+                    frame::note(
+                        &mut chart,
+                        (right, y),
+                        (theme.px(8.0), 0),
+                        &pct(right_text / 100.0),
+                        note_style.clone(),
+                        (HPos::Left, VPos::Center),
+                    )?;
+                }
             }
         }
 
@@ -234,49 +258,55 @@ impl Picture for Tornado<'_> {
             (base, rows as f64 - 0.5),
             palette::INK,
         )?;
-        chart
-            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-            .map_err(fail)?
-            .label(format!(
-                "base: {} with every input uncertain",
-                pct(base / 100.0)
-            ))
-            .legend(glyph::thin(palette::INK, theme));
+        legend.add(
+            format!("base: {} with every input uncertain", pct(base / 100.0)),
+            Key::Thin(palette::INK),
+        );
 
-        // Row labels left of the plot: the input, and its P10..P90 below it.
+        // Row labels left of the plot: the input, and its P10..P90 below it
+        // (or beside it when rows are short). A label on more than one line
+        // (only in the smallest pictures) grows upwards.
         let left_px = chart.backend_coord(&(low, 0.0)).0 - theme.px(12.0);
+        let stack =
+            |lines: &[String], style: &TextStyle, right: i32, last_y: i32, v: VPos| -> Res {
+                let step = frame::line_height(style);
+                let count = lines.len() as i32;
+                for (k, line) in lines.iter().enumerate() {
+                    let y = last_y - (count - 1 - k as i32) * step;
+                    text_at(root, line, style, (right, y), (HPos::Right, v))?;
+                }
+                Ok(())
+            };
         for (i, (label, range)) in labels.iter().enumerate() {
             let (_, y_px) = chart.backend_coord(&(low, row_y(i)));
             if two_lines {
-                text_at(
-                    root,
+                stack(
                     label,
                     &label_style,
-                    (left_px, y_px - theme.px(2.0)),
-                    (HPos::Right, VPos::Bottom),
+                    left_px,
+                    y_px - theme.px(2.0),
+                    VPos::Bottom,
                 )?;
-                text_at(
-                    root,
-                    range,
-                    &range_style,
-                    (left_px, y_px + theme.px(2.0)),
-                    (HPos::Right, VPos::Top),
-                )?;
+                // The range's lines go downwards from under the label.
+                for (k, line) in range.iter().enumerate() {
+                    let y = y_px + theme.px(2.0) + k as i32 * frame::line_height(&range_style);
+                    text_at(
+                        root,
+                        line,
+                        &range_style,
+                        (left_px, y),
+                        (HPos::Right, VPos::Top),
+                    )?;
+                }
             } else {
-                let range_px = frame::text_width(root, range, &range_style);
-                text_at(
-                    root,
-                    range,
-                    &range_style,
-                    (left_px, y_px),
-                    (HPos::Right, VPos::Center),
-                )?;
-                text_at(
-                    root,
+                let range_px = widest_of(range, &range_style);
+                stack(range, &range_style, left_px, y_px, VPos::Center)?;
+                stack(
                     label,
                     &label_style,
-                    (left_px - range_px - gap, y_px),
-                    (HPos::Right, VPos::Center),
+                    left_px - range_px - gap,
+                    y_px,
+                    VPos::Center,
                 )?;
             }
         }
@@ -285,6 +315,6 @@ impl Picture for Tornado<'_> {
         } else {
             SeriesLabelPosition::LowerRight
         };
-        frame::legend(&mut chart, theme, position)
+        frame::legend(&mut chart, theme, &legend, position)
     }
 }

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::super::frame::{self, Header, fail, glyph};
+use super::super::frame::{self, Header, Key, fail};
 use super::super::style::{Theme, Unit, palette, size};
 use super::super::{Picture, Res, clean, value_range};
 use super::{Scale, decimals, goal_text, number, pct, percent_tick, plot, subtitle, text_at};
@@ -57,8 +57,22 @@ impl Picture for SweepChart<'_> {
 }
 
 impl SweepChart<'_> {
+    /// A swept key in plain words, as sensitivity names it ("Funnel: paid
+    /// conversion of sign-ups"); the key itself when the scenario has none.
+    fn name<'s>(&'s self, axis: &'s Axis) -> &'s str {
+        self.model.label_of(&axis.key).unwrap_or(&axis.key)
+    }
+
+    /// An axis title: the plain words, and the key to `--vary`.
+    fn axis_title(&self, axis: &Axis) -> String {
+        match self.model.label_of(&axis.key) {
+            Some(label) => format!("{label} ({})", axis.key),
+            None => axis.key.clone(),
+        }
+    }
+
     fn title(&self) -> String {
-        let keys: Vec<&str> = self.sweep.axes.iter().map(|a| a.key.as_str()).collect();
+        let keys: Vec<&str> = self.sweep.axes.iter().map(|a| self.name(a)).collect();
         format!(
             "{}: chance of the first target across {}",
             self.model.name,
@@ -111,13 +125,13 @@ impl SweepChart<'_> {
                 Some(value) => format!(
                     "For a {} chance, {} must be at least about {} (chance there {})",
                     pct(goal.goal),
-                    axis.key,
+                    self.name(axis),
                     number(value, d + 1),
                     pct(goal.probability_at_value.map_or(0.0, |p| p.value))
                 ),
                 None => format!(
                     "No value of {} in {} – {} reaches a {} chance (best: {} at {})",
-                    axis.key,
+                    self.name(axis),
                     number(first.0, d),
                     number(last.0, d),
                     pct(goal.goal),
@@ -128,7 +142,7 @@ impl SweepChart<'_> {
             None => format!(
                 "The chance goes from {} at {} = {} to {} at {}",
                 pct(first.1 / 100.0),
-                axis.key,
+                self.name(axis),
                 number(first.0, d),
                 pct(last.1 / 100.0),
                 number(last.0, d)
@@ -154,11 +168,12 @@ impl SweepChart<'_> {
             ticks,
             format: &x_format,
         };
-        // Headroom above 100% holds the legend clear of the curve and goal.
+        // The axis ends at 100% (a little air keeps the dots whole); the
+        // legend finds a free place inside.
         let y = Scale {
-            range: 0.0..128.0,
+            range: -2.0..103.0,
             label: "Chance of the target".into(),
-            ticks: 7,
+            ticks: 6,
             format: &y_format,
         };
         let metric = s.target.metric;
@@ -178,13 +193,8 @@ impl SweepChart<'_> {
             .unwrap_or(0);
         let y_area = widest + theme.px(14.0) + theme.px(size::AXIS) * 2;
         let mut chart = plot(&upper, theme, &x, &y, Some(y_area))?;
-        // No grid above 100%: that headroom is only for the legend.
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(x_range.start, 101.0), (x_range.end, y.range.end)],
-                palette::BACKGROUND.filled(),
-            )))
-            .map_err(fail)?;
+        let mut legend = frame::Legend::default();
+        let mut ink = frame::Ink::default();
 
         let mut band: Vec<(f64, f64)> = points
             .iter()
@@ -196,20 +206,31 @@ impl SweepChart<'_> {
                 .rev()
                 .map(|p| (p.0, (p.1 - 2.0 * p.2).max(0.0))),
         );
+        for pair in points.windows(2) {
+            for f in [0.0, 0.5, 1.0] {
+                let at = |p: &(f64, f64, f64, f64)| {
+                    let (lo, hi) = ((p.1 - 2.0 * p.2).max(0.0), (p.1 + 2.0 * p.2).min(100.0));
+                    (p.0, lo + (hi - lo) * f)
+                };
+                ink.segment(at(&pair[0]), at(&pair[1]));
+            }
+        }
+        points.iter().for_each(|p| ink.point((p.0, p.1)));
         let band_colour = palette::tint(palette::BLUE, 0.3);
         chart
             .draw_series(std::iter::once(Polygon::new(band, band_colour.filled())))
-            .map_err(fail)?
-            .label("± 2 standard errors")
-            .legend(glyph::swatch(band_colour, theme));
+            .map_err(fail)?;
+        legend.add("± 2 standard errors", Key::Swatch(band_colour));
         chart
             .draw_series(LineSeries::new(
                 points.iter().map(|p| (p.0, p.1)),
                 palette::BLUE.stroke_width(theme.line()),
             ))
-            .map_err(fail)?
-            .label(format!("chance of {}", goal_text(&s.target)))
-            .legend(glyph::line(palette::BLUE, theme));
+            .map_err(fail)?;
+        legend.add(
+            format!("chance of {}", goal_text(&s.target)),
+            Key::Line(palette::BLUE),
+        );
         chart
             .draw_series(
                 points
@@ -227,11 +248,11 @@ impl SweepChart<'_> {
                 (x_range.end, level),
                 palette::VERMILLION,
             )?;
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-                .map_err(fail)?
-                .label(format!("goal: {} chance", pct(goal.goal)))
-                .legend(glyph::thin(palette::VERMILLION, theme));
+            ink.segment((x_range.start, level), (x_range.end, level));
+            legend.add(
+                format!("goal: {} chance", pct(goal.goal)),
+                Key::Thin(palette::VERMILLION),
+            );
             match goal.value {
                 Some(value) => {
                     let at = (value, level);
@@ -243,7 +264,11 @@ impl SweepChart<'_> {
                             palette::VERMILLION.stroke_width(theme.line()),
                         )))
                         .map_err(fail)?;
+                    ink.segment((value, 0.0), at);
                     let right_half = value > (x_range.start + x_range.end) / 2.0;
+                    let reach = (x_range.end - x_range.start) * 0.15;
+                    let side = if right_half { -reach } else { reach };
+                    ink.segment((value, level / 2.0), (value + side, level / 2.0));
                     let (dx, anchor) = if right_half {
                         (-theme.px(14.0), HPos::Right)
                     } else {
@@ -259,6 +284,7 @@ impl SweepChart<'_> {
                     )?;
                 }
                 None => {
+                    ink.segment((x_range.start, level + 8.0), (x_range.end, level + 8.0));
                     frame::note(
                         &mut chart,
                         ((x_range.start + x_range.end) / 2.0, level),
@@ -270,19 +296,12 @@ impl SweepChart<'_> {
                 }
             }
         }
-        // The empty corner: above the low end of the curve.
-        let rising = last.1 >= first.1;
-        let position = if rising {
-            SeriesLabelPosition::UpperLeft
-        } else {
-            SeriesLabelPosition::UpperRight
-        };
-        frame::legend(&mut chart, theme, position)?;
+        frame::legend_clear_of(&mut chart, theme, &legend, &ink)?;
 
         // Lower panel: the median of the target's metric at each value.
         let x = Scale {
             range: x_range,
-            label: axis.key.clone(),
+            label: self.axis_title(axis),
             ticks,
             format: &x_format,
         };
@@ -321,12 +340,18 @@ impl SweepChart<'_> {
             unit.value(s.target.threshold)
         );
         let (px, py) = chart.backend_coord(&(x.range.start, y.range.end));
-        text_at(
-            root,
+        let (plot_w, _) = chart.plotting_area().dim_in_pixel();
+        let caption = frame::fit(
             &caption,
             &theme.text(size::LEGEND, palette::MUTED),
+            plot_w as i32 - theme.px(20.0),
+            1,
+        );
+        frame::draw_lines(
+            root,
+            &caption,
             (px + theme.px(10.0), py + theme.px(4.0)),
-            (HPos::Left, VPos::Top),
+            HPos::Left,
         )
     }
     fn grid<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Res {
@@ -347,9 +372,9 @@ impl SweepChart<'_> {
         let at = |p: &crate::strategy::sweep::Point| {
             format!(
                 "{} = {}, {} = {}",
-                ax.key,
+                self.name(ax),
                 number(p.values.first().copied().unwrap_or(0.0), dx),
-                ay.key,
+                self.name(ay),
                 number(p.values.get(1).copied().unwrap_or(0.0), dy)
             )
         };
@@ -398,13 +423,13 @@ impl SweepChart<'_> {
         };
         let x = Scale {
             range: -0.5..nx as f64 - 0.5,
-            label: ax.key.clone(),
+            label: self.axis_title(ax),
             ticks: nx + 1,
             format: &x_format,
         };
         let y = Scale {
             range: -0.5..ny as f64 - 0.5,
-            label: ay.key.clone(),
+            label: self.axis_title(ay),
             ticks: ny + 1,
             format: &y_format,
         };
