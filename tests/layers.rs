@@ -173,3 +173,38 @@ fn an_import_pointing_up_is_caught() {
         ["x.rs:2: `engine` uses `plot`, which is above it"]
     );
 }
+
+/// Both storage modes answer through one interface (`sim::Answers`, picked
+/// by `stats::answers`, and the storage-blind methods of `Simulation`): no
+/// other file reads what streaming mode found, so no layer above branches
+/// on how the paths were held. Only `sim` (the data), `stream` and `engine`
+/// (which fill it) and `stats::answers` (which picks) may name it.
+#[test]
+fn only_sim_and_stats_answers_see_the_storage_mode() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let allowed = ["sim/", "stream/", "engine/mod.rs", "stats/answers.rs"];
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let relative = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        if allowed.iter().any(|a| relative.starts_with(a)) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            if line.contains("streamed_answers") {
+                found.push(format!("src/{relative}:{}: {}", number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "read the run through sim::Answers or Simulation's methods instead:\n{}",
+        found.join("\n")
+    );
+}

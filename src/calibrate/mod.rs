@@ -338,7 +338,7 @@ pub fn calibrate_with(
     }
     // Streaming mode fitted the weights during its passes (it needs them to
     // find the weighted percentiles); the fit is the same one.
-    let fit = match sim.streamed.as_mut().and_then(|s| s.take_fit()) {
+    let fit = match sim.take_prefitted() {
         Some(fit) => fit,
         None => fit(&distances(sim, &points)),
     };
@@ -402,7 +402,7 @@ pub fn calibrate_with(
     };
     let mut sequential = None;
     let mut weights = weights;
-    if applied && method == Method::Sequential && sim.streamed.is_none() {
+    if applied && method == Method::Sequential && sim.keeps_paths() {
         let population = sequential::condition(model, sim, &points, fit.bandwidth)
             .expect("calibration is not cancelled");
         weights = sim.weights.take().expect("conditioned");
@@ -441,7 +441,7 @@ pub fn calibrate_with(
     }
 
     // The kept paths and their shares, once for every weighted column below.
-    let kept = sim.streamed.is_none().then(|| stats::Kept::of(sim));
+    let kept = sim.keeps_paths().then(|| stats::Kept::of(sim));
     let inputs = shifts(model, sim, kept.as_ref());
     let targets: Vec<TargetShift> = model
         .targets
@@ -569,7 +569,7 @@ pub const PRIOR_PERCENTILES: [f64; 3] = [1.0, 50.0, 99.0];
 fn prior_points(model: &Model, sim: &Simulation, points: &[Point]) -> Vec<ObservedPoint> {
     // In memory, every observed column in one pass over the paths (they
     // usually share the paths' cache lines).
-    let unweighted = sim.streamed.is_none() && sim.weights.is_none();
+    let unweighted = sim.keeps_paths() && sim.weights.is_none();
     let columns = unweighted.then(|| {
         let all: Vec<usize> = (0..sim.paths).collect();
         stats::Columns::gather(&all, points.len(), |path, i| {
@@ -614,7 +614,7 @@ pub const INPUT_PERCENTILES: [f64; 3] = [5.0, 50.0, 95.0];
 /// Prior (as specified) against posterior (weighted paths) for each scalar
 /// uncertain input; with no weights the posterior is the sample prior.
 pub fn input_shifts(model: &Model, sim: &Simulation) -> Vec<InputShift> {
-    let kept = sim.streamed.is_none().then(|| stats::Kept::of(sim));
+    let kept = sim.keeps_paths().then(|| stats::Kept::of(sim));
     shifts(model, sim, kept.as_ref())
 }
 
@@ -670,11 +670,8 @@ fn shifts(model: &Model, sim: &Simulation, kept: Option<&stats::Kept>) -> Vec<In
 
 /// Quantiles of parameter `index` across paths, honouring weights.
 pub fn posterior_quantiles(sim: &Simulation, index: usize, wanted: &[f64]) -> Vec<f64> {
-    if let Some(streamed) = &sim.streamed {
-        let column = crate::sim::columns::parameter_column(sim.months, index);
-        return streamed.percentiles(stats::Flavour::Weighted, column, wanted);
-    }
-    stats::Kept::of(sim).percentiles(|path| sim.parameters_of(path)[index] as f32, wanted)
+    let column = crate::sim::columns::parameter_column(sim.months, index);
+    stats::answers::answers(sim).percentiles(stats::Flavour::Weighted, column, wanted)
 }
 
 /// Paths below this fraction of the largest weight are left out of the
@@ -691,7 +688,7 @@ pub const BREAKDOWN_FLOOR: f64 = 1e-3;
 /// breakdown re-simulates nothing). Chunks are summed in order, so the
 /// result does not depend on thread count.
 pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
-    if let Some(means) = sim.streamed.as_mut().and_then(|s| s.take_posterior_means()) {
+    if let Some(means) = sim.take_posterior_means() {
         [sim.mean, sim.mean_by_source, sim.mean_by_program] = means;
         return;
     }

@@ -85,7 +85,7 @@ pub fn condition(
     points: &[Point],
     bandwidth: f64,
 ) -> Result<Population, Cancelled> {
-    assert!(prior.streamed.is_none() && prior.weights.is_none());
+    assert!(prior.keeps_paths() && prior.weights.is_none());
     let n = prior.paths;
     let seed = prior.seed;
     let layout = Layout::new(model);

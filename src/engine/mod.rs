@@ -393,7 +393,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         mean_by_program: means.by_program,
         breakdown: options.breakdown,
         weights: None,
-        streamed: None,
+        streamed_answers: None,
         lineage: options.lineage.map(|l| std::sync::Arc::new(l.clone())),
     })
 }

@@ -237,11 +237,10 @@ impl Summary {
             description: model.description.clone(),
             paths: sim.paths,
             seed: sim.seed,
-            storage: match &sim.streamed {
+            storage: match sim.streamed_passes() {
                 None => "All paths were kept in memory.".to_string(),
-                Some(streamed) => format!(
-                    "Streaming mode: the paths were simulated {} times over instead of being kept in memory; every number is the same as an in-memory run gives.",
-                    streamed.passes
+                Some(passes) => format!(
+                    "Streaming mode: the paths were simulated {passes} times over instead of being kept in memory; every number is the same as an in-memory run gives."
                 ),
             },
             start: model.start,
@@ -268,7 +267,7 @@ impl Summary {
 fn totals(sim: &Simulation) -> (Estimate, Vec<f64>, Estimate) {
     const WANTED: [f64; 3] = [10.0, 50.0, 90.0];
     let last = sim.months - 1;
-    if sim.streamed.is_some() {
+    if !sim.keeps_paths() {
         return (
             stats::column_mean(sim, Metric::CumulativeEarned, last),
             stats::column_percentiles(sim, Metric::CumulativeEarned, last, &WANTED),

@@ -33,7 +33,23 @@ impl Queries {
     }
 }
 
-use crate::model::Metric;
+use crate::model::{Metric, Target};
+
+/// What the layers above ask of a run's columns, answered by either storage
+/// mode: in memory from the paths (`stats::answers::Paths`), streamed from
+/// what the passes found ([`Streamed`], which panics on a question nobody
+/// declared). `stats::answers` is the one place that picks between them.
+pub trait Answers {
+    /// One path's value of a metric in a month.
+    fn value(&self, path: usize, metric: Metric, month: usize) -> f32;
+    /// How one path fares against a target (see [`outcome`]).
+    fn outcome(&self, path: usize, target: &Target) -> u16;
+    /// Percentiles of a column (see [`columns`]), `wanted` ascending.
+    fn percentiles(&self, flavour: Flavour, column: usize, wanted: &[f64]) -> Vec<f64>;
+    /// Unweighted share of paths whose value of a metric in a month is at
+    /// most `value`.
+    fn share_at_or_below(&self, metric: Metric, month: usize, value: f64) -> f64;
+}
 
 /// Bytes of keys [`bands`] gathers at once, a bound on the memory it adds
 /// to a run (q4 at 10^6 calibrated paths takes two groups of metrics).
@@ -86,8 +102,10 @@ pub struct Simulation {
     pub weights: Option<Vec<f64>>,
     /// Set in streaming mode: `series` and `parameters` are then (nearly)
     /// empty, and statistics come from what the passes over the paths
-    /// computed (see [`crate::stream`]).
-    pub streamed: Option<Box<Streamed>>,
+    /// computed (see [`crate::stream`]). Only `sim` and `stats::answers`
+    /// read it (tests/layers.rs): everything else asks the [`Answers`] both
+    /// storage modes give, or the methods below.
+    pub streamed_answers: Option<Box<Streamed>>,
     /// Set when sequential calibration resampled the paths: how to replay
     /// each one, and which prior path it descends from (the clusters of its
     /// standard errors).
@@ -109,9 +127,40 @@ pub struct Lineage {
 }
 
 impl Simulation {
+    /// Whether every path's series and inputs are here (in memory), so a
+    /// reader may gather whole columns itself; a streamed run answers only
+    /// through [`Answers`].
+    pub fn keeps_paths(&self) -> bool {
+        self.streamed_answers.is_none()
+    }
+
+    /// Passes streaming mode made over the paths (`None` in memory).
+    pub fn streamed_passes(&self) -> Option<usize> {
+        self.streamed_answers.as_ref().map(|s| s.passes)
+    }
+
+    /// The weights a streamed run fitted during its passes (it needs them to
+    /// find weighted percentiles); `None` in memory, where they are fitted
+    /// from the paths.
+    pub fn take_prefitted(&mut self) -> Option<Fit> {
+        self.streamed_answers.as_mut().and_then(|s| s.take_fit())
+    }
+
+    /// The posterior means a streamed run summed during its passes.
+    pub fn take_posterior_means(&mut self) -> Option<[Vec<f64>; 3]> {
+        self.streamed_answers
+            .as_mut()
+            .and_then(|s| s.take_posterior_means())
+    }
+
+    /// The weighted referral values a streamed run summed during its passes.
+    pub fn prefound_referral_values(&self) -> Option<Vec<ReferralValue>> {
+        self.streamed_answers.as_ref().map(|s| s.referral_values())
+    }
+
     #[inline]
     pub fn value(&self, path: usize, metric: Metric, month: usize) -> f32 {
-        match &self.streamed {
+        match &self.streamed_answers {
             None => self.series[(path * Metric::COUNT + metric.index()) * self.months + month],
             Some(streamed) => streamed.value(path, metric, month),
         }
@@ -120,7 +169,7 @@ impl Simulation {
     /// One path's series for a metric.
     pub fn path_series(&self, path: usize, metric: Metric) -> &[f32] {
         assert!(
-            self.streamed.is_none(),
+            self.streamed_answers.is_none(),
             "streaming mode keeps no path series"
         );
         let start = (path * Metric::COUNT + metric.index()) * self.months;
@@ -138,7 +187,7 @@ impl Simulation {
 
     /// How one path fares against a target (see [`outcome`]).
     pub fn outcome(&self, path: usize, target: &crate::model::Target) -> u16 {
-        match &self.streamed {
+        match &self.streamed_answers {
             None => outcome(self.path_series(path, target.metric), target),
             Some(streamed) => streamed.outcome(path, target),
         }

@@ -75,8 +75,8 @@ pub struct Streamed {
     pub passes: usize,
 }
 
-impl Streamed {
-    pub fn value(&self, path: usize, metric: Metric, month: usize) -> f32 {
+impl super::Answers for Streamed {
+    fn value(&self, path: usize, metric: Metric, month: usize) -> f32 {
         let column = series_column(self.months, metric, month);
         match self.columns.iter().find(|(c, _)| *c == column) {
             Some((_, values)) => values[path],
@@ -86,7 +86,7 @@ impl Streamed {
         }
     }
 
-    pub fn outcome(&self, path: usize, target: &Target) -> u16 {
+    fn outcome(&self, path: usize, target: &Target) -> u16 {
         let wanted = (
             target.metric,
             target.month_index,
@@ -99,7 +99,7 @@ impl Streamed {
     }
 
     /// Percentiles of a column found by the passes.
-    pub fn percentiles(&self, flavour: Flavour, column: usize, wanted: &[f64]) -> Vec<f64> {
+    fn percentiles(&self, flavour: Flavour, column: usize, wanted: &[f64]) -> Vec<f64> {
         wanted
             .iter()
             .map(|p| match self.percentiles.get(&(flavour, column, p.to_bits())) {
@@ -111,7 +111,7 @@ impl Streamed {
             .collect()
     }
 
-    pub fn share_at_or_below(&self, metric: Metric, month: usize, value: f64) -> f64 {
+    fn share_at_or_below(&self, metric: Metric, month: usize, value: f64) -> f64 {
         let column = series_column(self.months, metric, month);
         self.shares
             .iter()
@@ -119,7 +119,9 @@ impl Streamed {
             .map(|(_, share)| *share)
             .expect("observed values are counted in the first pass")
     }
+}
 
+impl Streamed {
     pub fn take_fit(&mut self) -> Option<Fit> {
         self.fit.take()
     }

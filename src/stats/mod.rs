@@ -1,6 +1,7 @@
 //! From paths to answers: percentile bands, target probabilities with their
 //! Monte Carlo standard errors, and timing of first events.
 
+pub mod answers;
 pub mod selection;
 
 use rayon::prelude::*;
@@ -213,31 +214,14 @@ pub fn column_percentiles(
     month: usize,
     wanted: &[f64],
 ) -> Vec<f64> {
-    if let Some(streamed) = &sim.streamed {
-        let flavour = Flavour::of(sim);
-        let column = crate::sim::columns::series_column(sim.months, metric, month);
-        return streamed.percentiles(flavour, column, wanted);
-    }
-    match &sim.weights {
-        None => {
-            let keys: Vec<u32> = sim.column(metric, month).map(key).collect();
-            selection::percentiles(&keys, wanted)
-        }
-        Some(_) => Kept::of(sim).percentiles(|path| sim.value(path, metric, month), wanted),
-    }
+    let column = answers::column_of(sim, metric, month);
+    answers::answers(sim).percentiles(Flavour::of(sim), column, wanted)
 }
 
 /// Share of paths whose value of a metric in a month is at most `value`
 /// (unweighted).
 pub fn share_at_or_below(sim: &Simulation, metric: Metric, month: usize, value: f64) -> f64 {
-    if let Some(streamed) = &sim.streamed {
-        return streamed.share_at_or_below(metric, month, value);
-    }
-    let below = sim
-        .column(metric, month)
-        .filter(|v| *v as f64 <= value)
-        .count();
-    below as f64 / sim.paths as f64
+    answers::answers(sim).share_at_or_below(metric, month, value)
 }
 
 /// Mean of a metric in one month across paths with its standard error,
@@ -324,7 +308,7 @@ impl Band {
 /// Bands for each metric, month by month.
 pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric, Vec<Band>)> {
     let months = sim.months;
-    if sim.streamed.is_some() {
+    if !sim.keeps_paths() {
         // Percentiles were selected while streaming; nothing to gather.
         return metrics
             .iter()
@@ -699,10 +683,9 @@ pub const LIFETIME_MONTHS: usize = 120;
 /// renewals and refunds at base rates; ignores tiers and upgrades.
 pub fn referral_values(model: &Model, sim: &Simulation, limit: usize) -> Vec<ReferralValue> {
     if sim.weights.is_some() {
-        if let Some(streamed) = &sim.streamed {
-            return streamed.referral_values();
-        }
-        return weighted_referral_values(model, sim);
+        return sim
+            .prefound_referral_values()
+            .unwrap_or_else(|| weighted_referral_values(model, sim));
     }
     let n = sim.paths.min(limit).max(1);
     let mut out = Vec::new();

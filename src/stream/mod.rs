@@ -899,7 +899,7 @@ fn assemble(
         mean_by_program: first.means.by_program,
         breakdown: Breakdown::Averaged,
         weights: None,
-        streamed: Some(Box::new(streamed)),
+        streamed_answers: Some(Box::new(streamed)),
         lineage: None,
     }
 }
