@@ -157,3 +157,56 @@ fn copy_spread_zero_is_the_shared_draw_bit_for_bit() {
     // The default splits the uncertainty: other draws.
     assert_ne!(run(&model(None)).series, a.series);
 }
+
+#[test]
+fn check_says_which_copies_share_one_draw_and_why() {
+    // Six copies with a gamma size: copy_spread does not split it.
+    let check = |visits: &str| {
+        let model = scenario::parse(
+            "copies.toml",
+            format!(
+                r#"name = "copies"
+[simulation]
+start = "2026-01"
+months = 6
+[funnel]
+signup_rate = 0.2
+paid_rate = 0.3
+[[programs]]
+name = "P"
+first_order_rate = 0.1
+[[programs.plans]]
+name = "Only"
+price = 10
+churn = 0.1
+[[content]]
+name = "Videos"
+publish = "2026-01"
+repeat = {{ every_months = 1, count = 6 }}
+visits = {visits}
+ctr = 0.05
+"#
+            )
+            .into_bytes(),
+            &[],
+        )
+        .map_err(|e| e.render(false))
+        .unwrap()
+        .model;
+        assert_eq!(model.sources[0].per_copy.is_some(), visits.contains(".."));
+        affsim::report::describe::render(&model)
+    };
+    let shared = check(r#"{ dist = "gamma", shape = 2, scale = 1500 }"#);
+    assert!(
+        shared.contains("all 6 copies share one draw of their size")
+            && shared.contains("gamma distribution"),
+        "{shared}"
+    );
+    let fixed = check("3000");
+    assert!(fixed.contains("visits are a fixed number"), "{fixed}");
+    let split = check(r#""1000..3000""#);
+    assert!(
+        split.contains("of the size's log-variance is each copy's own"),
+        "{split}"
+    );
+}

@@ -781,3 +781,65 @@ noise = 0.4
     let (one, one_se) = cv_of_visits("");
     assert!((one - 0.4).abs() < 4.0 * one_se, "one copy: CV {one}");
 }
+
+#[test]
+fn lifetime_visits_are_the_expected_total_over_a_long_horizon() {
+    // A page stated by its total: 60,000 visits over its life, reaching its
+    // peak in the third month and halving every four. Over ten years its
+    // tail past the horizon is 0.5^(117/4) of a peak month: nothing. With
+    // noise (a gamma multiplier per month) and Poisson visits, the total of
+    // each path is random, its mean the lifetime.
+    for lifetime in ["60000", "\"40000..90000\""] {
+        let sim = simulate(&model(&format!(
+            r#"
+name = "lifetime"
+[simulation]
+start = "2026-01"
+months = 120
+paths = 400
+seed = 3
+[funnel]
+signup_rate = 0.1
+paid_rate = 0.1
+[[programs]]
+name = "P"
+first_order_rate = 0.1
+[[programs.plans]]
+name = "Only"
+price = 10
+churn = 0.1
+[[content]]
+name = "Evergreen guide"
+publish = "2026-01"
+lifetime_visits = {lifetime}
+ramp_months = 3
+half_life_months = 4
+ctr = 0.01
+noise = 0.3
+"#
+        )));
+        let totals: Vec<f64> = (0..sim.paths)
+            .map(|path| {
+                (0..sim.months)
+                    .map(|t| sim.value(path, Metric::Visits, t) as f64)
+                    .sum()
+            })
+            .collect();
+        let n = totals.len() as f64;
+        let mean = totals.iter().sum::<f64>() / n;
+        let variance = totals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let se = (variance / n).sqrt();
+        // The interval's lognormal has median 60,000 and mean e^{σ²/2} above it.
+        let expected = match lifetime {
+            "60000" => 60_000.0,
+            _ => {
+                let sigma = (90_000f64 / 40_000.0).ln() / (2.0 * 1.6448536269514722);
+                60_000.0 * (sigma * sigma / 2.0).exp()
+            }
+        };
+        assert!(
+            (mean - expected).abs() <= 4.0 * se,
+            "{lifetime}: mean total {mean} ± {se}, expected {expected}"
+        );
+    }
+}

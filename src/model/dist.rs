@@ -256,9 +256,9 @@ impl Dist {
         }
     }
 
-    /// A short plain-words description, e.g. "beta, 90% between 2.0% and 6.0%".
-    pub fn describe(&self, format: impl Fn(f64) -> String) -> String {
-        let name = match self {
+    /// The family's name, as the scenario writes it: "beta", "PERT".
+    pub fn family(&self) -> &'static str {
+        match self {
             Dist::Uniform { .. } => "uniform",
             Dist::Normal { .. } => "normal",
             Dist::Lognormal { .. } => "lognormal",
@@ -266,7 +266,12 @@ impl Dist {
             Dist::Gamma { .. } => "gamma",
             Dist::Triangular { .. } => "triangular",
             Dist::Pert { .. } => "PERT",
-        };
+        }
+    }
+
+    /// A short plain-words description, e.g. "beta, 90% between 2.0% and 6.0%".
+    pub fn describe(&self, format: impl Fn(f64) -> String) -> String {
+        let name = self.family();
         format!(
             "{name}, median {}, 90% between {} and {}",
             format(self.median()),

@@ -319,6 +319,10 @@ pub struct Source {
     /// How much of the uncertainty in each copy's size is its own (see
     /// [`PerCopy`]); `None`: every copy shares one draw.
     pub per_copy: Option<PerCopy>,
+    /// `copy_spread` as written (or its default): `per_copy` is `None`
+    /// despite a positive spread when the entry has one copy, a fixed size,
+    /// or a size of a family the spread does not split.
+    pub copy_spread: f64,
     /// Added by a strategy (`[[variants.content]]`): its funnel is drawn
     /// from streams of its own rather than with the scenario's entries, so
     /// adding it leaves their draws as they were.

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use super::format::{count, money};
 use super::input_value;
+use crate::model::traffic::lifetime_per_peak;
 use crate::model::{Billing, Churn, Model, Param, TierPeriod, Traffic, Unit};
 
 fn param(model: &Model, value: Param, unit: Unit) -> String {
@@ -186,15 +187,34 @@ pub fn render(model: &Model) -> String {
         let _ = writeln!(w, "  published: {}", months.join(", "));
         match source.traffic {
             Traffic::Page {
-                peak_visits,
+                visits,
+                lifetime,
                 ramp_months,
                 half_life_months,
             } => {
-                let _ = writeln!(
-                    w,
-                    "  visits at peak: {}",
-                    param(model, peak_visits, Unit::Count)
-                );
+                if lifetime {
+                    // The peak month follows from the lifetime: say by how much.
+                    let peak = match half_life_months {
+                        Some(Param::Fixed(half_life)) => {
+                            let per_peak = lifetime_per_peak(ramp_months, half_life);
+                            match visits {
+                                Param::Fixed(total) => format!(
+                                    "a peak month of {} (lifetime ÷ {per_peak:.2})",
+                                    count(total / per_peak)
+                                ),
+                                _ => format!("each future's peak month is its lifetime ÷ {per_peak:.2}"),
+                            }
+                        }
+                        _ => "each future's peak month is its lifetime ÷ ((ramp + 1)/2 + d/(1 − d)), d = 0.5^(1/half-life)".to_string(),
+                    };
+                    let _ = writeln!(
+                        w,
+                        "  visits over its lifetime: {}; {peak}",
+                        param(model, visits, Unit::Count)
+                    );
+                } else {
+                    let _ = writeln!(w, "  visits at peak: {}", param(model, visits, Unit::Count));
+                }
                 let half_life =
                     half_life_months.map_or("none".to_string(), |h| param(model, h, Unit::Months));
                 let months = if ramp_months == 1 { "month" } else { "months" };
@@ -244,9 +264,25 @@ pub fn render(model: &Model) -> String {
                 source.copies.len()
             );
         } else if source.copies.len() > 1 {
+            let size = match source.traffic {
+                Traffic::Page { lifetime: true, .. } => "lifetime visits",
+                Traffic::Page { .. } => "visits",
+                Traffic::Newsletter { .. } => "subscribers",
+            };
+            let why = match source.traffic.size() {
+                _ if source.copy_spread == 0.0 => "copy_spread 0".to_string(),
+                Param::Fixed(_) => format!(
+                    "their {size} are a fixed number, so only traffic noise tells them apart"
+                ),
+                Param::Drawn(i) => format!(
+                    "copy_spread {} applies only to an interval or lognormal, and their {size} are a {} distribution, whose single draw every copy keeps; write the {size} as an interval (\"low..high\") to give each copy its own part",
+                    source.copy_spread,
+                    model.inputs[i].dist.family()
+                ),
+            };
             let _ = writeln!(
                 w,
-                "  all {} copies share one draw of their size (copy_spread 0, or a size that is not an interval or lognormal)",
+                "  all {} copies share one draw of their size: {why}",
                 source.copies.len()
             );
         }

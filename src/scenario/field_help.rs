@@ -37,7 +37,9 @@ pub fn accepts(key: &str) -> Option<&'static str> {
             "a coefficient of variation of monthly traffic: 0 (Poisson only) or more, e.g. 0.3 \
              for swings of about 30%; a range in quotes if unsure"
         }
-        "visits" | "subscribers" | "price" | "bounty" | "half_life_months" => AMOUNT,
+        "visits" | "lifetime_visits" | "subscribers" | "price" | "bounty" | "half_life_months" => {
+            AMOUNT
+        }
         "paths" => "a whole number of simulated futures, unquoted, e.g. 100000",
         "seed" => "a whole number, unquoted, e.g. 2026",
         "months" => "a whole number of months from 1 to 600, unquoted",

@@ -183,6 +183,9 @@ pub struct ContentSection {
     // Pages (blog, video, other)
     #[serde(default)]
     pub visits: Option<InputSpec>,
+    /// Instead of `visits` (the peak month's): the total over its life.
+    #[serde(default)]
+    pub lifetime_visits: Option<InputSpec>,
     #[serde(default)]
     pub ramp_months: Option<i64>,
     #[serde(default)]

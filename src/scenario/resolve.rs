@@ -992,6 +992,7 @@ impl Resolver {
         let label = |what: &str| format!("{name}: {what}");
         let page_fields = [
             ("visits", section.visits.is_some()),
+            ("lifetime_visits", section.lifetime_visits.is_some()),
             ("ramp_months", section.ramp_months.is_some()),
             ("half_life_months", section.half_life_months.is_some()),
             ("ctr", section.ctr.is_some()),
@@ -1013,7 +1014,7 @@ impl Resolver {
                 .help(if kind == ContentKind::Newsletter {
                     "a newsletter takes subscribers, subscriber_growth, sends_per_month, open_rate and click_rate"
                 } else {
-                    "a page takes visits, ramp_months, half_life_months and ctr; set kind = \"newsletter\" for a newsletter"
+                    "a page takes visits (or lifetime_visits), ramp_months, half_life_months and ctr; set kind = \"newsletter\" for a newsletter"
                 }));
         }
         let required = |spec: &Option<InputSpec>, field: &str| -> Result<InputSpec> {
@@ -1071,12 +1072,48 @@ impl Resolver {
                 click_rate,
             )
         } else {
-            let peak_visits = self.param(
-                &required(&section.visits, "visits")?,
-                &path.key("visits"),
-                &label("monthly visits at peak"),
-                Domain::non_negative(MAX_VISITS, Unit::Count),
-            )?;
+            // Visits at the peak, or over the page's whole life (then the
+            // peak follows from the ramp and half-life).
+            let (visits, lifetime) = match (&section.visits, &section.lifetime_visits) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid(
+                        &path.key("lifetime_visits"),
+                        format!("content `{name}` gives both `visits` and `lifetime_visits`"),
+                    )
+                    .help("give `visits` (the peak month's) or `lifetime_visits` (the total over the page's life), not both"));
+                }
+                (Some(spec), None) => (
+                    self.param(
+                        spec,
+                        &path.key("visits"),
+                        &label("monthly visits at peak"),
+                        Domain::non_negative(MAX_VISITS, Unit::Count),
+                    )?,
+                    false,
+                ),
+                (None, Some(spec)) => {
+                    if section.half_life_months.is_none() {
+                        return Err(invalid(
+                            &path.key("lifetime_visits"),
+                            format!("`lifetime_visits` needs `half_life_months`: without decay, `{name}` would be visited for ever"),
+                        )
+                        .help("add half_life_months (how many months its traffic takes to halve), or give the peak month's `visits` instead"));
+                    }
+                    (
+                        self.param(
+                            spec,
+                            &path.key("lifetime_visits"),
+                            &label("visits over its lifetime"),
+                            Domain::non_negative(MAX_VISITS, Unit::Count),
+                        )?,
+                        true,
+                    )
+                }
+                (None, None) => {
+                    return Err(invalid(path, format!("content `{name}` needs `visits`"))
+                        .help("add `visits` (the peak month's visits) or `lifetime_visits` (the total over its life, with half_life_months)"));
+                }
+            };
             let ramp_months = match section.ramp_months {
                 Some(months) => {
                     whole(&path.key("ramp_months"), months, 0, 60, "`ramp_months`")? as u32
@@ -1097,7 +1134,8 @@ impl Resolver {
             )?;
             (
                 Traffic::Page {
-                    peak_visits,
+                    visits,
+                    lifetime,
                     ramp_months,
                     half_life_months,
                 },
@@ -1150,10 +1188,7 @@ impl Resolver {
             Some(spread) => finite(&path.key("copy_spread"), spread, 0.0, 1.0, "`copy_spread`")?,
             None => DEFAULT_COPY_SPREAD,
         };
-        let size = match &traffic {
-            Traffic::Page { peak_visits, .. } => *peak_visits,
-            Traffic::Newsletter { subscribers, .. } => *subscribers,
-        };
+        let size = traffic.size();
         // One copy, or no spread: the copies' single draw is the entry's.
         let per_copy = match size {
             Param::Drawn(input) if copy_spread > 0.0 && copies.len() > 1 => {
@@ -1171,6 +1206,7 @@ impl Resolver {
         };
         Ok(Source {
             per_copy,
+            copy_spread,
             name: name.clone(),
             kind,
             links,
