@@ -292,14 +292,7 @@ fn totals(sim: &Simulation) -> (Estimate, Vec<f64>, Estimate) {
         Some(_) => {
             let kept = stats::Kept::of(sim);
             let columns = gather(&kept.paths);
-            let mean = |c| {
-                Estimate::weighted(
-                    columns
-                        .values(c)
-                        .zip(stats::kept(sim))
-                        .map(|(v, (_, w))| (v as f64, w)),
-                )
-            };
+            let mean = |c| stats::kept_mean(sim, columns.values(c).map(f64::from));
             let percentiles = stats::selection::weighted_percentiles(
                 stats::selection::Pieces(&columns.pieces(0)),
                 &kept.shares,

@@ -227,19 +227,25 @@ pub fn share_at_or_below(sim: &Simulation, metric: Metric, month: usize, value: 
 /// Mean of a metric in one month across paths with its standard error,
 /// honouring weights.
 pub fn column_mean(sim: &Simulation, metric: Metric, month: usize) -> Estimate {
-    match (&sim.weights, &sim.lineage) {
-        (None, _) => Estimate::mean(sim.column(metric, month).map(f64::from)),
-        (Some(_), None) => Estimate::weighted(
-            kept(sim).map(|(path, w)| (sim.value(path, metric, month) as f64, w)),
+    match &sim.weights {
+        None => Estimate::mean(sim.column(metric, month).map(f64::from)),
+        Some(_) => kept_mean(
+            sim,
+            kept(sim).map(|(path, _)| sim.value(path, metric, month) as f64),
         ),
-        // Copies of one resampled path move together: clustered by ancestor.
-        (Some(_), Some(lineage)) => Estimate::clustered(kept(sim).map(|(path, w)| {
-            (
-                sim.value(path, metric, month) as f64,
-                w,
-                lineage.roots[path],
-            )
-        })),
+    }
+}
+
+/// The weighted mean of `values`, one per path [`kept`] in its order, with
+/// its standard error: copies of one resampled path move together, so a
+/// resampled population's error is clustered by ancestor.
+pub fn kept_mean(sim: &Simulation, values: impl Iterator<Item = f64> + Clone) -> Estimate {
+    let weighted = values.zip(kept(sim));
+    match &sim.lineage {
+        None => Estimate::weighted(weighted.map(|(value, (_, w))| (value, w))),
+        Some(lineage) => {
+            Estimate::clustered(weighted.map(|(value, (path, w))| (value, w, lineage.roots[path])))
+        }
     }
 }
 
