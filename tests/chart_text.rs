@@ -308,6 +308,17 @@ fn sweep_axes_are_named_in_plain_words() {
 }
 
 #[test]
+fn a_key_without_a_label_is_named_by_its_entry() {
+    // `hold_days` is no input with a label of its own: the program's name
+    // and the field in words stand in for the raw key.
+    let swept = sweep_of(&["programs[0].hold_days=0:30:2"], None);
+    assert_eq!(
+        swept.axes[0].label.as_deref(),
+        Some("Global API: hold days")
+    );
+}
+
+#[test]
 fn the_target_histogram_starts_near_the_data() {
     // The funnel's rates known: the futures spread less, far from $0.
     let model = long_model(&["funnel.paid_rate=0.45", "funnel.signup_rate=0.22"]);

@@ -139,6 +139,29 @@ impl Model {
             .map(|(_, label)| label.as_str())
     }
 
+    /// A scenario key in plain words: its label when it has one, else the
+    /// entry's name and the field in words ("New videos: repeat per month").
+    pub fn describe_key(&self, key: &str) -> String {
+        if let Some(label) = self.label_of(key) {
+            return label.to_string();
+        }
+        let entry = |prefix: &str| -> Option<(usize, &str)> {
+            let rest = key.strip_prefix(prefix)?;
+            let (index, field) = rest.split_once("].")?;
+            Some((index.parse().ok()?, field))
+        };
+        let named = entry("content[")
+            .and_then(|(i, field)| Some((self.sources.get(i)?.name.as_str(), field)))
+            .or_else(|| {
+                entry("programs[")
+                    .and_then(|(i, field)| Some((self.programs.get(i)?.name.as_str(), field)))
+            });
+        match named {
+            Some((name, field)) => format!("{name}: {}", field.replace(['.', '_'], " ")),
+            None => key.to_string(),
+        }
+    }
+
     /// The settings in force in month `t`: the base's before a strategy
     /// takes over, this model's from then on.
     #[inline]

@@ -13,6 +13,10 @@ use crate::stats::Estimate;
 pub struct Axis {
     pub key: String,
     pub values: Vec<f64>,
+    /// The key in plain words, as the swept scenario names it (charts show
+    /// it); set by [`sweep`].
+    #[serde(skip)]
+    pub label: Option<String>,
 }
 
 impl Axis {
@@ -47,6 +51,7 @@ impl Axis {
         Ok(Axis {
             key: key.trim().to_string(),
             values,
+            label: None,
         })
     }
 }
@@ -226,6 +231,11 @@ pub fn sweep(
         None => None,
     };
     let swept = build(&[assignment(&axes[0], axes[0].values[0])])?;
+    // Named as the swept scenario names them (a variant's added entry too).
+    let mut axes = axes;
+    for axis in &mut axes {
+        axis.label = Some(swept.describe_key(&axis.key)).filter(|label| *label != axis.key);
+    }
     let changes_from = (swept.takes_over() > 0).then(|| swept.month(swept.takes_over()));
     Ok(Sweep {
         paths,

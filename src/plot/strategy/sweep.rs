@@ -58,14 +58,15 @@ impl Picture for SweepChart<'_> {
 
 impl SweepChart<'_> {
     /// A swept key in plain words, as sensitivity names it ("Funnel: paid
-    /// conversion of sign-ups"); the key itself when the scenario has none.
-    fn name<'s>(&'s self, axis: &'s Axis) -> &'s str {
-        self.model.label_of(&axis.key).unwrap_or(&axis.key)
+    /// conversion of sign-ups"); the key itself when the swept scenario
+    /// (with its variant) has none.
+    fn name<'s>(&self, axis: &'s Axis) -> &'s str {
+        axis.label.as_deref().unwrap_or(&axis.key)
     }
 
     /// An axis title: the plain words, and the key to `--vary`.
     fn axis_title(&self, axis: &Axis) -> String {
-        match self.model.label_of(&axis.key) {
+        match &axis.label {
             Some(label) => format!("{label} ({})", axis.key),
             None => axis.key.clone(),
         }
