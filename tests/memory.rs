@@ -105,6 +105,7 @@ fn a_calibrated_streaming_run_reports_exactly_what_an_in_memory_run_does() {
             "bands.csv",
             "fan.png",
             "target.png",
+            "target-2.png",
             "cumulative.png",
             "breakdown.png",
         ],

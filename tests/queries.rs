@@ -50,7 +50,8 @@ fn the_charts_draw_from_a_run_with_what_they_declare() {
     for streamed in [false, true] {
         assert_eq!(
             draw(streamed, &plot::queries(&model)).ok(),
-            Some(4),
+            // fan, cumulative, breakdown and a target chart per target (two).
+            Some(5),
             "streamed: {streamed}"
         );
     }

@@ -177,7 +177,11 @@ const fn registered<C: Chart>() -> RegisteredChart {
 /// a type implementing [`Chart`], and one line here.
 pub const RUN_CHARTS: [RegisteredChart; 4] = [
     registered::<fan::Fan>(),
-    registered::<target::TargetChart>(),
+    // One chart per target: target.png, target-2.png, ...
+    RegisteredChart {
+        render: target::render_every_target,
+        ..registered::<target::TargetChart>()
+    },
     registered::<cumulative::Cumulative>(),
     registered::<breakdown::Breakdown>(),
 ];
@@ -192,7 +196,8 @@ pub fn queries(model: &Model) -> crate::sim::Queries {
 }
 
 /// Renders every chart of a run as `(file name, bytes)`: `fan.png`,
-/// `target.png`, `cumulative.png`, `breakdown.png`, and with `options.svg`
+/// `target.png` (and `target-2.png`, ... for further targets),
+/// `cumulative.png`, `breakdown.png`, and with `options.svg`
 /// an `.svg` copy of each.
 pub fn render_all(
     model: &Model,

@@ -1,5 +1,6 @@
-//! target.png: how the first target's metric is spread across futures in the
-//! target month, and the share of futures that reach the threshold.
+//! target.png, target-2.png, ...: for each target, how its metric is spread
+//! across futures in the target month, and the share of futures that reach
+//! the threshold (target.png alone, of the headline metric, without targets).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -23,15 +24,63 @@ const TOP_QUANTILE: f64 = 0.995;
 /// The percentiles of the chart's column the chart reads.
 pub const SUBJECT_PERCENTILES: [f64; 2] = [50.0, TOP_QUANTILE * 100.0];
 
-/// The chart's metric and month index: the first target's, or the headline
-/// metric in the last month.
-pub fn subject(model: &crate::model::Model) -> (Metric, usize) {
-    match model.targets.first() {
-        Some(target) => (
-            target.metric,
-            model.month_index(target.month).unwrap_or(model.months - 1),
-        ),
-        None => (model.headline, model.months - 1),
+/// Each chart's metric and month index: one per target, or the headline
+/// metric in the last month without targets.
+pub fn subjects(model: &crate::model::Model) -> Vec<(Metric, usize)> {
+    if model.targets.is_empty() {
+        return vec![(model.headline, model.months - 1)];
+    }
+    model
+        .targets
+        .iter()
+        .map(|target| {
+            (
+                target.metric,
+                model.month_index(target.month).unwrap_or(model.months - 1),
+            )
+        })
+        .collect()
+}
+
+/// The file name of target `index`'s chart (0-based): `target`, then
+/// `target-2`, `target-3`, ...
+pub fn file_name(index: usize) -> String {
+    match index {
+        0 => TargetChart::NAME.to_string(),
+        _ => format!("{}-{}", TargetChart::NAME, index + 1),
+    }
+}
+
+/// The registry's renderer: one chart per target (see [`file_name`]).
+pub fn render_every_target(
+    ctx: &Ctx,
+    options: &super::ChartOptions,
+    out: &mut super::Drawn,
+) -> Res {
+    for index in 0..ctx.summary.targets.len().max(1) {
+        let picture = OneTarget {
+            ctx,
+            index,
+            name: file_name(index),
+        };
+        super::render_picture(&picture, options, out)?;
+    }
+    Ok(())
+}
+
+/// Target `index`'s chart as a picture.
+struct OneTarget<'a, 'b> {
+    ctx: &'a Ctx<'b>,
+    index: usize,
+    name: String,
+}
+
+impl super::Picture for OneTarget<'_, '_> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Res {
+        draw_target(self.ctx, self.index, root)
     }
 }
 /// Data starting below this share of the axis's top get an axis from zero.
@@ -117,212 +166,220 @@ fn histogram(sorted: &[(f64, f64)], top: f64, threshold: Option<f64>) -> Histogr
 impl Chart for TargetChart {
     const NAME: &'static str = "target";
 
-    /// Its column path by path (the histogram) and the percentiles that set
-    /// its axis.
+    /// For every target, its column path by path (the histogram) and the
+    /// percentiles that set its axis.
     fn queries(model: &crate::model::Model) -> crate::sim::Queries {
-        let (metric, month) = subject(model);
+        let subjects = subjects(model);
         crate::sim::Queries {
-            columns: vec![(metric, month)],
-            percentiles: SUBJECT_PERCENTILES
+            columns: subjects.clone(),
+            percentiles: subjects
                 .iter()
-                .map(|p| (metric, month, *p))
+                .flat_map(|&(metric, month)| {
+                    SUBJECT_PERCENTILES.iter().map(move |p| (metric, month, *p))
+                })
                 .collect(),
         }
     }
 
+    /// The first target's chart (target.png).
     fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res {
-        let (model, theme) = (ctx.model, &ctx.theme);
-        let subject = match ctx.summary.targets.first() {
-            Some(target) => Subject {
-                metric: target.result.metric,
-                month: target.result.month,
-                month_index: model
-                    .month_index(target.result.month)
-                    .unwrap_or(model.months - 1),
-                target: Some(target),
-            },
-            None => Subject {
-                metric: model.headline,
-                month: model.end(),
-                month_index: model.months - 1,
-                target: None,
-            },
-        };
-        let unit = Unit::of(subject.metric);
-        let threshold = subject.target.map(|t| t.result.threshold);
-        let mut values: Vec<(f64, f64)> = ctx
-            .column(subject.metric, subject.month_index)
-            .into_iter()
-            .map(|(value, weight)| (clean(value), weight))
-            .collect();
-        values.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let quantiles = ctx.percentiles(subject.metric, subject.month_index, &SUBJECT_PERCENTILES);
-        let (median, top) = (clean(quantiles[0]), clean(quantiles[1]));
-        let far = threshold.filter(|t| top > 0.0 && *t > FAR * top);
-        let histogram = histogram(&values, top, threshold.filter(|_| far.is_none()));
-
-        let answer = match subject.target {
-            Some(target) => chance(target),
-            None => format!(
-                "No target in the scenario: median {} in {} is {}",
-                subject.metric.phrase(),
-                subject.month.long(),
-                unit.value(median)
-            ),
-        };
-        let header = Header {
-            title: ctx.title(&format!(
-                "{} in {} across {}",
-                subject.metric.phrase(),
-                subject.month.long(),
-                super::plural(ctx.paths(), "simulated future")
-            )),
-            answer,
-            subtitle: ctx.subtitle(),
-        };
-        let body = frame::frame(root, theme, &header)?;
-
-        let x_start = histogram.bars.first().map_or(0.0, |b| b.0);
-        let x_end = histogram.bars.last().map_or(1.0, |b| b.1);
-        let pad = (x_end - x_start) * 0.02;
-        let mut x_label = format!(
-            "{} in {}",
-            frame::capitalise(subject.metric.phrase()),
-            subject.month.long()
-        );
-        if let Some(edge) = histogram.clipped_above {
-            x_label += &format!(" (the last bar counts all above {})", unit.value(edge));
-        }
-        let x = Axis {
-            range: x_start - pad..x_end + pad,
-            unit,
-            label: x_label,
-        };
-        // Headroom above the tallest bar keeps the labels off the bars.
-        let tallest = histogram.bars.iter().map(|b| b.2).fold(0.0, f64::max);
-        let y = Axis {
-            range: value_range([tallest * 1.4]),
-            unit: Unit::Percent,
-            label: "Share of simulated futures".into(),
-        };
-        let mut chart = frame::axes(&body, theme, &x, XTicks::Values, &y)?;
-
-        let above = |left: f64| threshold.is_some_and(|t| left >= t - 1e-9 * t.abs().max(1.0));
-        if let (Some(t), None) = (threshold, far) {
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(t, y.range.start), (x.range.end, y.range.end)],
-                    palette::tint(palette::TARGET, 0.12).filled(),
-                )))
-                .map_err(fail)?;
-        }
-        let gap = (x_end - x_start) / BINS * 0.08;
-        let bar_series = |shade: bool, colour: RGBColor| {
-            histogram
-                .bars
-                .iter()
-                .filter(move |b| above(b.0) == shade && b.2 > 0.0)
-                .map(move |b| Rectangle::new([(b.0 + gap, 0.0), (b.1 - gap, b.2)], colour.filled()))
-        };
-        let (low_colour, high_colour) = (palette::BAND_INNER, palette::MEDIAN);
-        let mut legend = frame::Legend::default();
-        match (subject.target, threshold) {
-            (Some(target), Some(t)) => {
-                let p = target.result.in_month.value;
-                let amount = unit.value(t);
-                chart
-                    .draw_series(bar_series(false, low_colour))
-                    .map_err(fail)?;
-                legend.add(
-                    format!("below {amount}: {} of futures", percent(1.0 - p)),
-                    Key::Swatch(low_colour),
-                );
-                chart
-                    .draw_series(bar_series(true, high_colour))
-                    .map_err(fail)?;
-                legend.add(
-                    format!("at or above {amount}: {} of futures", percent(p)),
-                    Key::Swatch(high_colour),
-                );
-                if far.is_none() {
-                    chart
-                        .draw_series(LineSeries::new(
-                            [(t, y.range.start), (t, y.range.end)],
-                            palette::TARGET.stroke_width(theme.line()),
-                        ))
-                        .map_err(fail)?;
-                    legend.add(
-                        format!("target: {amount} in {}", subject.month.long()),
-                        Key::Line(palette::TARGET),
-                    );
-                }
-            }
-            _ => {
-                chart
-                    .draw_series(bar_series(false, low_colour))
-                    .map_err(fail)?;
-                legend.add("simulated futures", Key::Swatch(low_colour));
-            }
-        }
-        chart
-            .draw_series(LineSeries::new(
-                [(median, y.range.start), (median, tallest * 1.12)],
-                palette::INK.stroke_width(theme.px(2.0) as u32),
-            ))
-            .map_err(fail)?;
-        legend.add(
-            format!("median: {}", unit.value(median)),
-            Key::Line(palette::INK),
-        );
-
-        // The share label sits on the shaded side when there is room, and
-        // the legend takes the opposite top corner.
-        let mut corner = SeriesLabelPosition::UpperRight;
-        if let (Some(target), Some(t)) = (subject.target, threshold) {
-            let fraction = (t - x.range.start) / (x.range.end - x.range.start);
-            let text = format!(
-                "{} of futures ≥ {}",
-                percent(target.result.in_month.value),
-                unit.value(t)
-            );
-            let style = theme.bold(size::ANSWER, palette::TARGET);
-            let at = (t, y.range.end);
-            let drop = theme.px(18.0);
-            if far.is_some() {
-                corner = SeriesLabelPosition::UpperLeft;
-                let text = format!("{text}: the target is far beyond this axis →");
-                frame::note(
-                    &mut chart,
-                    (x.range.end, y.range.end),
-                    (-theme.px(12.0), drop),
-                    &text,
-                    style,
-                    (HPos::Right, VPos::Top),
-                )?;
-            } else if fraction <= 0.5 {
-                frame::note(
-                    &mut chart,
-                    at,
-                    (theme.px(12.0), drop),
-                    &text,
-                    style,
-                    (HPos::Left, VPos::Top),
-                )?;
-            } else {
-                corner = SeriesLabelPosition::UpperLeft;
-                let text = format!("{text} →");
-                frame::note(
-                    &mut chart,
-                    at,
-                    (-theme.px(12.0), drop),
-                    &text,
-                    style,
-                    (HPos::Right, VPos::Top),
-                )?;
-            }
-        }
-        frame::legend(&mut chart, theme, &legend, corner)
+        draw_target(ctx, 0, root)
     }
+}
+
+/// Target `index`'s chart (the headline metric's when there is no target).
+fn draw_target<DB: DrawingBackend>(ctx: &Ctx, index: usize, root: &DrawingArea<DB, Shift>) -> Res {
+    let (model, theme) = (ctx.model, &ctx.theme);
+    let subject = match ctx.summary.targets.get(index) {
+        Some(target) => Subject {
+            metric: target.result.metric,
+            month: target.result.month,
+            month_index: model
+                .month_index(target.result.month)
+                .unwrap_or(model.months - 1),
+            target: Some(target),
+        },
+        None => Subject {
+            metric: model.headline,
+            month: model.end(),
+            month_index: model.months - 1,
+            target: None,
+        },
+    };
+    let unit = Unit::of(subject.metric);
+    let threshold = subject.target.map(|t| t.result.threshold);
+    let mut values: Vec<(f64, f64)> = ctx
+        .column(subject.metric, subject.month_index)
+        .into_iter()
+        .map(|(value, weight)| (clean(value), weight))
+        .collect();
+    values.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let quantiles = ctx.percentiles(subject.metric, subject.month_index, &SUBJECT_PERCENTILES);
+    let (median, top) = (clean(quantiles[0]), clean(quantiles[1]));
+    let far = threshold.filter(|t| top > 0.0 && *t > FAR * top);
+    let histogram = histogram(&values, top, threshold.filter(|_| far.is_none()));
+
+    let answer = match subject.target {
+        Some(target) => chance(target),
+        None => format!(
+            "No target in the scenario: median {} in {} is {}",
+            subject.metric.phrase(),
+            subject.month.long(),
+            unit.value(median)
+        ),
+    };
+    let header = Header {
+        title: ctx.title(&format!(
+            "{} in {} across {}",
+            subject.metric.phrase(),
+            subject.month.long(),
+            super::plural(ctx.paths(), "simulated future")
+        )),
+        answer,
+        subtitle: ctx.subtitle(),
+    };
+    let body = frame::frame(root, theme, &header)?;
+
+    let x_start = histogram.bars.first().map_or(0.0, |b| b.0);
+    let x_end = histogram.bars.last().map_or(1.0, |b| b.1);
+    let pad = (x_end - x_start) * 0.02;
+    let mut x_label = format!(
+        "{} in {}",
+        frame::capitalise(subject.metric.phrase()),
+        subject.month.long()
+    );
+    if let Some(edge) = histogram.clipped_above {
+        x_label += &format!(" (the last bar counts all above {})", unit.value(edge));
+    }
+    let x = Axis {
+        range: x_start - pad..x_end + pad,
+        unit,
+        label: x_label,
+    };
+    // Headroom above the tallest bar keeps the labels off the bars.
+    let tallest = histogram.bars.iter().map(|b| b.2).fold(0.0, f64::max);
+    let y = Axis {
+        range: value_range([tallest * 1.4]),
+        unit: Unit::Percent,
+        label: "Share of simulated futures".into(),
+    };
+    let mut chart = frame::axes(&body, theme, &x, XTicks::Values, &y)?;
+
+    let above = |left: f64| threshold.is_some_and(|t| left >= t - 1e-9 * t.abs().max(1.0));
+    if let (Some(t), None) = (threshold, far) {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(t, y.range.start), (x.range.end, y.range.end)],
+                palette::tint(palette::TARGET, 0.12).filled(),
+            )))
+            .map_err(fail)?;
+    }
+    let gap = (x_end - x_start) / BINS * 0.08;
+    let bar_series = |shade: bool, colour: RGBColor| {
+        histogram
+            .bars
+            .iter()
+            .filter(move |b| above(b.0) == shade && b.2 > 0.0)
+            .map(move |b| Rectangle::new([(b.0 + gap, 0.0), (b.1 - gap, b.2)], colour.filled()))
+    };
+    let (low_colour, high_colour) = (palette::BAND_INNER, palette::MEDIAN);
+    let mut legend = frame::Legend::default();
+    match (subject.target, threshold) {
+        (Some(target), Some(t)) => {
+            let p = target.result.in_month.value;
+            let amount = unit.value(t);
+            chart
+                .draw_series(bar_series(false, low_colour))
+                .map_err(fail)?;
+            legend.add(
+                format!("below {amount}: {} of futures", percent(1.0 - p)),
+                Key::Swatch(low_colour),
+            );
+            chart
+                .draw_series(bar_series(true, high_colour))
+                .map_err(fail)?;
+            legend.add(
+                format!("at or above {amount}: {} of futures", percent(p)),
+                Key::Swatch(high_colour),
+            );
+            if far.is_none() {
+                chart
+                    .draw_series(LineSeries::new(
+                        [(t, y.range.start), (t, y.range.end)],
+                        palette::TARGET.stroke_width(theme.line()),
+                    ))
+                    .map_err(fail)?;
+                legend.add(
+                    format!("target: {amount} in {}", subject.month.long()),
+                    Key::Line(palette::TARGET),
+                );
+            }
+        }
+        _ => {
+            chart
+                .draw_series(bar_series(false, low_colour))
+                .map_err(fail)?;
+            legend.add("simulated futures", Key::Swatch(low_colour));
+        }
+    }
+    chart
+        .draw_series(LineSeries::new(
+            [(median, y.range.start), (median, tallest * 1.12)],
+            palette::INK.stroke_width(theme.px(2.0) as u32),
+        ))
+        .map_err(fail)?;
+    legend.add(
+        format!("median: {}", unit.value(median)),
+        Key::Line(palette::INK),
+    );
+
+    // The share label sits on the shaded side when there is room, and
+    // the legend takes the opposite top corner.
+    let mut corner = SeriesLabelPosition::UpperRight;
+    if let (Some(target), Some(t)) = (subject.target, threshold) {
+        let fraction = (t - x.range.start) / (x.range.end - x.range.start);
+        let text = format!(
+            "{} of futures ≥ {}",
+            percent(target.result.in_month.value),
+            unit.value(t)
+        );
+        let style = theme.bold(size::ANSWER, palette::TARGET);
+        let at = (t, y.range.end);
+        let drop = theme.px(18.0);
+        if far.is_some() {
+            corner = SeriesLabelPosition::UpperLeft;
+            let text = format!("{text}: the target is far beyond this axis →");
+            frame::note(
+                &mut chart,
+                (x.range.end, y.range.end),
+                (-theme.px(12.0), drop),
+                &text,
+                style,
+                (HPos::Right, VPos::Top),
+            )?;
+        } else if fraction <= 0.5 {
+            frame::note(
+                &mut chart,
+                at,
+                (theme.px(12.0), drop),
+                &text,
+                style,
+                (HPos::Left, VPos::Top),
+            )?;
+        } else {
+            corner = SeriesLabelPosition::UpperLeft;
+            let text = format!("{text} →");
+            frame::note(
+                &mut chart,
+                at,
+                (-theme.px(12.0), drop),
+                &text,
+                style,
+                (HPos::Right, VPos::Top),
+            )?;
+        }
+    }
+    frame::legend(&mut chart, theme, &legend, corner)
 }
 
 #[cfg(test)]
