@@ -36,6 +36,23 @@ fn assert_within_4_se(what: &str, (mean, se): (f64, f64), expected: f64) {
     );
 }
 
+/// No recurring commission, run-rate or active referral on `path` in month
+/// `t`, nor any of `also`.
+fn assert_nothing_recurs(sim: &Simulation, path: usize, t: usize, also: Metric) {
+    for zero in [
+        Metric::Mrr,
+        Metric::Recurring,
+        Metric::ActiveReferrals,
+        also,
+    ] {
+        assert_eq!(
+            sim.value(path, zero, t),
+            0.0,
+            "{zero:?} on path {path} month {t}"
+        );
+    }
+}
+
 /// Fixed traffic and rates, no traffic noise: new paying referrals are
 /// Poisson with mean visits × ctr × sign-up × paid = 3000 × 0.02 × 0.25 ×
 /// 0.4 = 6 a month.
@@ -95,14 +112,7 @@ billing = "one-time"
                 "path {path} month {t}"
             );
             assert_eq!(value(Metric::FirstOrder), earned);
-            for zero in [
-                Metric::Mrr,
-                Metric::Recurring,
-                Metric::Upgrade,
-                Metric::ActiveReferrals,
-            ] {
-                assert_eq!(value(zero), 0.0, "{zero:?} on path {path} month {t}");
-            }
+            assert_nothing_recurs(&sim, path, t, Metric::Upgrade);
         }
     }
     // Closed form: E[cumulative earned] = months × λ × price × rate.
@@ -177,14 +187,7 @@ refund_rate = 0.2
         for t in 0..MONTHS {
             let value = |metric| sim.value(path, metric, t) as f64;
             assert_eq!(value(Metric::Bounty), value(Metric::NewReferrals) * 50.0);
-            for zero in [
-                Metric::Mrr,
-                Metric::Recurring,
-                Metric::FirstOrder,
-                Metric::ActiveReferrals,
-            ] {
-                assert_eq!(value(zero), 0.0, "{zero:?} on path {path} month {t}");
-            }
+            assert_nothing_recurs(&sim, path, t, Metric::FirstOrder);
         }
     }
     // Closed form: each month's λ referrals earn $50; a fifth refund and

@@ -8,6 +8,11 @@ use affsim::scenario;
 /// Six copies, all live from month 4 at full size (ramp 1, no decay, no
 /// noise): a month's visits are Poisson(S), S the sum of the six sizes.
 fn model(spread: Option<f64>) -> Model {
+    sized(r#""1000..3000""#, spread)
+}
+
+/// The six copies of [`model`] with their visits written as `visits`.
+fn sized(visits: &str, spread: Option<f64>) -> Model {
     let spread = spread.map_or(String::new(), |s| format!("copy_spread = {s}\n"));
     let text = format!(
         r#"name = "copies"
@@ -28,7 +33,7 @@ churn = 0.1
 name = "Videos"
 publish = "2026-01"
 repeat = {{ every_months = 1, count = 6 }}
-visits = "1000..3000"
+visits = {visits}
 ctr = 0.05
 noise = 0
 {spread}"#
@@ -162,37 +167,7 @@ fn copy_spread_zero_is_the_shared_draw_bit_for_bit() {
 fn check_says_which_copies_share_one_draw_and_why() {
     // Six copies with a gamma size: copy_spread does not split it.
     let check = |visits: &str| {
-        let model = scenario::parse(
-            "copies.toml",
-            format!(
-                r#"name = "copies"
-[simulation]
-start = "2026-01"
-months = 6
-[funnel]
-signup_rate = 0.2
-paid_rate = 0.3
-[[programs]]
-name = "P"
-first_order_rate = 0.1
-[[programs.plans]]
-name = "Only"
-price = 10
-churn = 0.1
-[[content]]
-name = "Videos"
-publish = "2026-01"
-repeat = {{ every_months = 1, count = 6 }}
-visits = {visits}
-ctr = 0.05
-"#
-            )
-            .into_bytes(),
-            &[],
-        )
-        .map_err(|e| e.render(false))
-        .unwrap()
-        .model;
+        let model = sized(visits, None);
         assert_eq!(model.sources[0].per_copy.is_some(), visits.contains(".."));
         affsim::report::describe::render(&model)
     };
