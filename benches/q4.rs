@@ -4,9 +4,10 @@
 
 use std::path::Path;
 
-use affsim::engine::{self, Breakdown, RunOptions};
+use affsim::engine::{self, RunOptions};
 use affsim::model::{Metric, Model};
 use affsim::report::{self, Summary};
+use affsim::sim::Breakdown;
 use affsim::{calibrate, plot, scenario, stats};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 

@@ -5,9 +5,10 @@
 //! Statistical checks use fixed seeds and a tolerance of four standard
 //! errors, so they fail if the model is wrong, not by bad luck.
 
-use affsim::engine::{self, RunOptions, Simulation};
+use affsim::engine::{self, RunOptions};
 use affsim::model::{Metric, Model};
 use affsim::scenario;
+use affsim::sim::Simulation;
 
 fn model(text: &str) -> Model {
     match scenario::parse("test.toml", text.as_bytes().to_vec(), &[]) {

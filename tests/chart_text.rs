@@ -6,12 +6,13 @@
 //! the fan's legend keeps off the target line.
 
 use affsim::app::options::parse_size;
-use affsim::engine::{self, RunOptions, Simulation};
+use affsim::engine::{self, RunOptions};
 use affsim::format;
 use affsim::model::{Metric, Model};
 use affsim::plot::{self, ChartOptions, strategy as charts};
 use affsim::report::Summary;
 use affsim::scenario;
+use affsim::sim::Simulation;
 use affsim::strategy::compare;
 use affsim::strategy::sensitivity::{self, Sensitivity};
 use affsim::strategy::sweep::{self, Sweep};

@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
-use affsim::engine::{self, RunOptions, Simulation};
+use affsim::engine::{self, RunOptions};
 use affsim::model::Model;
 use affsim::plot::style::palette;
 use affsim::plot::{self, ChartOptions, Ctx, fan::Fan, style::Theme};
 use affsim::report::Summary;
+use affsim::sim::Simulation;
 
 /// q4's charts: one target chart per target (it has two).
 const CHARTS: [&str; 5] = ["fan", "target", "target-2", "cumulative", "breakdown"];

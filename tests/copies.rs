@@ -1,9 +1,10 @@
 //! `copy_spread`: how much of a repeating entry's size uncertainty is each
 //! copy's own (docs/MODEL.md §3).
 
-use affsim::engine::{self, Breakdown, RunOptions};
+use affsim::engine::{self, RunOptions};
 use affsim::model::{Metric, Model};
 use affsim::scenario;
+use affsim::sim::Breakdown;
 
 /// Six copies, all live from month 4 at full size (ramp 1, no decay, no
 /// noise): a month's visits are Poisson(S), S the sum of the six sizes.

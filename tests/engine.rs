@@ -3,9 +3,10 @@
 //! Statistical checks use fixed seeds and a tolerance of four standard errors,
 //! so they fail if the model is wrong, not by bad luck.
 
-use affsim::engine::{self, RunOptions, Simulation};
+use affsim::engine::{self, RunOptions};
 use affsim::model::{Metric, Model};
 use affsim::scenario;
+use affsim::sim::Simulation;
 use statrs::function::beta::ln_beta;
 
 fn model(text: &str) -> Model {
@@ -425,7 +426,7 @@ fn source_breakdowns_add_up_for_every_churn_mix() {
 /// breakdown afterwards gives the very means a full run sums.
 #[test]
 fn runs_without_the_breakdown_are_the_same_paths() {
-    use affsim::engine::Breakdown;
+    use affsim::sim::Breakdown;
     let text = std::fs::read_to_string("scenarios/q4.toml").unwrap();
     let mut models = vec![model(&text.replace("paths = 100000", "paths = 1500"))];
     for recurring in ["", "recurring_months = 3"] {

@@ -4,10 +4,11 @@
 //! newsletters, simulated with a few paths over a few months.
 
 use affsim::engine::{
-    self, PROGRAM_SERIES, ProgramSeries, RunOptions, SOURCE_SERIES, Simulation, SourceSeries,
+    self, PROGRAM_SERIES, ProgramSeries, RunOptions, SOURCE_SERIES, SourceSeries,
 };
 use affsim::model::Metric;
 use affsim::scenario::{self, Scenario};
+use affsim::sim::Simulation;
 use affsim::stats;
 use proptest::prelude::*;
 

@@ -7,10 +7,12 @@
 mod common;
 use common::{q4, run};
 
-use affsim::calibrate::{self, Method};
-use affsim::engine::{self, RunOptions, Simulation};
+use affsim::calibrate;
+use affsim::engine::{self, RunOptions};
+use affsim::model::Conditioning as Method;
 use affsim::model::{Metric, Model, Observed};
 use affsim::report::Summary;
+use affsim::sim::Simulation;
 use affsim::stats;
 
 fn sequential(model: &Model, paths: usize, seed: u64) -> (Simulation, calibrate::Calibration) {

@@ -3,9 +3,11 @@
 
 mod common;
 
-use affsim::engine::{self, Breakdown, RunOptions, Simulation, SourceSeries};
+use affsim::engine::{self, RunOptions, SourceSeries};
 use affsim::model::{Metric, Model};
 use affsim::scenario;
+use affsim::sim::Breakdown;
+use affsim::sim::Simulation;
 use affsim::strategy;
 use predicates::prelude::*;
 

@@ -3,8 +3,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use super::progress::{CANCEL, cancelled};
+use super::progress::cancelled;
 use super::{Failure, OutputArgs, input_error};
+use crate::engine::STOP;
 use crate::report::output::{Destination, OutputError, Outputs};
 
 /// Checks the output folder before any work (see [`Destination::plan`]):
@@ -47,9 +48,7 @@ pub fn deliver(
     if cancelled() {
         return Err(Failure::Interrupted);
     }
-    let written = destination
-        .commit(outputs, &CANCEL)
-        .map_err(output_failure)?;
+    let written = destination.commit(outputs, &STOP).map_err(output_failure)?;
     if output.json {
         print_stdout(json)?;
     } else if !output.quiet {

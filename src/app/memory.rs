@@ -3,7 +3,6 @@
 use super::{Failure, input_error};
 use crate::engine;
 use crate::model::Model;
-use crate::report;
 use crate::scenario::resolve::MAX_PATHS;
 
 /// Refuses a run that would not fit in memory, saying how many paths would.
@@ -39,7 +38,7 @@ fn check_fits(
     Err(input_error(
         format!(
             "{} paths need about {:.1} GiB of memory{mode}, but only {:.1} GiB is available",
-            report::count(paths as f64),
+            crate::format::count(paths as f64),
             gib(needed as f64),
             gib(available as f64)
         ),
@@ -47,13 +46,13 @@ fn check_fits(
             format!(
                 "use --paths {} or fewer (about {} fit), or --precision to stop once the odds are precise enough",
                 fits,
-                report::count(fits as f64)
+                crate::format::count(fits as f64)
             )
         } else {
             format!(
                 "use --paths {} or fewer (about {} fit)",
                 fits,
-                report::count(fits as f64)
+                crate::format::count(fits as f64)
             )
         },
     ))
@@ -113,12 +112,12 @@ pub fn plan_precision(
     Err(input_error(
         format!(
             "--precision {precision} may need up to {} paths (a 50% chance's standard error is 0.5/√paths), but only about {} fit {why}",
-            report::count(needed),
-            report::count(streaming as f64)
+            crate::format::count(needed),
+            crate::format::count(streaming as f64)
         ),
         &format!(
             "use --precision {reachable} or larger (what {} paths promise)",
-            report::count(streaming as f64)
+            crate::format::count(streaming as f64)
         ),
     ))
 }

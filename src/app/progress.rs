@@ -6,18 +6,17 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::engine::{self, Breakdown, RunOptions};
+use crate::engine::{self, RunOptions};
 use crate::model::Model;
+use crate::sim::Breakdown;
 
-/// Set by Ctrl-C, SIGTERM or SIGHUP; every run of the engine checks it
-/// between chunks of paths and stops.
-pub use crate::engine::STOP as CANCEL;
+use crate::engine::STOP;
 
 /// Makes Ctrl-C (and SIGTERM and SIGHUP: the crate's `termination`
-/// feature) set [`CANCEL`] instead of killing the process, so a command
+/// feature) set [`STOP`] instead of killing the process, so a command
 /// stops within a moment and before writing any file.
 pub fn stop_on_ctrl_c() {
-    let _ = ctrlc::set_handler(|| CANCEL.store(true, Ordering::SeqCst));
+    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
 }
 
 /// "40 s", "12 min", "3.5 h".
@@ -38,7 +37,7 @@ pub fn note(line: std::fmt::Arguments) {
 }
 
 pub fn cancelled() -> bool {
-    CANCEL.load(Ordering::SeqCst)
+    STOP.load(Ordering::SeqCst)
 }
 
 /// A run projected to take longer than this says so, with its estimate.
@@ -73,7 +72,7 @@ pub fn announce_long_run(model: &Model, paths: usize, runs: f64, quiet: bool) ->
         &RunOptions {
             paths: Some(trial),
             breakdown: Breakdown::Skipped,
-            cancel: Some(&CANCEL),
+            cancel: Some(&STOP),
             ..RunOptions::default()
         },
     )
@@ -85,7 +84,7 @@ pub fn announce_long_run(model: &Model, paths: usize, runs: f64, quiet: bool) ->
         note(format_args!(
             "note: this will take about {} ({} paths × {} months{}); Ctrl-C stops it, and fewer --paths is quicker",
             duration_text(projected),
-            crate::report::count(paths as f64),
+            crate::format::count(paths as f64),
             model.months,
             if runs > 1.0 {
                 format!(", {runs:.0} runs")

@@ -5,13 +5,15 @@
 use super::deliver::{deliver, destination, print_stdout};
 use super::input::{apply_run_options, load, load_variant, observe, set_threads};
 use super::memory::{PrecisionPlan, Storage, check_memory, choose_storage, plan_precision};
-use super::progress::{CANCEL, announce_long_run, note, with_progress};
+use super::progress::{announce_long_run, note, with_progress};
 use super::{Failure, RunArgs, ScenarioArgs, input_error};
 use crate::calibrate;
-use crate::engine::{self, Breakdown, RunOptions, Simulation};
+use crate::engine::{self, RunOptions, STOP};
 use crate::model::{Metric, Model};
 use crate::plot::{self, ChartOptions};
 use crate::report::{self, Summary, output::Outputs};
+use crate::sim::Breakdown;
+use crate::sim::Simulation;
 
 /// A run conditioned on observed history averages its breakdown by source
 /// and plan over the paths calibration weights, re-simulating them; the
@@ -36,7 +38,7 @@ pub fn simulate(model: &Model, quiet: bool, options: RunOptions) -> Result<Simul
                 model,
                 &RunOptions {
                     progress: Some(progress),
-                    cancel: Some(&CANCEL),
+                    cancel: Some(&STOP),
                     ..options
                 },
             )
@@ -58,7 +60,7 @@ fn stream(model: &Model, quiet: bool) -> Result<Simulation, Failure> {
                 model,
                 &RunOptions {
                     progress: Some(progress),
-                    cancel: Some(&CANCEL),
+                    cancel: Some(&STOP),
                     ..RunOptions::default()
                 },
                 &plot::queries(model),
@@ -114,7 +116,7 @@ fn simulate_until_precise(
             sim.as_ref().expect("one batch run"),
             source,
             &RunOptions {
-                cancel: Some(&CANCEL),
+                cancel: Some(&STOP),
                 ..RunOptions::default()
             },
         )
@@ -130,7 +132,7 @@ fn simulate_until_precise(
     let conditioned = conditioned.expect("at least one batch");
     let (error, paths) = (
         conditioned.error,
-        report::count(conditioned.sim.paths as f64),
+        crate::format::count(conditioned.sim.paths as f64),
     );
     if error > precision {
         // Calibration to a history can leave fewer effective paths than
@@ -166,7 +168,7 @@ fn stream_until_precise(
     for run in 1..=RUNS {
         let sim = stream(&planned, quiet)?;
         let error = calibrate::precision::first_target_error(&planned, &sim, source);
-        let paths = report::count(sim.paths as f64);
+        let paths = crate::format::count(sim.paths as f64);
         if error <= precision || planned.paths >= most || run == RUNS {
             if error > precision {
                 note(format_args!(
@@ -284,7 +286,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
                     model.conditioning,
                     &RunOptions {
                         progress: Some(progress),
-                        cancel: Some(&CANCEL),
+                        cancel: Some(&STOP),
                         ..RunOptions::default()
                     },
                 )

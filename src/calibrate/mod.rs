@@ -17,12 +17,13 @@ use serde::Serialize;
 
 use crate::calendar::Month;
 use crate::engine::{
-    self, Branch, Breakdown, CHUNK, Cancelled, Layout, PathRecord, RunOptions, Simulation,
-    Workspace, path,
+    self, Branch, CHUNK, Cancelled, Layout, PathRecord, RunOptions, Workspace, path,
 };
 use crate::format::{count, input_value, money_or_count, percent};
 use crate::model::{Metric, Model, Observed, Unit};
-pub use crate::sim::Fit;
+use crate::sim::Breakdown;
+use crate::sim::Fit;
+use crate::sim::Simulation;
 use crate::stats;
 
 /// Share of the paths the kernel bandwidth aims to keep as effective sample
@@ -246,12 +247,12 @@ pub struct ObservedPoint {
 pub struct TargetShift {
     pub label: String,
     /// P(metric >= threshold in the target month) under the assumptions alone.
-    pub prior: stats::Estimate,
+    pub prior: crate::sim::Estimate,
     /// The same after conditioning on the history.
-    pub posterior: stats::Estimate,
+    pub posterior: crate::sim::Estimate,
 }
 
-pub use crate::model::Conditioning as Method;
+use crate::model::Conditioning as Method;
 
 /// What the sequential method did, when it ran.
 #[derive(Clone, Debug, Serialize)]
@@ -671,7 +672,7 @@ fn shifts(model: &Model, sim: &Simulation, kept: Option<&stats::Kept>) -> Vec<In
 /// Quantiles of parameter `index` across paths, honouring weights.
 pub fn posterior_quantiles(sim: &Simulation, index: usize, wanted: &[f64]) -> Vec<f64> {
     let column = crate::sim::columns::parameter_column(sim.months, index);
-    stats::answers::answers(sim).percentiles(stats::Flavour::Weighted, column, wanted)
+    stats::answers::answers(sim).percentiles(crate::sim::Flavour::Weighted, column, wanted)
 }
 
 /// Paths below this fraction of the largest weight are left out of the

@@ -2,8 +2,10 @@
 //! odds to be as precise as asked (the path budget is planned against memory
 //! in `app::memory::precision_budget`).
 
-use crate::engine::{Breakdown, Cancelled, RunOptions, Simulation};
+use crate::engine::{Cancelled, RunOptions};
 use crate::model::Model;
+use crate::sim::Breakdown;
+use crate::sim::Simulation;
 
 /// A copy of a run's prior paths conditioned as `run` conditions them, and
 /// the first target's standard error after it.

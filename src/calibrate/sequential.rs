@@ -32,11 +32,11 @@ use rayon::prelude::*;
 
 use super::{Point, distance, targets};
 use crate::engine::rng::{mix, purpose, stream};
-use crate::engine::{
-    Breakdown, CHUNK, Cancelled, Layout, Lineage, PathRecord, RunOptions, Simulation, Workspace,
-    path,
-};
+use crate::engine::{CHUNK, Cancelled, Layout, PathRecord, RunOptions, Workspace, path};
 use crate::model::Model;
+use crate::sim::Breakdown;
+use crate::sim::Lineage;
+use crate::sim::Simulation;
 
 /// Resample when the effective sample size of the weights falls below this
 /// share of the paths: the usual choice, which keeps resampling (and the

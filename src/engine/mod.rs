@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use crate::model::Model;
-pub use crate::sim::{Breakdown, Lineage, Simulation};
+use crate::sim::{Breakdown, Lineage, Simulation};
 pub use path::{
     Branch, Layout, PLAN_SERIES, PROGRAM_SERIES, PathRecord, PlanSeries, ProgramSeries,
     SOURCE_SERIES, SourceSeries, Workspace, plan_offset,

@@ -8,8 +8,8 @@ use super::frame::{self, Axis, Header, Key, XTicks, fail};
 use super::style::{Unit, palette, size};
 use super::{Chart, Ctx, Res, clean, month_range, value_range};
 use crate::engine::{SOURCE_SERIES, SourceSeries};
+use crate::format::percent;
 use crate::model::Metric;
-use crate::report::percent;
 
 pub struct Breakdown;
 

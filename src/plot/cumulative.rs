@@ -43,7 +43,7 @@ impl Chart for Cumulative {
             ),
             None => format!(
                 "only {} get any payout by {end}",
-                crate::report::percent(first_payout.any.value)
+                crate::format::percent(first_payout.any.value)
             ),
         };
         let header = Header {

@@ -74,7 +74,7 @@ fn answer(ctx: &Ctx, targets: &[&TargetReport]) -> String {
                 text += &if same {
                     format!(
                         " · {} in {}",
-                        crate::report::percent(result.in_month.value),
+                        crate::format::percent(result.in_month.value),
                         result.month.long()
                     )
                 } else {
@@ -271,7 +271,7 @@ impl Chart for Fan {
                 &mut chart,
                 at,
                 (0, -theme.px(16.0)),
-                &crate::report::percent(chance),
+                &crate::format::percent(chance),
                 theme.bold(size::NOTE, palette::TARGET),
                 (HPos::Center, VPos::Bottom),
             )?;

@@ -20,11 +20,11 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 use rayon::prelude::*;
 
-use crate::engine::Simulation;
 use crate::format;
 use crate::model::{Metric, Model, Param};
 use crate::report::{Summary, TargetReport};
 use crate::sim::Queries;
+use crate::sim::Simulation;
 use crate::stats::Band;
 use frame::fail;
 use style::Theme;

@@ -11,8 +11,9 @@ use super::frame::{self, Axis, Header, Key, XTicks, fail};
 use super::style::{Unit, palette, size};
 use super::{Chart, Ctx, Res, chance, clean, value_range};
 use crate::calendar::Month;
+use crate::format::percent;
 use crate::model::Metric;
-use crate::report::{TargetReport, percent};
+use crate::report::TargetReport;
 
 pub struct TargetChart;
 

@@ -12,12 +12,15 @@ pub mod terminal;
 
 use serde::Serialize;
 
-pub use crate::format::{self, count, input_value, money, money_or_count, percent};
+use crate::format::{self, input_value, money_or_count, percent};
 
 use crate::calendar::Month;
-use crate::engine::{SOURCE_SERIES, Simulation, SourceSeries};
+use crate::engine::{SOURCE_SERIES, SourceSeries};
 use crate::model::{Metric, Model, Unit};
-use crate::stats::{self, Band, Estimate, FirstPayout, ReferralValue, TargetResult};
+use crate::sim::Estimate;
+use crate::sim::ReferralValue;
+use crate::sim::Simulation;
+use crate::stats::{self, Band, FirstPayout, TargetResult};
 
 /// Everything a run reports, in one serialisable value.
 #[derive(Clone, Debug, Serialize)]

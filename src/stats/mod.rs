@@ -8,12 +8,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::calendar::Month;
-use crate::engine::Simulation;
 use crate::model::{Metric, Model, Target};
-pub use crate::sim::estimate::WeightedSums;
+use crate::sim::Simulation;
 use crate::sim::order_key::key;
-pub use crate::sim::outcome::{FIRST, IN_MONTH, NEVER, outcome};
-pub use crate::sim::{Estimate, Flavour, GATHER_BYTES, ReferralValue};
+use crate::sim::outcome::{FIRST, IN_MONTH, NEVER};
+use crate::sim::{Estimate, Flavour, GATHER_BYTES, ReferralValue};
 
 /// The percentiles every band reports.
 pub const PERCENTILES: [f64; 7] = [5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0];

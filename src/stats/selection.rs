@@ -455,7 +455,7 @@ fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stream::select::key;
+    use crate::sim::order_key::key;
     use rand::{Rng, RngExt, SeedableRng};
 
     /// The streaming selection's stress columns (ties, signs, zeros of both

@@ -4,9 +4,12 @@ use serde::Serialize;
 
 use super::within_noise;
 use crate::calendar::Month;
-use crate::engine::{Breakdown, RunOptions, Simulation};
+use crate::engine::RunOptions;
 use crate::model::{Metric, Model, Target};
-use crate::stats::{self, Band, Estimate};
+use crate::sim::Breakdown;
+use crate::sim::Estimate;
+use crate::sim::Simulation;
+use crate::stats::{self, Band};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TargetComparison {

@@ -10,9 +10,12 @@ pub mod sweep;
 use rayon::prelude::*;
 
 use crate::calibrate;
-use crate::engine::{self, Breakdown, Layout, RunOptions, Simulation};
+use crate::engine::{self, Layout, RunOptions};
 use crate::model::{Metric, Model, Target};
-use crate::stats::{self, Estimate};
+use crate::sim::Breakdown;
+use crate::sim::Estimate;
+use crate::sim::Simulation;
+use crate::stats::{self};
 
 /// Paths per run when the command line does not say: these commands run
 /// the model many times.

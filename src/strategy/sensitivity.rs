@@ -2,9 +2,11 @@
 
 use serde::Serialize;
 
-use crate::engine::{Breakdown, RunOptions};
+use crate::engine::RunOptions;
 use crate::model::{Model, Target, Unit};
-use crate::stats::{self, Estimate};
+use crate::sim::Breakdown;
+use crate::sim::Estimate;
+use crate::stats::{self};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct InputEffect {

@@ -4,9 +4,11 @@
 use serde::Serialize;
 
 use super::Builder;
-use crate::engine::{Breakdown, RunOptions, Simulation};
+use crate::engine::RunOptions;
 use crate::model::{Model, Target};
-use crate::stats::Estimate;
+use crate::sim::Breakdown;
+use crate::sim::Estimate;
+use crate::sim::Simulation;
 
 /// One swept key: `KEY=LOW:HIGH:STEPS`.
 #[derive(Clone, Debug, Serialize)]

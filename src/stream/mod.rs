@@ -24,18 +24,23 @@
 
 pub mod select;
 
-pub use crate::sim::columns::{parameter_column, series_column};
+use crate::sim::columns::{parameter_column, series_column};
 
 use std::collections::HashMap;
 
 use crate::calibrate::{self, Point};
-use crate::engine::{
-    self, Breakdown, CHUNK, Cancelled, Layout, Need, RunOptions, Simulation, Sums,
-};
+use crate::engine::{self, CHUNK, Cancelled, Layout, Need, RunOptions, Sums};
 use crate::model::{Metric, Model};
+use crate::sim::Breakdown;
+use crate::sim::Flavour;
+use crate::sim::ReferralValue;
+use crate::sim::Simulation;
+use crate::sim::estimate::WeightedSums;
+use crate::sim::order_key::fixed;
+use crate::sim::order_key::key;
 use crate::sim::{Queries, Streamed};
-use crate::stats::{self, Flavour, PERCENTILES, ReferralValue, WeightedSums};
-use select::{RankSelect, WeightSelect, fixed, key};
+use crate::stats::{self, PERCENTILES};
+use select::{RankSelect, WeightSelect};
 
 /// Paths whose drawn inputs are kept for the unweighted referral values,
 /// which read only the first few thousand paths.
@@ -451,7 +456,10 @@ fn first_pass(
                 .push(record.first_payout.unwrap_or(u16::MAX));
             for (codes, target) in acc.outcomes.iter_mut().zip(&model.targets) {
                 let start = series_column(months, target.metric, 0);
-                codes.push(stats::outcome(&scratch[start..start + months], target));
+                codes.push(crate::sim::outcome::outcome(
+                    &scratch[start..start + months],
+                    target,
+                ));
             }
             for (values, column) in acc.columns.iter_mut().zip(&plan.kept_columns) {
                 values.push(scratch[*column]);
@@ -829,7 +837,7 @@ fn assemble(
     first: FirstPass,
     later: Later,
     percentiles: HashMap<(Flavour, usize, u64), f64>,
-    fit: Option<calibrate::Fit>,
+    fit: Option<crate::sim::Fit>,
 ) -> Simulation {
     let model = plan.model;
     let referral_values = if later.applied {

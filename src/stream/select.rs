@@ -18,8 +18,8 @@
 
 use std::collections::HashMap;
 
-pub use crate::sim::order_key::{
-    BITS, LEVELS, digit, extend, fixed, from_key, interpolate, key, prefix_of, ramp,
+use crate::sim::order_key::{
+    BITS, LEVELS, digit, extend, fixed, from_key, interpolate, prefix_of, ramp,
 };
 
 /// Type-7 percentiles (linear between order statistics) of columns of `n`
@@ -647,6 +647,7 @@ fn better(largest: bool, candidate: (u32, u32, u128), best: Option<(u32, u32, u1
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::sim::order_key::key;
     use crate::stats::{percentiles, weighted_percentiles};
     use rand::{Rng, RngExt, SeedableRng};
 

@@ -75,7 +75,7 @@ pub fn q4() -> affsim::model::Model {
 }
 
 /// `paths` prior paths of `model` from `seed`, with no history applied.
-pub fn run(model: &affsim::model::Model, paths: usize, seed: u64) -> affsim::engine::Simulation {
+pub fn run(model: &affsim::model::Model, paths: usize, seed: u64) -> affsim::sim::Simulation {
     affsim::engine::run(
         model,
         &affsim::engine::RunOptions {
@@ -95,7 +95,7 @@ pub fn truths_and_histories(
     model: &affsim::model::Model,
     replications: usize,
     seed: u64,
-) -> (affsim::engine::Simulation, affsim::engine::Simulation) {
+) -> (affsim::sim::Simulation, affsim::sim::Simulation) {
     use affsim::engine::{self, RunOptions};
     let truths = engine::run(
         model,
