@@ -171,7 +171,7 @@ fn charts(c: &mut Criterion) {
     let mut summary = Summary::build(&model, &sim);
     summary.calibration = calibration;
     let options = plot::ChartOptions::default();
-    let ctx = plot::Ctx::new(
+    let ctx = plot::ChartData::new(
         &model,
         &sim,
         &summary,

@@ -5,7 +5,7 @@
 //! [`calendar`] and [`input_file`] → [`model`] → [`format`] → [`scenario`]
 //! (a TOML file to a [`model::Model`]) → [`sim`] (what a run produced, as
 //! data) → [`engine`] (simulate paths) → [`stats`] (bands, chances, standard
-//! errors) → [`calibrate`] (condition on observed history) → [`stream`]
+//! errors) → [`calibrate`] (condition on observed history) → [`streaming`]
 //! (runs too large to keep) → [`strategy`] → [`report`] → [`plot`] → [`app`]
 //! (what each command does) → [`cli`].
 
@@ -30,4 +30,4 @@ pub mod scenario;
 pub mod sim;
 pub mod stats;
 pub mod strategy;
-pub mod stream;
+pub mod streaming;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use affsim::engine::{self, RunOptions};
 use affsim::model::Model;
 use affsim::plot::style::palette;
-use affsim::plot::{self, ChartOptions, Ctx, fan::Fan, style::Theme};
+use affsim::plot::{self, ChartData, ChartOptions, fan::Fan, style::Theme};
 use affsim::report::Summary;
 use affsim::sim::Simulation;
 
@@ -119,7 +119,7 @@ fn fan_bands_nest_and_follow_the_data() {
         height: 675,
         svg: false,
     };
-    let ctx = Ctx::new(
+    let ctx = ChartData::new(
         &model,
         &sim,
         &summary,

@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["stats"],
     &["calibrate"],
-    &["stream"],
+    &["streaming"],
     &["strategy"],
     &["report"],
     &["plot"],
@@ -177,12 +177,12 @@ fn an_import_pointing_up_is_caught() {
 /// Both storage modes answer through one interface (`sim::Answers`, picked
 /// by `stats::answers`, and the storage-blind methods of `Simulation`): no
 /// other file reads what streaming mode found, so no layer above branches
-/// on how the paths were held. Only `sim` (the data), `stream` and `engine`
+/// on how the paths were held. Only `sim` (the data), `streaming` and `engine`
 /// (which fill it) and `stats::answers` (which picks) may name it.
 #[test]
 fn only_sim_and_stats_answers_see_the_storage_mode() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let allowed = ["sim/", "stream/", "engine/mod.rs", "stats/answers.rs"];
+    let allowed = ["sim/", "streaming/", "engine/mod.rs", "stats/answers.rs"];
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     let mut found = Vec::new();

@@ -1,7 +1,7 @@
 //! What streaming mode must work out in advance is declared by whoever reads
 //! it: each chart in `plot::RUN_CHARTS` declares its queries next to its code.
 //! A chart that read a column it did not declare fails here, in memory and
-//! streaming alike (charts read a run only through `plot::Ctx`, which checks
+//! streaming alike (charts read a run only through `plot::ChartData`, which checks
 //! the declarations in both modes), not in a user's streamed run.
 
 use std::path::Path;
@@ -27,7 +27,7 @@ fn draw(streamed: bool, declared: &Queries) -> std::thread::Result<usize> {
         ..RunOptions::default()
     };
     let sim = if streamed {
-        affsim::stream::run(&model, &options, declared).expect("not cancelled")
+        affsim::streaming::run(&model, &options, declared).expect("not cancelled")
     } else {
         affsim::engine::run(&model, &options).expect("not cancelled")
     };

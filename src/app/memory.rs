@@ -98,7 +98,7 @@ pub fn plan_precision(
     // streaming needs must fit in the memory available.
     let queries = crate::plot::queries(model);
     let streaming = most_paths_under(available.unwrap_or(u64::MAX), &|n| {
-        crate::stream::memory_estimate(model, n, charts, &queries)
+        crate::streaming::memory_estimate(model, n, charts, &queries)
     });
     if needed <= streaming as f64 {
         return Ok(PrecisionPlan::Streaming { most: streaming });
@@ -150,7 +150,7 @@ fn round_up(value: f64) -> String {
 pub enum Storage {
     /// Every path kept: needed for `--precision`, fastest.
     InMemory,
-    /// Paths re-simulated pass by pass (see `stream`).
+    /// Paths re-simulated pass by pass (see `streaming`).
     Streaming,
 }
 
@@ -170,7 +170,7 @@ pub fn choose_storage(
     check_fits(
         paths,
         available,
-        &|n| crate::stream::memory_estimate(model, n, charts, &crate::plot::queries(model)),
+        &|n| crate::streaming::memory_estimate(model, n, charts, &crate::plot::queries(model)),
         " even in streaming mode",
     )?;
     Ok(Storage::Streaming)

@@ -49,14 +49,14 @@ pub fn simulate(model: &Model, quiet: bool, options: RunOptions) -> Result<Simul
 
 /// Runs the model in streaming mode, with the same progress bar as
 /// [`simulate`] (counting every pass).
-fn stream(model: &Model, quiet: bool) -> Result<Simulation, Failure> {
-    let total = model.paths * crate::stream::expected_passes(model);
+fn simulate_streaming(model: &Model, quiet: bool) -> Result<Simulation, Failure> {
+    let total = model.paths * crate::streaming::expected_passes(model);
     with_progress(
         total,
         "{spinner} streaming {bar:30} {pos}/{len} path visits, {eta} left",
         quiet,
         |progress| {
-            crate::stream::run(
+            crate::streaming::run(
                 model,
                 &RunOptions {
                     progress: Some(progress),
@@ -149,7 +149,7 @@ fn simulate_until_precise(
 }
 
 /// Streaming runs for `--precision` when the paths it may need do not fit
-/// under `--memory-limit`. Streamed paths cannot be added to, so each run
+/// under `--memory-limit`. StreamedAnswers paths cannot be added to, so each run
 /// is planned whole: first the paths that make any chance precise enough
 /// without a history (0.25/precision²), then, if conditioning on a history
 /// left the error larger, the paths its error says are needed (the same
@@ -166,7 +166,7 @@ fn stream_until_precise(
     let mut planned = model.clone();
     planned.paths = ((0.25 / (precision * precision)).ceil() as usize).min(most);
     for run in 1..=RUNS {
-        let sim = stream(&planned, quiet)?;
+        let sim = simulate_streaming(&planned, quiet)?;
         let error = calibrate::precision::first_target_error(&planned, &sim, source);
         let paths = crate::format::count(sim.paths as f64);
         if error <= precision || planned.paths >= most || run == RUNS {
@@ -236,7 +236,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if precision.is_none() {
         let passes = match storage {
             Storage::InMemory => 1,
-            Storage::Streaming => crate::stream::expected_passes(model),
+            Storage::Streaming => crate::streaming::expected_passes(model),
         };
         // Conditioning on a history re-simulates the paths it keeps.
         let runs = passes + usize::from(model.observed.is_some());
@@ -266,7 +266,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
                 ..RunOptions::default()
             },
         )?,
-        _ => stream(model, quiet)?,
+        _ => simulate_streaming(model, quiet)?,
     };
     let model = planned.as_ref().unwrap_or(model);
     // Calibration averages the breakdown over the paths it weights; if it
@@ -324,7 +324,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if args.memory_report {
         let estimate = match storage {
             Storage::InMemory => engine::memory_estimate(model, sim.paths),
-            Storage::Streaming => crate::stream::memory_estimate(
+            Storage::Streaming => crate::streaming::memory_estimate(
                 model,
                 sim.paths,
                 !args.output.no_charts,

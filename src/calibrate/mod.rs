@@ -442,7 +442,7 @@ pub fn calibrate_with(
     }
 
     // The kept paths and their shares, once for every weighted column below.
-    let kept = sim.keeps_paths().then(|| stats::Kept::of(sim));
+    let kept = sim.keeps_paths().then(|| stats::KeptPaths::of(sim));
     let inputs = shifts(model, sim, kept.as_ref());
     let targets: Vec<TargetShift> = model
         .targets
@@ -615,12 +615,12 @@ pub const INPUT_PERCENTILES: [f64; 3] = [5.0, 50.0, 95.0];
 /// Prior (as specified) against posterior (weighted paths) for each scalar
 /// uncertain input; with no weights the posterior is the sample prior.
 pub fn input_shifts(model: &Model, sim: &Simulation) -> Vec<InputShift> {
-    let kept = sim.keeps_paths().then(|| stats::Kept::of(sim));
+    let kept = sim.keeps_paths().then(|| stats::KeptPaths::of(sim));
     shifts(model, sim, kept.as_ref())
 }
 
 /// [`input_shifts`], with the kept paths when in memory.
-fn shifts(model: &Model, sim: &Simulation, kept: Option<&stats::Kept>) -> Vec<InputShift> {
+fn shifts(model: &Model, sim: &Simulation, kept: Option<&stats::KeptPaths>) -> Vec<InputShift> {
     // Every input's column in one pass over the kept paths.
     let columns = kept.map(|kept| {
         stats::Columns::gather(&kept.paths, model.inputs.len(), |path, i| {
@@ -672,7 +672,7 @@ fn shifts(model: &Model, sim: &Simulation, kept: Option<&stats::Kept>) -> Vec<In
 /// Quantiles of parameter `index` across paths, honouring weights.
 pub fn posterior_quantiles(sim: &Simulation, index: usize, wanted: &[f64]) -> Vec<f64> {
     let column = crate::sim::columns::parameter_column(sim.months, index);
-    stats::answers::answers(sim).percentiles(crate::sim::Flavour::Weighted, column, wanted)
+    stats::answers::answers(sim).percentiles(crate::sim::PercentileRule::Weighted, column, wanted)
 }
 
 /// Paths below this fraction of the largest weight are left out of the

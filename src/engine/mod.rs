@@ -444,7 +444,7 @@ fn add(into: &mut [f64], values: &[f64]) {
 }
 
 /// Bytes a run of `paths` paths needs at its peak when it keeps every path
-/// (streaming mode has its own estimate, [`crate::stream::memory_estimate`]):
+/// (streaming mode has its own estimate, [`crate::streaming::memory_estimate`]):
 /// the per-path series and parameters, the first-payout months, and the
 /// keys the percentile bands gather (every column at once, or
 /// [`crate::sim::GATHER_BYTES`] at a time), plus a fixed allowance for the

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::frame::{self, Axis, Header, Key, XTicks, fail};
 use super::style::{Unit, palette, size};
-use super::{Chart, Ctx, Res, clean, month_range, value_range};
+use super::{Chart, ChartData, DrawResult, clean, month_range, value_range};
 use crate::engine::{SOURCE_SERIES, SourceSeries};
 use crate::format::percent;
 use crate::model::Metric;
@@ -25,7 +25,7 @@ const BAR_HALF_WIDTH: f64 = 0.36;
 
 /// Mean commission per month by content source, the largest first; sources
 /// beyond the palette are pooled as "other".
-fn by_source(ctx: &Ctx) -> Vec<Layer> {
+fn by_source(ctx: &ChartData) -> Vec<Layer> {
     let months = ctx.model.months;
     let series = |s: usize| -> Vec<f64> {
         let start = (s * SOURCE_SERIES + SourceSeries::Earned as usize) * months;
@@ -72,7 +72,7 @@ fn by_source(ctx: &Ctx) -> Vec<Layer> {
 }
 
 /// Mean commission per month by kind; clawbacks are negative.
-fn by_kind(ctx: &Ctx) -> Vec<Layer> {
+fn by_kind(ctx: &ChartData) -> Vec<Layer> {
     Metric::KINDS
         .iter()
         .map(|kind| {
@@ -122,12 +122,12 @@ fn extent(layers: &[Layer], months: usize) -> impl Iterator<Item = f64> + '_ {
 
 /// One panel: a title and stacked bars, positives up and negatives down.
 fn panel<DB: DrawingBackend>(
-    ctx: &Ctx,
+    ctx: &ChartData,
     area: &DrawingArea<DB, Shift>,
     title: &str,
     layers: &[Layer],
     y: &Axis,
-) -> Res {
+) -> DrawResult {
     let theme = &ctx.theme;
     let style = theme.bold(size::AXIS, palette::INK);
     let (width, _) = area.dim_in_pixel();
@@ -194,7 +194,7 @@ fn panel<DB: DrawingBackend>(
 impl Chart for Breakdown {
     const NAME: &'static str = "breakdown";
 
-    fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res {
+    fn draw<DB: DrawingBackend>(ctx: &ChartData, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let (model, summary, theme) = (ctx.model, ctx.summary, &ctx.theme);
         let sources = by_source(ctx);
         let kinds = by_kind(ctx);

@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::frame::{self, Axis, Header, Key, XTicks, fail};
 use super::style::{Unit, palette, size};
-use super::{Chart, Ctx, Res, band, line, month_range, value_range};
+use super::{Chart, ChartData, DrawResult, band, line, month_range, value_range};
 use crate::model::Metric;
 use crate::stats::Band;
 
@@ -20,7 +20,7 @@ fn pick(bands: &[Band], q: f64) -> Vec<f64> {
 impl Chart for Cumulative {
     const NAME: &'static str = "cumulative";
 
-    fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res {
+    fn draw<DB: DrawingBackend>(ctx: &ChartData, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let (model, theme) = (ctx.model, &ctx.theme);
         let earned = ctx.bands_of(Metric::CumulativeEarned);
         let paid = ctx.bands_of(Metric::CumulativePaid);

@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::frame::{self, Axis, Header, Key, XTicks, fail};
 use super::style::{Unit, palette, size};
-use super::{Chart, Ctx, Res, band, chance, line, month_range, value_range};
+use super::{Chart, ChartData, DrawResult, band, chance, line, month_range, value_range};
 use crate::model::{Metric, Model};
 use crate::report::TargetReport;
 
@@ -57,7 +57,7 @@ pub fn panel_metric(model: &Model) -> Option<Metric> {
 }
 
 /// The answer line: the headline targets' odds, or the median at the end.
-fn answer(ctx: &Ctx, targets: &[&TargetReport]) -> String {
+fn answer(ctx: &ChartData, targets: &[&TargetReport]) -> String {
     let unit = Unit::of(ctx.model.headline);
     match targets {
         [first, rest @ ..] => {
@@ -100,7 +100,7 @@ fn answer(ctx: &Ctx, targets: &[&TargetReport]) -> String {
 impl Chart for Fan {
     const NAME: &'static str = "fan";
 
-    fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res {
+    fn draw<DB: DrawingBackend>(ctx: &ChartData, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let (model, theme) = (ctx.model, &ctx.theme);
         let metric = model.headline;
         let unit = Unit::of(metric);
@@ -297,7 +297,7 @@ fn dots<DB: DrawingBackend>(
     chart: &mut frame::Chart2d<'_, DB>,
     theme: &super::style::Theme,
     observed: &Observed,
-) -> Res {
+) -> DrawResult {
     let r = theme.px(7.0);
     chart
         .draw_series(
@@ -335,7 +335,7 @@ struct Panel<DB: DrawingBackend> {
 }
 
 impl<DB: DrawingBackend> Panel<DB> {
-    fn new(ctx: &Ctx, observed: Observed, panel: DrawingArea<DB, Shift>) -> Panel<DB> {
+    fn new(ctx: &ChartData, observed: Observed, panel: DrawingArea<DB, Shift>) -> Panel<DB> {
         let theme = &ctx.theme;
         let bands = ctx.bands_of(observed.metric);
         let pick = |q: f64| bands.iter().map(|b| b.p(q)).collect::<Vec<f64>>();
@@ -374,7 +374,7 @@ impl<DB: DrawingBackend> Panel<DB> {
         }
     }
 
-    fn draw(&self, ctx: &Ctx, x: &Axis, y_area: i32) -> Res {
+    fn draw(&self, ctx: &ChartData, x: &Axis, y_area: i32) -> DrawResult {
         let theme = &ctx.theme;
         let (_, height) = self.title.dim_in_pixel();
         let title = &self.heading;

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use plotters::style::FontTransform;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::Res;
+use super::DrawResult;
 use super::style::{Theme, Unit, palette, size};
 use crate::calendar::Month;
 
@@ -38,7 +38,7 @@ pub fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     theme: &Theme,
     header: &Header,
-) -> Res<DrawingArea<DB, Shift>> {
+) -> DrawResult<DrawingArea<DB, Shift>> {
     root.fill(&palette::BACKGROUND).map_err(fail)?;
     let margin = theme.px(size::MARGIN);
     let width = theme.width as i32 - 2 * margin;
@@ -140,7 +140,7 @@ pub fn draw_lines<DB: DrawingBackend>(
     text: &Fitted,
     at: (i32, i32),
     align: HPos,
-) -> Res {
+) -> DrawResult {
     let style = text.style.pos(Pos::new(align, VPos::Top));
     let step = line_height(&text.style);
     for (i, line) in text.lines.iter().enumerate() {
@@ -239,7 +239,7 @@ pub fn axes<'a, DB: DrawingBackend>(
     x: &Axis,
     ticks: XTicks,
     y: &Axis,
-) -> Res<Chart2d<'a, DB>> {
+) -> DrawResult<Chart2d<'a, DB>> {
     let y_area = y_label_area(area, theme, y);
     axes_aligned(area, theme, x, ticks, y, y_area)
 }
@@ -324,7 +324,7 @@ pub fn axis_titles<DB: DrawingBackend>(
     chart: &Chart2d<'_, DB>,
     x_title: Option<&Fitted>,
     y_title: Option<&Fitted>,
-) -> Res {
+) -> DrawResult {
     let (area_x, area_y) = area.get_pixel_range();
     let (plot_x, plot_y) = chart.plotting_area().get_pixel_range();
     if let Some(title) = x_title {
@@ -362,7 +362,7 @@ pub fn axes_aligned<'a, DB: DrawingBackend>(
     ticks: XTicks,
     y: &Axis,
     y_area: i32,
-) -> Res<Chart2d<'a, DB>> {
+) -> DrawResult<Chart2d<'a, DB>> {
     let mut chart = layout(area, theme, x, y, y_area)?;
     mesh(&mut chart, theme, x, ticks, y)?;
     let margin_right = theme.px(10.0);
@@ -382,7 +382,7 @@ pub fn layout<'a, DB: DrawingBackend>(
     x: &Axis,
     y: &Axis,
     y_area: i32,
-) -> Res<Chart2d<'a, DB>> {
+) -> DrawResult<Chart2d<'a, DB>> {
     let margin_right = theme.px(10.0);
     let title = x_title(area, theme, &x.label, y_area, margin_right);
     let x_area = theme.px(size::TICK) * 2 + title_depth(theme, title.as_ref());
@@ -402,7 +402,7 @@ fn mesh<DB: DrawingBackend>(
     x: &Axis,
     ticks: XTicks,
     y: &Axis,
-) -> Res {
+) -> DrawResult {
     let tick_style = theme.text(size::TICK, palette::INK);
     let y_span = y.range.end - y.range.start;
     let x_span = x.range.end - x.range.start;
@@ -534,7 +534,7 @@ fn draw_legend<'a, DB: DrawingBackend + 'a>(
     theme: &Theme,
     laid_out: LegendBox,
     position: SeriesLabelPosition,
-) -> Res {
+) -> DrawResult {
     if laid_out.lines.is_empty() {
         return Ok(());
     }
@@ -571,7 +571,7 @@ pub fn legend<'a, DB: DrawingBackend + 'a>(
     theme: &Theme,
     legend: &Legend,
     position: SeriesLabelPosition,
-) -> Res {
+) -> DrawResult {
     let (plot_width, _) = chart.plotting_area().dim_in_pixel();
     let laid_out = lay_out_legend(theme, legend, plot_width as i32);
     draw_legend(chart, theme, laid_out, position)
@@ -641,7 +641,7 @@ pub fn dashed<DB: DrawingBackend>(
     from: (f64, f64),
     to: (f64, f64),
     colour: RGBColor,
-) -> Res {
+) -> DrawResult {
     chart
         .draw_series(DashedLineSeries::new(
             [from, to],
@@ -661,7 +661,7 @@ pub fn note<DB: DrawingBackend>(
     text: &str,
     style: TextStyle<'static>,
     anchor: (HPos, VPos),
-) -> Res {
+) -> DrawResult {
     let style = style.pos(Pos::new(anchor.0, anchor.1));
     chart
         .draw_series(std::iter::once(
@@ -794,7 +794,7 @@ pub fn legend_clear_of<'a, DB: DrawingBackend + 'a>(
     theme: &Theme,
     legend: &Legend,
     ink: &Ink,
-) -> Res {
+) -> DrawResult {
     let (plot_width, _) = chart.plotting_area().dim_in_pixel();
     let laid_out = lay_out_legend(theme, legend, plot_width as i32);
     let (position, _) = clearest(chart, &laid_out, ink);
@@ -823,7 +823,7 @@ pub fn legend_band<DB: DrawingBackend>(
     y_area: i32,
     legend: &Legend,
     ink: &Ink,
-) -> Res<Option<i32>> {
+) -> DrawResult<Option<i32>> {
     let probe = layout(area, theme, x, y, y_area)?;
     let (plot_width, plot_height) = probe.plotting_area().dim_in_pixel();
     let inside = lay_out_legend(theme, legend, plot_width as i32);
@@ -846,7 +846,7 @@ pub fn legend_above<DB: DrawingBackend>(
     theme: &Theme,
     y_area: i32,
     legend: &Legend,
-) -> Res {
+) -> DrawResult {
     let (band_width, _) = band.dim_in_pixel();
     let margin_right = theme.px(10.0);
     let inner = band.margin(0, 0, y_area, margin_right);

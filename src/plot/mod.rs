@@ -29,7 +29,7 @@ use crate::stats::Band;
 use frame::fail;
 use style::Theme;
 
-pub type Res<T = ()> = Result<T, String>;
+pub type DrawResult<T = ()> = Result<T, String>;
 
 /// Chart options from the command line.
 #[derive(Clone, Copy, Debug)]
@@ -50,11 +50,11 @@ impl Default for ChartOptions {
 }
 
 /// Everything a chart may draw from. A chart reads a run's paths only
-/// through [`Ctx::column`] and [`Ctx::percentiles`], which refuse what the
+/// through [`ChartData::column`] and [`ChartData::percentiles`], which refuse what the
 /// chart did not declare in [`Chart::queries`], whether the paths are kept
 /// in memory or streamed (where only declared answers exist): a missing
 /// declaration fails the chart tests in both modes alike.
-pub struct Ctx<'a> {
+pub struct ChartData<'a> {
     pub model: &'a Model,
     pub summary: &'a Summary,
     pub theme: Theme,
@@ -67,7 +67,7 @@ pub struct Ctx<'a> {
     bands: Vec<(Metric, Vec<Band>)>,
 }
 
-impl<'a> Ctx<'a> {
+impl<'a> ChartData<'a> {
     pub fn new(
         model: &'a Model,
         sim: &'a Simulation,
@@ -77,7 +77,7 @@ impl<'a> Ctx<'a> {
     ) -> Self {
         let mut metrics = vec![Metric::CumulativeEarned, Metric::CumulativePaid];
         metrics.extend(fan::panel_metric(model).filter(|m| !metrics.contains(m)));
-        Ctx {
+        ChartData {
             model,
             summary,
             theme,
@@ -147,7 +147,7 @@ impl<'a> Ctx<'a> {
 pub trait Chart {
     /// File name without extension.
     const NAME: &'static str;
-    fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res;
+    fn draw<DB: DrawingBackend>(ctx: &ChartData, root: &DrawingArea<DB, Shift>) -> DrawResult;
     /// What the chart reads from a run besides the bands (columns path by
     /// path, other percentiles): streaming mode works out exactly these.
     fn queries(_model: &Model) -> crate::sim::Queries {
@@ -161,7 +161,7 @@ pub type Drawn = Vec<(String, Vec<u8>)>;
 /// A chart in [`RUN_CHARTS`]: its name, how to draw it and what it reads.
 pub struct RegisteredChart {
     pub name: &'static str,
-    pub render: fn(&Ctx, &ChartOptions, &mut Drawn) -> Res,
+    pub render: fn(&ChartData, &ChartOptions, &mut Drawn) -> DrawResult,
     queries: fn(&Model) -> crate::sim::Queries,
 }
 
@@ -224,7 +224,7 @@ pub fn render_declared(
         ));
     }
     register_fonts()?;
-    let ctx = Ctx::new(
+    let ctx = ChartData::new(
         model,
         sim,
         summary,
@@ -234,7 +234,7 @@ pub fn render_declared(
     // The charts are independent pictures of the same data: drawn and
     // encoded side by side, they cost about the slowest one instead of the
     // sum. `collect` keeps the order, so the output list is the same.
-    let parts: Vec<Res<Drawn>> = RUN_CHARTS
+    let parts: Vec<DrawResult<Drawn>> = RUN_CHARTS
         .par_iter()
         .map(|chart| {
             let mut out = Vec::new();
@@ -251,37 +251,37 @@ pub fn render_declared(
 
 /// Renders one chart as PNG bytes (and SVG text).
 pub fn render<C: Chart>(
-    ctx: &Ctx,
+    ctx: &ChartData,
     options: &ChartOptions,
     out: &mut Vec<(String, Vec<u8>)>,
-) -> Res {
+) -> DrawResult {
     render_picture(&RunChart::<C>(ctx, std::marker::PhantomData), options, out)
 }
 
-/// A picture drawn from its own data rather than from a run's [`Ctx`]: the
+/// A picture drawn from its own data rather than from a run's [`ChartData`]: the
 /// strategy commands run the model many times and have no single
 /// `Simulation` or `Summary` to offer.
 pub trait Picture {
     /// File name without extension.
     fn name(&self) -> &str;
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Res;
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult;
 }
 
 /// A [`Chart`] of a run, as a [`Picture`].
-struct RunChart<'a, 'b, C>(&'a Ctx<'b>, std::marker::PhantomData<C>);
+struct RunChart<'a, 'b, C>(&'a ChartData<'b>, std::marker::PhantomData<C>);
 
 impl<C: Chart> Picture for RunChart<'_, '_, C> {
     fn name(&self) -> &str {
         C::NAME
     }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Res {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         C::draw(self.0, root)
     }
 }
 
 /// Checks the picture size and loads the fonts; call before drawing
 /// pictures outside [`render_all`].
-pub fn prepare(options: &ChartOptions) -> Res<Theme> {
+pub fn prepare(options: &ChartOptions) -> DrawResult<Theme> {
     if options.width < 16 || options.height < 16 {
         return Err(format!(
             "a {}x{} chart is too small to draw",
@@ -297,7 +297,7 @@ pub fn render_picture<P: Picture>(
     picture: &P,
     options: &ChartOptions,
     out: &mut Vec<(String, Vec<u8>)>,
-) -> Res {
+) -> DrawResult {
     let (width, height) = (options.width, options.height);
     let mut rgb = vec![0u8; width as usize * height as usize * 3];
     {
@@ -321,7 +321,7 @@ pub fn render_picture<P: Picture>(
     Ok(())
 }
 
-fn encode_png(rgb: &[u8], width: u32, height: u32) -> Res<Vec<u8>> {
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> DrawResult<Vec<u8>> {
     let mut bytes = Vec::new();
     let mut encoder = png::Encoder::new(&mut bytes, width, height);
     encoder.set_color(png::ColorType::Rgb);
@@ -343,7 +343,7 @@ static BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
 /// Registers the embedded fonts once per process; plotters keeps a global
 /// font table.
-fn register_fonts() -> Res {
+fn register_fonts() -> DrawResult {
     static DONE: OnceLock<Result<(), String>> = OnceLock::new();
     DONE.get_or_init(|| {
         for (style, bytes) in [(FontStyle::Normal, REGULAR), (FontStyle::Bold, BOLD)] {
@@ -355,7 +355,7 @@ fn register_fonts() -> Res {
     .clone()
 }
 
-impl Ctx<'_> {
+impl ChartData<'_> {
     /// "q4: recurring commission MRR, month by month".
     pub fn title(&self, what: &str) -> String {
         format!("{}: {what}", self.model.name)

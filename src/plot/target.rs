@@ -9,7 +9,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::frame::{self, Axis, Header, Key, XTicks, fail};
 use super::style::{Unit, palette, size};
-use super::{Chart, Ctx, Res, chance, clean, value_range};
+use super::{Chart, ChartData, DrawResult, chance, clean, value_range};
 use crate::calendar::Month;
 use crate::format::percent;
 use crate::model::Metric;
@@ -54,10 +54,10 @@ pub fn file_name(index: usize) -> String {
 
 /// The registry's renderer: one chart per target (see [`file_name`]).
 pub fn render_every_target(
-    ctx: &Ctx,
+    ctx: &ChartData,
     options: &super::ChartOptions,
     out: &mut super::Drawn,
-) -> Res {
+) -> DrawResult {
     for index in 0..ctx.summary.targets.len().max(1) {
         let picture = OneTarget {
             ctx,
@@ -71,7 +71,7 @@ pub fn render_every_target(
 
 /// Target `index`'s chart as a picture.
 struct OneTarget<'a, 'b> {
-    ctx: &'a Ctx<'b>,
+    ctx: &'a ChartData<'b>,
     index: usize,
     name: String,
 }
@@ -80,7 +80,7 @@ impl super::Picture for OneTarget<'_, '_> {
     fn name(&self) -> &str {
         &self.name
     }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Res {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         draw_target(self.ctx, self.index, root)
     }
 }
@@ -183,13 +183,17 @@ impl Chart for TargetChart {
     }
 
     /// The first target's chart (target.png).
-    fn draw<DB: DrawingBackend>(ctx: &Ctx, root: &DrawingArea<DB, Shift>) -> Res {
+    fn draw<DB: DrawingBackend>(ctx: &ChartData, root: &DrawingArea<DB, Shift>) -> DrawResult {
         draw_target(ctx, 0, root)
     }
 }
 
 /// Target `index`'s chart (the headline metric's when there is no target).
-fn draw_target<DB: DrawingBackend>(ctx: &Ctx, index: usize, root: &DrawingArea<DB, Shift>) -> Res {
+fn draw_target<DB: DrawingBackend>(
+    ctx: &ChartData,
+    index: usize,
+    root: &DrawingArea<DB, Shift>,
+) -> DrawResult {
     let (model, theme) = (ctx.model, &ctx.theme);
     let subject = match ctx.summary.targets.get(index) {
         Some(target) => Subject {

@@ -293,7 +293,7 @@ fn totals(sim: &Simulation) -> (Estimate, Vec<f64>, Estimate) {
             (mean(0), percentiles, mean(1))
         }
         Some(_) => {
-            let kept = stats::Kept::of(sim);
+            let kept = stats::KeptPaths::of(sim);
             let columns = gather(&kept.paths);
             let mean = |c| stats::kept_mean(sim, columns.values(c).map(f64::from));
             let percentiles = stats::selection::weighted_percentiles(

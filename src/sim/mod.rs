@@ -11,7 +11,7 @@ pub mod streamed;
 
 pub use estimate::Estimate;
 pub use outcome::outcome;
-pub use streamed::{Fit, Flavour, ReferralValue, Streamed};
+pub use streamed::{Fit, PercentileRule, ReferralValue, StreamedAnswers};
 
 /// What a reader of a run asks of it besides the bands and the targets'
 /// outcomes: whole columns it reads path by path, and percentiles of series
@@ -37,7 +37,7 @@ use crate::model::{Metric, Target};
 
 /// What the layers above ask of a run's columns, answered by either storage
 /// mode: in memory from the paths (`stats::answers::Paths`), streamed from
-/// what the passes found ([`Streamed`], which panics on a question nobody
+/// what the passes found ([`StreamedAnswers`], which panics on a question nobody
 /// declared). `stats::answers` is the one place that picks between them.
 pub trait Answers {
     /// One path's value of a metric in a month.
@@ -45,7 +45,7 @@ pub trait Answers {
     /// How one path fares against a target (see [`outcome`]).
     fn outcome(&self, path: usize, target: &Target) -> u16;
     /// Percentiles of a column (see [`columns`]), `wanted` ascending.
-    fn percentiles(&self, flavour: Flavour, column: usize, wanted: &[f64]) -> Vec<f64>;
+    fn percentiles(&self, rule: PercentileRule, column: usize, wanted: &[f64]) -> Vec<f64>;
     /// Unweighted share of paths whose value of a metric in a month is at
     /// most `value`.
     fn share_at_or_below(&self, metric: Metric, month: usize, value: f64) -> f64;
@@ -102,10 +102,10 @@ pub struct Simulation {
     pub weights: Option<Vec<f64>>,
     /// Set in streaming mode: `series` and `parameters` are then (nearly)
     /// empty, and statistics come from what the passes over the paths
-    /// computed (see [`crate::stream`]). Only `sim` and `stats::answers`
+    /// computed (see [`crate::streaming`]). Only `sim` and `stats::answers`
     /// read it (tests/layers.rs): everything else asks the [`Answers`] both
     /// storage modes give, or the methods below.
-    pub streamed_answers: Option<Box<Streamed>>,
+    pub streamed_answers: Option<Box<StreamedAnswers>>,
     /// Set when sequential calibration resampled the paths: how to replay
     /// each one, and which prior path it descends from (the clusters of its
     /// standard errors).

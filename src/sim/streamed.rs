@@ -1,5 +1,5 @@
 //! What streaming mode's passes over the paths worked out, in place of the
-//! paths themselves (see `crate::stream`).
+//! paths themselves (see `crate::streaming`).
 
 use std::collections::HashMap;
 
@@ -41,30 +41,32 @@ pub struct ReferralValue {
 /// the weighted one over the paths [`kept`] (with equal weights when the
 /// simulation is not calibrated).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Flavour {
-    Type7,
+pub enum PercentileRule {
+    /// Type 7 (linear between order statistics) over every path.
+    Unweighted,
+    /// Exact cumulative weights over the paths kept.
     Weighted,
 }
 
-impl Flavour {
-    pub fn of(sim: &Simulation) -> Flavour {
+impl PercentileRule {
+    pub fn of(sim: &Simulation) -> PercentileRule {
         if sim.weights.is_some() {
-            Flavour::Weighted
+            PercentileRule::Weighted
         } else {
-            Flavour::Type7
+            PercentileRule::Unweighted
         }
     }
 }
 
 /// What the passes computed, in place of the paths themselves.
 #[derive(Clone, Debug)]
-pub struct Streamed {
+pub struct StreamedAnswers {
     /// Whole columns kept, one f32 per path: `(column id, values)`.
     pub(crate) columns: Vec<(usize, Vec<f32>)>,
     /// Per target: `(metric, month, threshold bits)` and one outcome per path.
     pub(crate) outcomes: Vec<((Metric, usize, u64), Vec<u16>)>,
-    /// Percentiles found: `(flavour, column, percentile bits)`.
-    pub(crate) percentiles: HashMap<(Flavour, usize, u64), f64>,
+    /// Percentiles found: `(rule, column, percentile bits)`.
+    pub(crate) percentiles: HashMap<(PercentileRule, usize, u64), f64>,
     /// Unweighted share of paths at or below each observed value.
     pub(crate) shares: Vec<((usize, u64), f64)>,
     pub(crate) fit: Option<Fit>,
@@ -75,13 +77,13 @@ pub struct Streamed {
     pub passes: usize,
 }
 
-impl super::Answers for Streamed {
+impl super::Answers for StreamedAnswers {
     fn value(&self, path: usize, metric: Metric, month: usize) -> f32 {
         let column = series_column(self.months, metric, month);
         match self.columns.iter().find(|(c, _)| *c == column) {
             Some((_, values)) => values[path],
             None => panic!(
-                "streaming mode keeps no values of {metric:?} in month {month}; add the column to stream::kept_columns"
+                "streaming mode keeps no values of {metric:?} in month {month}; add the column to streaming::kept_columns"
             ),
         }
     }
@@ -99,13 +101,13 @@ impl super::Answers for Streamed {
     }
 
     /// Percentiles of a column found by the passes.
-    fn percentiles(&self, flavour: Flavour, column: usize, wanted: &[f64]) -> Vec<f64> {
+    fn percentiles(&self, rule: PercentileRule, column: usize, wanted: &[f64]) -> Vec<f64> {
         wanted
             .iter()
-            .map(|p| match self.percentiles.get(&(flavour, column, p.to_bits())) {
+            .map(|p| match self.percentiles.get(&(rule, column, p.to_bits())) {
                 Some(value) => *value,
                 None => panic!(
-                    "streaming mode did not look for the {flavour:?} {p}th percentile of column {column}; add it to stream::wanted"
+                    "streaming mode did not look for the {rule:?} {p}th percentile of column {column}; add it to streaming::wanted"
                 ),
             })
             .collect()
@@ -121,7 +123,7 @@ impl super::Answers for Streamed {
     }
 }
 
-impl Streamed {
+impl StreamedAnswers {
     pub fn take_fit(&mut self) -> Option<Fit> {
         self.fit.take()
     }

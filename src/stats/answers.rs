@@ -1,12 +1,12 @@
 //! The one place that picks how a run's questions are answered: from the
 //! paths in memory ([`Paths`]) or from what streaming mode's passes found
-//! (`sim::Streamed`). Everything above asks through [`answers`] or the
+//! (`sim::StreamedAnswers`). Everything above asks through [`answers`] or the
 //! storage-blind methods of `Simulation`.
 
-use super::{Kept, key, selection};
+use super::{KeptPaths, key, selection};
 use crate::model::{Metric, Target};
 use crate::sim::columns::series_column;
-use crate::sim::{Answers, Flavour, Simulation};
+use crate::sim::{Answers, PercentileRule, Simulation};
 
 /// A run's questions answered by either storage mode.
 pub fn answers(sim: &Simulation) -> Box<dyn Answers + '_> {
@@ -25,8 +25,8 @@ impl<A: Answers + ?Sized> Answers for &A {
         (**self).outcome(path, target)
     }
 
-    fn percentiles(&self, flavour: Flavour, column: usize, wanted: &[f64]) -> Vec<f64> {
-        (**self).percentiles(flavour, column, wanted)
+    fn percentiles(&self, rule: PercentileRule, column: usize, wanted: &[f64]) -> Vec<f64> {
+        (**self).percentiles(rule, column, wanted)
     }
 
     fn share_at_or_below(&self, metric: Metric, month: usize, value: f64) -> f64 {
@@ -61,16 +61,16 @@ impl Answers for Paths<'_> {
         self.0.outcome(path, target)
     }
 
-    fn percentiles(&self, flavour: Flavour, column: usize, wanted: &[f64]) -> Vec<f64> {
-        match flavour {
-            Flavour::Type7 => {
+    fn percentiles(&self, rule: PercentileRule, column: usize, wanted: &[f64]) -> Vec<f64> {
+        match rule {
+            PercentileRule::Unweighted => {
                 let keys: Vec<u32> = (0..self.0.paths)
                     .map(|path| key(self.column_value(column, path)))
                     .collect();
                 selection::percentiles(&keys, wanted)
             }
-            Flavour::Weighted => {
-                Kept::of(self.0).percentiles(|path| self.column_value(column, path), wanted)
+            PercentileRule::Weighted => {
+                KeptPaths::of(self.0).percentiles(|path| self.column_value(column, path), wanted)
             }
         }
     }

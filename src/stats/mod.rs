@@ -12,7 +12,7 @@ use crate::model::{Metric, Model, Target};
 use crate::sim::Simulation;
 use crate::sim::order_key::key;
 use crate::sim::outcome::{FIRST, IN_MONTH, NEVER};
-use crate::sim::{Estimate, Flavour, GATHER_BYTES, ReferralValue};
+use crate::sim::{Estimate, GATHER_BYTES, PercentileRule, ReferralValue};
 
 /// The percentiles every band reports.
 pub const PERCENTILES: [f64; 7] = [5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0];
@@ -52,7 +52,7 @@ pub fn percentiles(values: &mut [f32], wanted: &[f64]) -> Vec<f64> {
 /// total on a 2^-100 grid): the knots then do not depend on the order in
 /// which equal values or bins are summed, which lets streaming mode find the
 /// same percentiles bin by bin without storing the column
-/// ([`crate::stream::select`]).
+/// ([`crate::streaming::select`]).
 pub fn weighted_percentiles(pairs: &mut [(f32, f64)], wanted: &[f64]) -> Vec<f64> {
     use crate::sim::order_key::{fixed, interpolate, ramp};
     let total: f64 = pairs.iter().map(|p| p.1).sum();
@@ -124,15 +124,15 @@ pub fn kept(sim: &Simulation) -> impl Iterator<Item = (usize, f64)> + Clone + '_
 
 /// The paths [`kept`] with their exact shares of the weight: what every
 /// weighted column over them shares, built once.
-pub struct Kept {
+pub struct KeptPaths {
     pub paths: Vec<usize>,
     pub shares: selection::Shares,
 }
 
-impl Kept {
-    pub fn of(sim: &Simulation) -> Kept {
+impl KeptPaths {
+    pub fn of(sim: &Simulation) -> KeptPaths {
         let (paths, weights): (Vec<usize>, Vec<f64>) = kept(sim).unzip();
-        Kept {
+        KeptPaths {
             paths,
             shares: selection::Shares::new(&weights),
         }
@@ -214,7 +214,7 @@ pub fn column_percentiles(
     wanted: &[f64],
 ) -> Vec<f64> {
     let column = answers::column_of(sim, metric, month);
-    answers::answers(sim).percentiles(Flavour::of(sim), column, wanted)
+    answers::answers(sim).percentiles(PercentileRule::of(sim), column, wanted)
 }
 
 /// Share of paths whose value of a metric in a month is at most `value`
@@ -331,7 +331,7 @@ pub fn bands(model: &Model, sim: &Simulation, metrics: &[Metric]) -> Vec<(Metric
             })
             .collect();
     }
-    let kept = sim.weights.as_ref().map(|_| Kept::of(sim));
+    let kept = sim.weights.as_ref().map(|_| KeptPaths::of(sim));
     let all: Vec<usize>;
     let paths: &[usize] = match &kept {
         Some(kept) => &kept.paths,
@@ -727,7 +727,7 @@ pub fn referral_values(model: &Model, sim: &Simulation, limit: usize) -> Vec<Ref
 /// Calibrated paths cannot be thinned to the first `limit` (the weight may sit
 /// elsewhere), so every path that carries weight is used.
 fn weighted_referral_values(model: &Model, sim: &Simulation) -> Vec<ReferralValue> {
-    let kept = Kept::of(sim);
+    let kept = KeptPaths::of(sim);
     let paths = weighted_paths(sim);
     let mut out = Vec::new();
     for program in &model.programs {

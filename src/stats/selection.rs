@@ -462,7 +462,7 @@ mod tests {
     /// signs, one value throughout, values sharing their top bits), plus
     /// mostly zeros and a long tail.
     fn columns(rng: &mut impl Rng, n: usize) -> Vec<Vec<f32>> {
-        let mut columns = crate::stream::select::tests::columns(rng, n);
+        let mut columns = crate::streaming::select::tests::columns(rng, n);
         columns.extend([
             (0..n)
                 .map(|_| {
@@ -515,7 +515,7 @@ mod tests {
         let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(12);
         for n in [1, 2, 3, 10, 65, 257, 5000, 40_000] {
             let values = columns(&mut rng, n);
-            let weight_sets = crate::stream::select::tests::weight_sets(&mut rng, n);
+            let weight_sets = crate::streaming::select::tests::weight_sets(&mut rng, n);
             for weights in &weight_sets {
                 let shares = Shares::new(weights);
                 for column in &values {

@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::super::frame::{self, Axis, Header, Key, XTicks, fail};
 use super::super::style::{Theme, Unit, palette, size};
-use super::super::{Picture, Res, band, line, month_range, value_range};
+use super::super::{DrawResult, Picture, band, line, month_range, value_range};
 use super::{boxed, goal_text, pct, series_colour, subtitle};
 use crate::model::Model;
 use crate::strategy::compare::{Comparison, StrategyResult};
@@ -101,7 +101,7 @@ impl Picture for CompareChart<'_> {
         "compare"
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Res {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let (model, c, theme) = (self.model, self.comparison, &self.theme);
         let metric = c.headline;
         let unit = Unit::of(metric);

@@ -14,7 +14,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::frame::{self, Chart2d, fail};
 use super::style::{Theme, palette, size};
-use super::{ChartOptions, Picture, Res, plural, prepare, render_picture};
+use super::{ChartOptions, DrawResult, Picture, plural, prepare, render_picture};
 use crate::format;
 use crate::model::{Model, Target};
 use crate::strategy::compare::Comparison;
@@ -173,7 +173,7 @@ fn plot<'a, DB: DrawingBackend>(
     x: &Scale,
     y: &Scale,
     y_area: Option<i32>,
-) -> Res<Chart2d<'a, DB>> {
+) -> DrawResult<Chart2d<'a, DB>> {
     let tick_style = theme.text(size::TICK, palette::INK);
     let widest = [y.range.start, y.range.end]
         .iter()
@@ -220,7 +220,7 @@ fn text_at<DB: DrawingBackend>(
     style: &TextStyle,
     at: (i32, i32),
     anchor: (HPos, VPos),
-) -> Res {
+) -> DrawResult {
     let style = style.pos(Pos::new(anchor.0, anchor.1));
     root.draw_text(text, &style, at).map_err(fail)
 }
@@ -234,7 +234,7 @@ fn boxed<DB: DrawingBackend>(
     style: &TextStyle,
     at: (i32, i32),
     anchor: (HPos, VPos),
-) -> Res {
+) -> DrawResult {
     let (w, h) = root
         .estimate_text_size(text, style)
         .map(|(w, h)| (w as i32, h as i32))

@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::super::frame::{self, Header, Key, fail};
 use super::super::style::{Theme, palette, size};
-use super::super::{Picture, Res, clean};
+use super::super::{DrawResult, Picture, clean};
 use super::{Scale, goal_text, pct, percent_tick, plot, subtitle, text_at};
 use crate::format::input_value;
 use crate::model::Model;
@@ -55,7 +55,7 @@ impl Picture for Tornado<'_> {
         "sensitivity"
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Res {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let (s, theme) = (self.sensitivity, &self.theme);
         let inputs = &s.inputs[..s.inputs.len().min(MAX_ROWS)];
         let left_off = s.inputs.len() - inputs.len();
@@ -268,7 +268,7 @@ impl Picture for Tornado<'_> {
         // (only in the smallest pictures) grows upwards.
         let left_px = chart.backend_coord(&(low, 0.0)).0 - theme.px(12.0);
         let stack =
-            |lines: &[String], style: &TextStyle, right: i32, last_y: i32, v: VPos| -> Res {
+            |lines: &[String], style: &TextStyle, right: i32, last_y: i32, v: VPos| -> DrawResult {
                 let step = frame::line_height(style);
                 let count = lines.len() as i32;
                 for (k, line) in lines.iter().enumerate() {

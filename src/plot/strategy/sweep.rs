@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::super::frame::{self, Header, Key, fail};
 use super::super::style::{Theme, Unit, palette, size};
-use super::super::{Picture, Res, clean, value_range};
+use super::super::{DrawResult, Picture, clean, value_range};
 use super::{Scale, decimals, goal_text, number, pct, percent_tick, plot, subtitle, text_at};
 use crate::model::Model;
 use crate::strategy::sweep::{Axis, Sweep};
@@ -48,7 +48,7 @@ impl Picture for SweepChart<'_> {
         "sweep"
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Res {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         match self.sweep.axes.len() {
             2 => self.grid(root),
             _ => self.single(root),
@@ -103,7 +103,7 @@ impl SweepChart<'_> {
         lines
     }
 
-    fn single<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Res {
+    fn single<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let (s, theme) = (self.sweep, &self.theme);
         let axis = &s.axes[0];
         let d = digits(axis);
@@ -355,7 +355,7 @@ impl SweepChart<'_> {
             HPos::Left,
         )
     }
-    fn grid<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Res {
+    fn grid<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let (s, theme) = (self.sweep, &self.theme);
         let (ax, ay) = (&s.axes[0], &s.axes[1]);
         let (nx, ny) = (ax.values.len().max(1), ay.values.len().max(1));
@@ -497,7 +497,7 @@ impl SweepChart<'_> {
     }
 
     /// A vertical 0–100% colour bar with ticks, right of the heat map.
-    fn colour_scale<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Res {
+    fn colour_scale<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let theme = &self.theme;
         let (w, h) = area.dim_in_pixel();
         let (w, h) = (w as i32, h as i32);

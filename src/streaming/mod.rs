@@ -32,13 +32,13 @@ use crate::calibrate::{self, Point};
 use crate::engine::{self, CHUNK, Cancelled, Layout, Need, RunOptions, Sums};
 use crate::model::{Metric, Model};
 use crate::sim::Breakdown;
-use crate::sim::Flavour;
+use crate::sim::PercentileRule;
 use crate::sim::ReferralValue;
 use crate::sim::Simulation;
 use crate::sim::estimate::WeightedSums;
 use crate::sim::order_key::fixed;
 use crate::sim::order_key::key;
-use crate::sim::{Queries, Streamed};
+use crate::sim::{Queries, StreamedAnswers};
 use crate::stats::{self, PERCENTILES};
 use select::{RankSelect, WeightSelect};
 
@@ -813,18 +813,18 @@ fn later_pass(
     Ok(())
 }
 
-/// Every percentile the selections found, keyed as [`Streamed`] reads them.
+/// Every percentile the selections found, keyed as [`StreamedAnswers`] reads them.
 fn found_percentiles(
     rank: &RankSelect,
     weighted: &WeightSelect,
     prior: Vec<((usize, f64), f64)>,
-) -> HashMap<(Flavour, usize, u64), f64> {
+) -> HashMap<(PercentileRule, usize, u64), f64> {
     let mut percentiles = HashMap::new();
     for ((column, p), value) in rank.results().into_iter().chain(prior) {
-        percentiles.insert((Flavour::Type7, column, p.to_bits()), value);
+        percentiles.insert((PercentileRule::Unweighted, column, p.to_bits()), value);
     }
     for ((column, p), value) in weighted.results() {
-        percentiles.insert((Flavour::Weighted, column, p.to_bits()), value);
+        percentiles.insert((PercentileRule::Weighted, column, p.to_bits()), value);
     }
     percentiles
 }
@@ -836,7 +836,7 @@ fn assemble(
     options: &RunOptions,
     first: FirstPass,
     later: Later,
-    percentiles: HashMap<(Flavour, usize, u64), f64>,
+    percentiles: HashMap<(PercentileRule, usize, u64), f64>,
     fit: Option<crate::sim::Fit>,
 ) -> Simulation {
     let model = plan.model;
@@ -850,7 +850,11 @@ fn assemble(
                     program: model.programs[p].name.clone(),
                     plan: model.programs[p].plans[k].name.clone(),
                     billing: model.programs[p].plans[k].billing,
-                    price: percentiles[&(Flavour::Weighted, plan.price_column(j), 50f64.to_bits())],
+                    price: percentiles[&(
+                        PercentileRule::Weighted,
+                        plan.price_column(j),
+                        50f64.to_bits(),
+                    )],
                     first_year: year.estimate(),
                     lifetime: life.estimate(),
                     expected_renewals: if total > 0.0 { renewals / total } else { 0.0 },
@@ -872,7 +876,7 @@ fn assemble(
             )
         })
         .collect();
-    let streamed = Streamed {
+    let streamed = StreamedAnswers {
         columns: plan
             .kept_columns
             .iter()
