@@ -6,17 +6,17 @@
 //! the fan's legend keeps off the target line.
 
 use affsim::app::options::parse_size;
-use affsim::engine::{self, RunOptions};
 use affsim::format;
 use affsim::model::{Metric, Model};
 use affsim::plot::{self, ChartOptions, strategy as charts};
 use affsim::report::Summary;
-use affsim::scenario;
 use affsim::sim::Simulation;
 use affsim::strategy::compare;
 use affsim::strategy::sensitivity::{self, Sensitivity};
 use affsim::strategy::sweep::{self, Sweep};
 use plotters::style::{FontDesc, FontFamily, FontStyle};
+
+mod common;
 
 /// Few paths: these tests read text and layout, not statistics.
 const PATHS: usize = 200;
@@ -62,9 +62,7 @@ fn long_text() -> String {
 }
 
 fn build(text: &str, sets: &[String]) -> Result<Model, String> {
-    scenario::parse("long.toml", text.as_bytes().to_vec(), sets)
-        .map(|s| s.model)
-        .map_err(|e| e.render(false))
+    common::parse_model("long.toml", text, sets)
 }
 
 fn long_model(sets: &[&str]) -> Model {
@@ -77,14 +75,7 @@ fn simulate(model: &Model) -> Simulation {
 }
 
 fn simulate_paths(model: &Model, paths: usize) -> Simulation {
-    engine::run(
-        model,
-        &RunOptions {
-            paths: Some(paths),
-            ..RunOptions::default()
-        },
-    )
-    .expect("not cancelled")
+    common::run(model, paths, model.seed)
 }
 
 fn sweep_of(axes: &[&str], goal: Option<f64>) -> Sweep {

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use affsim::engine::{self, RunOptions};
 use affsim::model::Model;
 use affsim::plot::style::palette;
 use affsim::plot::{self, ChartData, ChartOptions, fan::Fan, style::Theme};
@@ -26,14 +25,7 @@ fn model(overrides: &[&str]) -> Model {
 }
 
 fn simulate(model: &Model, paths: usize) -> Simulation {
-    engine::run(
-        model,
-        &RunOptions {
-            paths: Some(paths),
-            ..RunOptions::default()
-        },
-    )
-    .expect("not cancelled")
+    common::run(model, paths, model.seed)
 }
 
 fn render(model: &Model, sim: &Simulation, options: ChartOptions) -> HashMap<String, Vec<u8>> {

@@ -7,7 +7,6 @@ use affsim::model::Model;
 use affsim::plot::ChartOptions;
 use affsim::plot::strategy as charts;
 use affsim::plot::style::palette;
-use affsim::scenario;
 use affsim::strategy::compare::{self, Comparison};
 use affsim::strategy::sensitivity::{self, Sensitivity};
 use affsim::strategy::sweep::{self, Sweep};
@@ -22,9 +21,7 @@ fn q4_text() -> String {
 }
 
 fn build(text: &str, sets: &[String]) -> Result<Model, String> {
-    scenario::parse("q4.toml", text.as_bytes().to_vec(), sets)
-        .map(|s| s.model)
-        .map_err(|e| e.render(false))
+    common::parse_model("q4.toml", text, sets)
 }
 
 fn q4(sets: &[&str]) -> Model {

@@ -74,6 +74,18 @@ pub fn q4() -> affsim::model::Model {
         .model
 }
 
+/// A scenario's model from its text (named `name` in errors), with `sets`
+/// overrides; the error rendered as the CLI prints it.
+pub fn parse_model(
+    name: &str,
+    text: &str,
+    sets: &[String],
+) -> Result<affsim::model::Model, String> {
+    affsim::scenario::parse(name, text.as_bytes().to_vec(), sets)
+        .map(|scenario| scenario.model)
+        .map_err(|error| error.render(false))
+}
+
 /// `paths` prior paths of `model` from `seed`, with no history applied.
 pub fn run(model: &affsim::model::Model, paths: usize, seed: u64) -> affsim::sim::Simulation {
     affsim::engine::run(
