@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -109,13 +110,15 @@ pub fn with_engine_progress<T>(total: u64, quiet: bool, work: impl FnOnce() -> T
         ProgressStyle::with_template("{spinner} simulating {bar:30} {percent}%, {eta} left")
             .expect("valid template"),
     );
-    let done = AtomicBool::new(false);
     let first = engine::PATHS_SIMULATED.load(Ordering::Relaxed);
+    // The work's end wakes the drawing thread at once (a sleep would add up
+    // to its length to every command).
+    let (finished, done) = std::sync::mpsc::channel::<()>();
     std::thread::scope(|scope| {
-        scope.spawn(|| {
+        scope.spawn(move || {
             let started = Instant::now();
-            while !done.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(100));
+            while let Err(RecvTimeoutError::Timeout) = done.recv_timeout(Duration::from_millis(100))
+            {
                 let simulated = engine::PATHS_SIMULATED.load(Ordering::Relaxed) - first;
                 // The total is an estimate; a command that outruns it is
                 // nearly done.
@@ -128,7 +131,7 @@ pub fn with_engine_progress<T>(total: u64, quiet: bool, work: impl FnOnce() -> T
             bar.finish_and_clear();
         });
         let result = work();
-        done.store(true, Ordering::Relaxed);
+        let _ = finished.send(());
         result
     })
 }
