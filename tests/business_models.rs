@@ -10,16 +10,8 @@ use affsim::model::{Metric, Model};
 use affsim::scenario;
 use affsim::sim::Simulation;
 
-fn model(text: &str) -> Model {
-    match scenario::parse("test.toml", text.as_bytes().to_vec(), &[]) {
-        Ok(scenario) => scenario.model,
-        Err(error) => panic!("{}", error.render(false)),
-    }
-}
-
-fn simulate(model: &Model) -> Simulation {
-    engine::run(model, &RunOptions::default()).expect("not cancelled")
-}
+mod common;
+use common::{model, simulate};
 
 /// Sample mean and its standard error of `value(path)` over the paths.
 fn mean_and_se(sim: &Simulation, value: impl Fn(usize) -> f64) -> (f64, f64) {

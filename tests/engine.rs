@@ -9,16 +9,8 @@ use affsim::scenario;
 use affsim::sim::Simulation;
 use statrs::function::beta::ln_beta;
 
-fn model(text: &str) -> Model {
-    match scenario::parse("test.toml", text.as_bytes().to_vec(), &[]) {
-        Ok(scenario) => scenario.model,
-        Err(error) => panic!("{}", error.render(false)),
-    }
-}
-
-fn simulate(model: &Model) -> Simulation {
-    engine::run(model, &RunOptions::default()).expect("not cancelled")
-}
+mod common;
+use common::{model, simulate};
 
 /// Sample mean and its standard error of a metric in one month.
 fn mean_and_se(sim: &Simulation, metric: Metric, month: usize) -> (f64, f64) {

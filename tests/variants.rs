@@ -24,10 +24,7 @@ fn q4_base() -> String {
 }
 
 fn base(text: &str) -> Model {
-    scenario::parse("test.toml", text.as_bytes().to_vec(), &[])
-        .map_err(|e| e.render(false))
-        .unwrap()
-        .model
+    common::model(text)
 }
 
 /// The strategy of the text's variant `index` against its scenario as written.

@@ -5,7 +5,6 @@
 
 use super::{KeptPaths, key, selection};
 use crate::model::{Metric, Target};
-use crate::sim::columns::series_column;
 use crate::sim::{Answers, PercentileRule, Simulation};
 
 /// A run's questions answered by either storage mode.
@@ -83,9 +82,4 @@ impl Answers for Paths<'_> {
             .count();
         below as f64 / sim.paths as f64
     }
-}
-
-/// Column id of a metric in a month (see `sim::columns`).
-pub fn column_of(sim: &Simulation, metric: Metric, month: usize) -> usize {
-    series_column(sim.months, metric, month)
 }

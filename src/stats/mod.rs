@@ -213,7 +213,7 @@ pub fn column_percentiles(
     month: usize,
     wanted: &[f64],
 ) -> Vec<f64> {
-    let column = answers::column_of(sim, metric, month);
+    let column = crate::sim::columns::series_column(sim.months, metric, month);
     answers::answers(sim).percentiles(PercentileRule::of(sim), column, wanted)
 }
 

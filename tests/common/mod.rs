@@ -86,6 +86,17 @@ pub fn parse_model(
         .map_err(|error| error.render(false))
 }
 
+/// A test scenario's model from its text; a bad scenario fails the test
+/// with the error as the CLI prints it.
+pub fn model(text: &str) -> affsim::model::Model {
+    parse_model("test.toml", text, &[]).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// The model's own paths and seed, simulated with no history applied.
+pub fn simulate(model: &affsim::model::Model) -> affsim::sim::Simulation {
+    affsim::engine::run(model, &affsim::engine::RunOptions::default()).expect("not cancelled")
+}
+
 /// `paths` prior paths of `model` from `seed`, with no history applied.
 pub fn run(model: &affsim::model::Model, paths: usize, seed: u64) -> affsim::sim::Simulation {
     affsim::engine::run(
