@@ -484,3 +484,47 @@ fn the_fan_legend_keeps_off_the_target_line() {
         }
     }
 }
+
+/// The target charts' share label ("40.9% of futures ≥ $500") never runs
+/// into their legend: q4's December target sits just past the middle of its
+/// axis (q4 as shipped, conditioned on its history), where the label went left
+/// of the threshold, over the legend.
+#[test]
+fn the_target_share_keeps_off_the_legend() {
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("affsim"))
+        .args(["run", "scenarios/q4.toml", "--svg", "--quiet", "--out"])
+        .arg(out.path())
+        .arg("--force")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // The charts' own font, to measure the label with.
+    plot::prepare(&ChartOptions::default()).expect("fonts load");
+    for chart in ["target", "target-2"] {
+        let svg = std::fs::read_to_string(out.path().join(format!("{chart}.svg"))).unwrap();
+        let share = texts(&svg)
+            .into_iter()
+            .find(|t| t.text.contains("of futures ≥"))
+            .unwrap_or_else(|| panic!("{chart} labels the share at or above the target"));
+        let w = width(&share);
+        assert!(w > 0.0, "the label is measured");
+        let left = match share.anchor.as_str() {
+            "end" => share.x - w,
+            "middle" => share.x - w / 2.0,
+            _ => share.x,
+        };
+        let (top, bottom) = (share.y - share.px, share.y + share.px);
+        let boxes = legend_boxes(&svg);
+        assert!(!boxes.is_empty(), "{chart} has a legend");
+        for (x, y, bw, bh) in boxes {
+            let apart = left + w <= x || left >= x + bw || bottom <= y || top >= y + bh;
+            assert!(
+                apart,
+                "{chart}'s {:?} ({left:.0}..{:.0}) overlaps the legend at ({x}, {y}) {bw}x{bh}",
+                share.text,
+                left + w
+            );
+        }
+    }
+}

@@ -362,7 +362,17 @@ fn draw_target<DB: DrawingBackend>(
                 style,
                 (HPos::Right, VPos::Top),
             )?;
-        } else if fraction <= 0.5 {
+        } else if fraction <= 0.5 || {
+            // Past the middle, the share still goes on the shaded side when
+            // it fits there, the legend then on the left: to the left of the
+            // threshold the share would run into the legend.
+            let (plot_width, _) = chart.plotting_area().dim_in_pixel();
+            let room = (1.0 - fraction) * plot_width as f64 - theme.px(24.0) as f64;
+            (frame::width_of(&text, &style) as f64) < room
+        } {
+            if fraction > 0.5 {
+                corner = SeriesLabelPosition::UpperLeft;
+            }
             frame::note(
                 &mut chart,
                 at,
