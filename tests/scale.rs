@@ -37,8 +37,8 @@ fn precision_runs_are_deterministic_and_meet_their_precision() {
     let summary: serde_json::Value = serde_json::from_str(&first).unwrap();
     let paths = summary["paths"].as_u64().unwrap();
     assert!(
-        [10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 640_000].contains(&paths),
-        "doubling batches: {paths}"
+        paths > 20_000 && paths.is_multiple_of(1000),
+        "a first batch of 20,000 (q4 has a history), then what its error says: {paths}"
     );
     for target in summary["targets"].as_array().unwrap() {
         assert!(target["in_month"]["standard_error"].as_f64().unwrap() < 0.008);

@@ -238,9 +238,10 @@ fn sbc(observed_months: usize, prior_paths: usize, replications: usize) {
 }
 
 /// `--precision` (and `[simulation] precision`) stop at the first batch
-/// whose first-target standard error is at most the precision asked: q4's
-/// history needs two batches (20,000 paths) for 0.6 points, and one batch
-/// (10,000 paths) is not enough.
+/// whose first-target standard error is at most the precision asked. With
+/// q4's history the first batch is 0.5/0.006² paths, rounded up to 14,000,
+/// which meet 0.6 points; 10,000 paths would not; and 0.4 points takes a
+/// second batch, sized by the first's error.
 #[test]
 fn precision_mode_stops_at_the_requested_error() {
     use assert_cmd::Command;
@@ -262,10 +263,21 @@ fn precision_mode_stops_at_the_requested_error() {
             .unwrap()
     };
     let precise = summary("precise", &["scenarios/q4.toml", "--precision", "0.006"]);
-    assert_eq!(precise["paths"].as_u64(), Some(20_000));
+    assert_eq!(precise["paths"].as_u64(), Some(14_000));
     assert!(error(&precise) <= 0.006);
-    let one_batch = summary("one", &["scenarios/q4.toml", "--paths", "10000"]);
-    assert!(error(&one_batch) > 0.006);
+    let fewer = summary("fewer", &["scenarios/q4.toml", "--paths", "10000"]);
+    assert!(error(&fewer) > 0.006);
+    // 20,000 paths first (0.5/0.004² is more), then what their error says
+    // is needed, 10% more: one more batch does.
+    let first = summary("first", &["scenarios/q4.toml", "--paths", "20000"]);
+    assert!(error(&first) > 0.004);
+    let needed = 20_000.0 * (error(&first) / 0.004).powi(2) * 1.1;
+    let finer = summary("finer", &["scenarios/q4.toml", "--precision", "0.004"]);
+    assert_eq!(
+        finer["paths"].as_u64(),
+        Some((needed / 1000.0).ceil() as u64 * 1000)
+    );
+    assert!(error(&finer) <= 0.004);
     // The same from the scenario file.
     let text = std::fs::read_to_string("scenarios/q4.toml")
         .unwrap()

@@ -70,10 +70,39 @@ fn simulate_streaming(model: &Model, quiet: bool) -> Result<Simulation, Failure>
     .map_err(|_| Failure::Interrupted)
 }
 
-/// Paths in the first batch of a `--precision` run; each later batch doubles
-/// the total. Fixed, so a given seed always gives the same batches and the
-/// same answer, and checking costs little next to simulating.
+/// Paths in the first batch of a `--precision` run without a history.
+/// Fixed, so a given seed always gives the same batches and the same
+/// answer.
 pub const PRECISION_BATCH: usize = 10_000;
+
+/// The first batch of a `--precision` run: [`PRECISION_BATCH`] paths
+/// without a history. With one, conditioning keeps about half the paths'
+/// worth of information (it resamples when the weights' effective sample
+/// size falls below half the paths, and the last observed month's weights
+/// carry over as they are), so a chance of one half needs 0.5/precision²
+/// paths, twice what it needs without: the first batch is that many, at
+/// least [`PRECISION_BATCH`] (the genealogy's standard error needs many
+/// ancestors) and at most twice it (rarer chances need fewer; later
+/// batches go by the error found). A first batch too small to do is
+/// conditioned for nothing.
+pub fn first_precision_batch(model: &Model, precision: f64) -> usize {
+    if !calibrate::has_history(model) {
+        return PRECISION_BATCH;
+    }
+    let paths = (0.5 / (precision * precision)).min(1e9).ceil() as usize;
+    (paths.div_ceil(1000) * 1000).clamp(PRECISION_BATCH, 2 * PRECISION_BATCH)
+}
+
+/// The paths to have in all after a check that left the error at `error`
+/// with `done` paths: a standard error falls as 1/√paths, so what that
+/// says is needed, 10% more for the error of the error, and at least half
+/// as many again (rounded up to whole thousands, so the batches stay round
+/// numbers).
+pub fn next_precision_total(done: usize, error: f64, precision: f64) -> usize {
+    let needed = done as f64 * (error / precision).powi(2) * 1.1;
+    let total = needed.max(done as f64 * 1.5).ceil() as usize;
+    total.div_ceil(1000) * 1000
+}
 
 /// Adds batches of paths until the first target's standard error (in its
 /// month, after conditioning on any history the way `run` does) is at most
@@ -93,7 +122,11 @@ fn simulate_until_precise(
         if done >= budget {
             break;
         }
-        let size = done.max(PRECISION_BATCH).min(budget - done);
+        let total = match &conditioned {
+            None => first_precision_batch(model, precision),
+            Some(check) => next_precision_total(done, check.error, precision),
+        };
+        let size = (total - done).min(budget - done);
         check_memory(model, done + size)?;
         let batch = simulate(
             model,

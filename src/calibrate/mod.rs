@@ -81,6 +81,15 @@ pub fn points(model: &Model, observed: &Observed) -> Vec<Point> {
     out
 }
 
+/// Whether the model has observed history inside its horizon to condition
+/// on.
+pub fn has_history(model: &Model) -> bool {
+    model
+        .observed
+        .as_ref()
+        .is_some_and(|observed| !points(model, observed).is_empty())
+}
+
 /// The observations on the comparison scale, one per point.
 pub fn targets(points: &[Point]) -> Vec<f64> {
     points.iter().map(|p| transform(p.value)).collect()
@@ -402,11 +411,13 @@ pub fn calibrate_with(
         target_ess,
     };
     let mut sequential = None;
+    let mut means_weighted = false;
     let mut weights = weights;
     if applied && method == Method::Sequential && sim.keeps_paths() {
         let population = sequential::condition(model, sim, &points, fit.bandwidth)
             .expect("calibration is not cancelled");
         weights = sim.weights.take().expect("conditioned");
+        means_weighted = population.means_weighted;
         sequential = Some(SequentialReport {
             generations: population.generations,
             distinct_ancestors: population.distinct_ancestors,
@@ -420,7 +431,9 @@ pub fn calibrate_with(
         outcomes
     };
     if applied {
-        reweight_means(model, sim, &weights);
+        if !means_weighted {
+            reweight_means(model, sim, &weights);
+        }
         sim.weights = Some(weights);
         if fit.effective_sample_size < fit.target_ess {
             warnings.push(format!(

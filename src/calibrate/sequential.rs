@@ -32,7 +32,7 @@ use rayon::prelude::*;
 
 use super::{Point, distance, targets};
 use crate::engine::rng::{mix, purpose, stream};
-use crate::engine::{CHUNK, Cancelled, Layout, PathRecord, RunOptions, Workspace, path};
+use crate::engine::{CHUNK, Cancelled, Layout, PathRecord, RunOptions, Weighting, Workspace, path};
 use crate::model::Model;
 use crate::sim::Breakdown;
 use crate::sim::Lineage;
@@ -67,6 +67,9 @@ pub struct Generation {
 /// How the population was conditioned.
 #[derive(Clone, Debug)]
 pub struct Population {
+    /// Whether the run's means are already the population's weighted means
+    /// (breakdown included): true once it was resampled or moved.
+    pub means_weighted: bool,
     pub generations: Vec<Generation>,
     /// Distinct prior paths the population descends from.
     pub distinct_ancestors: usize,
@@ -174,13 +177,20 @@ pub fn condition(
     }
 
     let weights = normalise(&log_weights);
-    if lineage.generations > 0 || parameters != prior.parameters {
+    let means_weighted = lineage.generations > 0 || parameters != prior.parameters;
+    if means_weighted {
         // The prior's series are not needed any more: released before the
         // population's are simulated.
         prior.series = Vec::new();
-        let breakdown = match prior.breakdown {
-            Breakdown::Skipped => Breakdown::Skipped,
-            _ => Breakdown::Deferred,
+        // The weights are known now, so the population's weighted means,
+        // breakdown included, are summed as it is simulated: no path is
+        // simulated a second time for its breakdown.
+        let (breakdown, breakdown_floor) = match prior.breakdown {
+            Breakdown::Skipped => (Breakdown::Skipped, f64::INFINITY),
+            _ => {
+                let heaviest = weights.iter().copied().fold(0.0, f64::max);
+                (Breakdown::Averaged, super::BREAKDOWN_FLOOR * heaviest)
+            }
         };
         *prior = crate::engine::run(
             model,
@@ -190,6 +200,10 @@ pub fn condition(
                 parameters: Some(&parameters),
                 lineage: Some(&lineage),
                 breakdown,
+                weighting: Some(Weighting {
+                    weights: &weights,
+                    breakdown_floor,
+                }),
                 ..RunOptions::default()
             },
         )?;
@@ -215,6 +229,7 @@ pub fn condition(
     let distinct = distinct_inputs(&sim.parameters, parameter_count, Some(&weights));
     sim.weights = Some(weights);
     Ok(Population {
+        means_weighted,
         generations,
         distinct_ancestors: roots.len(),
         distinct_inputs: distinct,

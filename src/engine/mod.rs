@@ -50,6 +50,21 @@ pub struct RunOptions<'a> {
     /// The run does not keep them, so a run given them leaves its breakdown
     /// [`Breakdown::Skipped`] (nothing re-simulates its paths later).
     pub base_parameters: Option<&'a [f64]>,
+    /// The paths' importance weights, when they are known before the run
+    /// (sequential calibration's population): the run's means are then
+    /// weighted means, found as it simulates, so no path is simulated again
+    /// to average its breakdown.
+    pub weighting: Option<Weighting<'a>>,
+}
+
+/// Importance weights for a run's means (see [`RunOptions::weighting`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Weighting<'a> {
+    /// One per path, summing to one.
+    pub weights: &'a [f64],
+    /// Paths lighter than this are left out of the breakdown's means (their
+    /// share of the weight goes to the others); their series still count.
+    pub breakdown_floor: f64,
 }
 
 impl Lineage {
@@ -296,6 +311,25 @@ impl Sums {
         add(&mut self.by_program, &record.by_program);
     }
 
+    /// Adds a path of weight `weight` (and `share` of the breakdown's
+    /// weight, 0 to leave it out): its series as they are stored (f32), so
+    /// the weighted means are those of the stored paths.
+    pub fn add_weighted(&mut self, record: &PathRecord, weight: f64, share: f64) {
+        for (sum, value) in self.mean.iter_mut().zip(&record.series) {
+            *sum += weight * (*value as f32) as f64;
+        }
+        if share > 0.0 {
+            for (sums, values) in [
+                (&mut self.by_source, &record.by_source),
+                (&mut self.by_program, &record.by_program),
+            ] {
+                for (sum, value) in sums.iter_mut().zip(values) {
+                    *sum += share * value;
+                }
+            }
+        }
+    }
+
     pub fn add(&mut self, other: &Sums) {
         add(&mut self.mean, &other.mean);
         add(&mut self.by_source, &other.by_source);
@@ -336,6 +370,17 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
     let mut parameters = vec![0f64; paths * parameter_count];
     let mut first_payout = vec![u16::MAX; paths];
     let mut totals = Sums::new(model, options.breakdown);
+    // The breakdown's weights: those of the paths at or above the floor,
+    // rescaled to sum to one.
+    let breakdown_weight = options.weighting.map(|weighting| {
+        let floor = weighting.breakdown_floor;
+        let kept: f64 = weighting
+            .weights
+            .iter()
+            .filter(|w| **w > 0.0 && **w >= floor)
+            .sum();
+        (weighting.weights, floor, kept)
+    });
     {
         let (mut series_left, mut parameters_left, mut first_payout_left) =
             (&mut series[..], &mut parameters[..], &mut first_payout[..]);
@@ -373,12 +418,24 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
                 }
                 parameters[local * parameter_count..][..parameter_count].copy_from_slice(drawn);
                 first_payout[local] = record.first_payout.unwrap_or(u16::MAX);
-                sums.add_path(record);
+                match breakdown_weight {
+                    Some((weights, floor, kept)) => {
+                        let weight = weights[index];
+                        if weight != 0.0 {
+                            let share = if weight >= floor { weight / kept } else { 0.0 };
+                            sums.add_weighted(record, weight, share);
+                        }
+                    }
+                    None => sums.add_path(record),
+                }
             },
             &mut |_, sums| totals.add(&sums),
         )?;
     }
-    let means = totals.into_means(paths);
+    let means = match options.weighting {
+        Some(_) => totals,
+        None => totals.into_means(paths),
+    };
     Ok(Simulation {
         paths,
         months: model.months,
@@ -392,7 +449,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         mean_by_source: means.by_source,
         mean_by_program: means.by_program,
         breakdown: options.breakdown,
-        weights: None,
+        weights: options.weighting.map(|w| w.weights.to_vec()),
         streamed_answers: None,
         lineage: options.lineage.map(|l| std::sync::Arc::new(l.clone())),
     })
