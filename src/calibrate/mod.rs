@@ -323,6 +323,53 @@ pub fn condition(
     Ok(calibration)
 }
 
+/// Runs the model and conditions its paths on the model's history as
+/// [`condition`] does, without the calibration report: what the strategy
+/// tools need, many times over. When the sequential method will replace
+/// the prior paths by a conditioned population, the prior is simulated
+/// only through the last observed month (its later months would feed only
+/// the report's odds before calibration); should the history be set aside
+/// (too implausible), the prior is then simulated whole, as it is the
+/// answer. The paths, weights and means are those of [`engine::run`] then
+/// [`condition`], to the bit.
+pub fn simulate_conditioned(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled> {
+    let points = model
+        .observed
+        .as_ref()
+        .map(|observed| points(model, observed))
+        .unwrap_or_default();
+    let until = points
+        .iter()
+        .map(|p| p.month + 1)
+        .max()
+        .filter(|&until| {
+            until < model.months
+                && model.conditioning == Method::Sequential
+                && model.change_from.is_none()
+        });
+    let source = "the scenario's [observed]";
+    let Some(until) = until else {
+        let mut sim = engine::run(model, options)?;
+        condition(model, &mut sim, source, model.conditioning, options)?;
+        return Ok(sim);
+    };
+    let mut prior = engine::run(
+        model,
+        &RunOptions {
+            until: Some(until),
+            ..*options
+        },
+    )?;
+    let fit = fit(&distances(&prior, &points));
+    if prior.paths == 0 || !applies(&fit, prior.paths) {
+        let mut sim = engine::run(model, options)?;
+        condition(model, &mut sim, source, model.conditioning, options)?;
+        return Ok(sim);
+    }
+    sequential::condition(model, &mut prior, &points, fit.bandwidth, false)?;
+    Ok(prior)
+}
+
 /// Conditions `sim` on `model.observed` by whole-path weighting (see
 /// [`calibrate_with`]).
 pub fn calibrate(model: &Model, sim: &mut Simulation, source: &str) -> Option<Calibration> {
@@ -414,7 +461,7 @@ pub fn calibrate_with(
     let mut means_weighted = false;
     let mut weights = weights;
     if applied && method == Method::Sequential && sim.keeps_paths() {
-        let population = sequential::condition(model, sim, &points, fit.bandwidth)
+        let population = sequential::condition(model, sim, &points, fit.bandwidth, true)
             .expect("calibration is not cancelled");
         weights = sim.weights.take().expect("conditioned");
         means_weighted = population.means_weighted;

@@ -82,11 +82,14 @@ pub struct Population {
 /// them by the conditioned population: as many paths, weights summing to
 /// one, and their lineage. The prior's series are released before the
 /// population is simulated, so the peak holds one set of series, not two.
+/// A prior simulated only through the observed months (`prior_whole`
+/// false) is always replaced, even when it was never resampled.
 pub fn condition(
     model: &Model,
     prior: &mut Simulation,
     points: &[Point],
     bandwidth: f64,
+    prior_whole: bool,
 ) -> Result<Population, Cancelled> {
     assert!(prior.keeps_paths() && prior.weights.is_none());
     let n = prior.paths;
@@ -177,7 +180,8 @@ pub fn condition(
     }
 
     let weights = normalise(&log_weights);
-    let means_weighted = lineage.generations > 0 || parameters != prior.parameters;
+    let means_weighted =
+        !prior_whole || lineage.generations > 0 || parameters != prior.parameters;
     if means_weighted {
         // The prior's series are not needed any more: released before the
         // population's are simulated.

@@ -55,6 +55,10 @@ pub struct RunOptions<'a> {
     /// weighted means, found as it simulates, so no path is simulated again
     /// to average its breakdown.
     pub weighting: Option<Weighting<'a>>,
+    /// Simulates months `0..until` only (later months stay zero): a prior
+    /// that sequential calibration will replace needs no more than its
+    /// observed months.
+    pub until: Option<usize>,
 }
 
 /// Importance weights for a run's means (see [`RunOptions::weighting`]).
@@ -241,9 +245,13 @@ pub fn fold<L: Send, A: Send>(
                     }
                     if wanted == Need::Simulation {
                         simulated += 1;
+                        let until = options.until.unwrap_or(model.months);
                         let branch = match options.lineage {
-                            Some(lineage) => lineage.branch(index, model.months),
-                            None => Branch::whole(path, model.months),
+                            Some(lineage) => lineage.branch(index, until),
+                            None => Branch {
+                                until,
+                                ..Branch::whole(path, model.months)
+                            },
                         };
                         path::simulate_branch(
                             model,

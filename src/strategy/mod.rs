@@ -35,17 +35,7 @@ pub fn within_noise(difference: f64, standard_error: f64) -> bool {
 /// `[simulation] calibration`, sequential by default), so the odds agree
 /// with `run`'s for the same seed and paths.
 pub fn simulate(model: &Model, options: &RunOptions) -> Result<Simulation, String> {
-    let interrupted = |_| "interrupted".to_string();
-    let mut sim = engine::run(model, options).map_err(interrupted)?;
-    calibrate::condition(
-        model,
-        &mut sim,
-        "the scenario's [observed]",
-        model.conditioning,
-        options,
-    )
-    .map_err(interrupted)?;
-    Ok(sim)
+    calibrate::simulate_conditioned(model, options).map_err(|_| "interrupted".to_string())
 }
 
 /// Runs a strategy as a counterfactual of a reference run (`reference`, of
