@@ -202,7 +202,7 @@ fn zero_traffic_gives_zero_income() {
 #[test]
 fn results_are_bit_identical_for_one_and_two_threads() {
     let text = std::fs::read_to_string("scenarios/q4.toml").unwrap();
-    let model = model(&text.replace("paths = 100000", "paths = 3000"));
+    let model = model(&text.replace("precision = 0.005", "paths = 3000"));
     let run_with = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -273,7 +273,7 @@ fn tiers_raise_the_rate_once_enough_referrals_arrive() {
 #[test]
 fn plan_breakdowns_add_up_to_the_totals() {
     let text = std::fs::read_to_string("scenarios/q4.toml").unwrap();
-    let model = model(&text.replace("paths = 100000", "paths = 2000"));
+    let model = model(&text.replace("precision = 0.005", "paths = 2000"));
     let sim = simulate(&model);
     for month in 0..sim.months {
         let (mut new, mut active) = (0.0, 0.0);
@@ -420,7 +420,7 @@ fn source_breakdowns_add_up_for_every_churn_mix() {
 fn runs_without_the_breakdown_are_the_same_paths() {
     use affsim::sim::Breakdown;
     let text = std::fs::read_to_string("scenarios/q4.toml").unwrap();
-    let mut models = vec![model(&text.replace("paths = 100000", "paths = 1500"))];
+    let mut models = vec![model(&text.replace("precision = 0.005", "paths = 1500"))];
     for recurring in ["", "recurring_months = 3"] {
         models.push(churn_mix(CHURNS[0], CHURNS[1], recurring));
     }

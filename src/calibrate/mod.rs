@@ -338,15 +338,11 @@ pub fn simulate_conditioned(model: &Model, options: &RunOptions) -> Result<Simul
         .as_ref()
         .map(|observed| points(model, observed))
         .unwrap_or_default();
-    let until = points
-        .iter()
-        .map(|p| p.month + 1)
-        .max()
-        .filter(|&until| {
-            until < model.months
-                && model.conditioning == Method::Sequential
-                && model.change_from.is_none()
-        });
+    let until = points.iter().map(|p| p.month + 1).max().filter(|&until| {
+        until < model.months
+            && model.conditioning == Method::Sequential
+            && model.change_from.is_none()
+    });
     let source = "the scenario's [observed]";
     let Some(until) = until else {
         let mut sim = engine::run(model, options)?;

@@ -180,8 +180,7 @@ pub fn condition(
     }
 
     let weights = normalise(&log_weights);
-    let means_weighted =
-        !prior_whole || lineage.generations > 0 || parameters != prior.parameters;
+    let means_weighted = !prior_whole || lineage.generations > 0 || parameters != prior.parameters;
     if means_weighted {
         // The prior's series are not needed any more: released before the
         // population's are simulated.
