@@ -17,10 +17,10 @@ fn q4(overrides: &[String]) -> Model {
         .model
 }
 
-/// What `affsim run scenarios/q4.toml --no-charts` does after parsing:
-/// simulate (leaving the breakdown by source to calibration, as the CLI does
-/// for a scenario with observed history), calibrate, summarise, render JSON
-/// and CSV.
+/// What `affsim run scenarios/q4.toml --paths N --no-charts` does after
+/// parsing: simulate (leaving the breakdown by source to calibration, as the
+/// CLI does for a scenario with observed history), condition on the history
+/// as the scenario says (sequentially), summarise, render JSON and CSV.
 fn end_to_end(model: &Model, paths: usize) -> usize {
     let mut sim = engine::run(
         model,
@@ -31,8 +31,14 @@ fn end_to_end(model: &Model, paths: usize) -> usize {
         },
     )
     .expect("runs");
-    let calibration = calibrate::calibrate(model, &mut sim, "bench");
-    engine::average_breakdown(model, &mut sim, &RunOptions::default()).expect("runs");
+    let calibration = calibrate::condition(
+        model,
+        &mut sim,
+        "bench",
+        model.conditioning,
+        &RunOptions::default(),
+    )
+    .expect("runs");
     let bands = stats::bands(model, &sim, &Metric::ALL);
     let mut summary = Summary::build_with_bands(model, &sim, &bands);
     summary.calibration = calibration;
