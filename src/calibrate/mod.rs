@@ -343,11 +343,15 @@ pub fn simulate_conditioned(model: &Model, options: &RunOptions) -> Result<Simul
             && model.conditioning == Method::Sequential
             && model.change_from.is_none()
     });
-    let source = "the scenario's [observed]";
-    let Some(until) = until else {
+    // The prior simulated whole, then conditioned (or not) as `run` does.
+    let whole = || -> Result<Simulation, Cancelled> {
         let mut sim = engine::run(model, options)?;
+        let source = "the scenario's [observed]";
         condition(model, &mut sim, source, model.conditioning, options)?;
-        return Ok(sim);
+        Ok(sim)
+    };
+    let Some(until) = until else {
+        return whole();
     };
     let mut prior = engine::run(
         model,
@@ -358,9 +362,7 @@ pub fn simulate_conditioned(model: &Model, options: &RunOptions) -> Result<Simul
     )?;
     let fit = fit(&distances(&prior, &points));
     if prior.paths == 0 || !applies(&fit, prior.paths) {
-        let mut sim = engine::run(model, options)?;
-        condition(model, &mut sim, source, model.conditioning, options)?;
-        return Ok(sim);
+        return whole();
     }
     sequential::condition(model, &mut prior, &points, fit.bandwidth, false)?;
     Ok(prior)
