@@ -42,6 +42,11 @@ pub fn accepts(key: &str) -> Option<&'static str> {
         }
         "paths" => "a whole number of simulated futures, unquoted, e.g. 100000",
         "seed" => "a whole number, unquoted, e.g. 2026",
+        "precision" => {
+            "a standard error for the first target's chance, from 0.0001 to 0.25, unquoted, \
+             e.g. 0.005 (half a percentage point); instead of `paths`"
+        }
+        "calibration" => "\"sequential\" (month by month, the default) or \"whole-path\"",
         "months" => "a whole number of months from 1 to 600, unquoted",
         "trial_months" | "ramp_months" | "recurring_months" | "every_months" | "every_weeks"
         | "count" | "renewals" => WHOLE,
