@@ -185,3 +185,22 @@ fn a_newsletter_may_shrink_within_its_growth_interval() {
         .code(2)
         .stderr(predicate::str::contains("from -0.9 to 1"));
 }
+
+/// `check` says what a run will simulate: a scenario that asks for a
+/// precision (q4) is not described by the path count it never uses.
+#[test]
+fn check_describes_a_precision_as_a_precision() {
+    affsim()
+        .args(["check", "scenarios/q4.toml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "as many paths as it takes for the first target's chance to be within ±0.5%",
+        ))
+        .stdout(predicate::str::contains("100,000 paths").not());
+    affsim()
+        .args(["check", "scenarios/course-creator.toml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("20,000 paths"));
+}

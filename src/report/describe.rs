@@ -28,13 +28,19 @@ pub fn render(model: &Model) -> String {
     let w = &mut out;
     let _ = writeln!(w, "Scenario `{}` is valid.", model.name);
     let _ = writeln!(w, "\n[simulation]");
+    let futures = match model.precision {
+        Some(precision) => format!(
+            "as many paths as it takes for the first target's chance to be within ±{} (one standard error; `precision = {precision}`)",
+            crate::format::points(precision)
+        ),
+        None => format!("{} paths", count(model.paths as f64)),
+    };
     let _ = writeln!(
         w,
-        "  {} to {} ({} months), {} paths, seed {}",
+        "  {} to {} ({} months), {futures}, seed {}",
         model.start.long(),
         model.end().long(),
         model.months,
-        count(model.paths as f64),
         model.seed
     );
     let _ = writeln!(w, "  headline metric: {}", model.headline.key());
