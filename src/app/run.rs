@@ -334,6 +334,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let bands = crate::stats::bands(model, &sim, &Metric::ALL);
     let mut summary = Summary::build_with_bands(model, &sim, &bands);
     summary.calibration = calibration;
+    summary.precision = precision;
     let mut outputs = Outputs::default();
     let result = report::export::RunResult { summary, bands };
     for (file, text) in report::export::render_all(&report::export::RUN_EXPORTS, &result) {

@@ -28,6 +28,9 @@ pub struct Summary {
     pub scenario: String,
     pub description: Option<String>,
     pub paths: usize,
+    /// The precision asked for (`--precision`, `[simulation] precision`):
+    /// `paths` is then what it took. `None` for a fixed number of paths.
+    pub precision: Option<f64>,
     pub seed: u64,
     /// How the paths were held: in memory, or streamed (re-simulated pass by
     /// pass, for runs over the memory limit). One plain sentence.
@@ -239,6 +242,7 @@ impl Summary {
             scenario: model.name.clone(),
             description: model.description.clone(),
             paths: sim.paths,
+            precision: None,
             seed: sim.seed,
             storage: match sim.streamed_passes() {
                 None => "All paths were kept in memory.".to_string(),

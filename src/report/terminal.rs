@@ -15,12 +15,19 @@ pub fn render(summary: &Summary) -> String {
     }
     let _ = writeln!(
         w,
-        "{} simulated {} (paths), seed {}, {} to {}",
+        "{} simulated {} (paths{}), seed {}, {} to {}",
         count(summary.paths as f64),
         if summary.paths == 1 {
             "future"
         } else {
             "futures"
+        },
+        match summary.precision {
+            Some(precision) => format!(
+                ": what a ± of at most {} on the first target took",
+                format::points(precision)
+            ),
+            None => String::new(),
         },
         summary.seed,
         summary.start.long(),
