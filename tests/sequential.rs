@@ -267,7 +267,10 @@ fn precision_mode_stops_at_the_requested_error() {
     assert_eq!(precise["precision"].as_f64(), Some(0.006));
     assert!(error(&precise) <= 0.006);
     let fewer = summary("fewer", &["scenarios/q4.toml", "--paths", "10000"]);
-    assert!(fewer["precision"].is_null(), "--paths overrides the file's precision");
+    assert!(
+        fewer["precision"].is_null(),
+        "--paths overrides the file's precision"
+    );
     assert!(error(&fewer) > 0.006);
     // 20,000 paths first (0.5/0.004² is more), then what their error says
     // is needed, 10% more: one more batch does.

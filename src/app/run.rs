@@ -100,7 +100,8 @@ pub fn first_precision_batch(model: &Model, precision: f64) -> usize {
 /// numbers).
 pub fn next_precision_total(done: usize, error: f64, precision: f64) -> usize {
     let needed = done as f64 * (error / precision).powi(2) * 1.1;
-    let total = needed.max(done as f64 * 1.5).ceil() as usize;
+    // Bounded well below usize's range: the budget caps it anyway.
+    let total = needed.max(done as f64 * 1.5).min(1e12).ceil() as usize;
     total.div_ceil(1000) * 1000
 }
 
@@ -393,4 +394,23 @@ pub fn check(args: &ScenarioArgs) -> Result<(), Failure> {
         }
     }
     print_stdout(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_precision_total;
+
+    #[test]
+    fn later_batches_go_by_the_error_found() {
+        // 0.0048 at 20,000 for 0.004: 20,000 × 1.44 × 1.1 = 31,680 → 32,000.
+        assert_eq!(next_precision_total(20_000, 0.0048, 0.004), 32_000);
+        // Nearly there: at least half as many again.
+        assert_eq!(next_precision_total(20_000, 0.00501, 0.005), 30_000);
+        // No usable error: half as many again, not a panic.
+        assert_eq!(next_precision_total(20_000, f64::NAN, 0.005), 30_000);
+        assert_eq!(
+            next_precision_total(20_000, f64::INFINITY, 0.005),
+            1_000_000_000_000
+        );
+    }
 }
