@@ -30,6 +30,8 @@ const MAY_BE_NULL: &[&str] = &[
     "median_month",
     "date",
     "calibration",
+    // A run of a fixed number of paths asked for no precision.
+    "precision",
 ];
 
 fn no_nan(value: &Value, key: &str, at: &str) {
