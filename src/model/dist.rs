@@ -300,11 +300,36 @@ pub fn lognormal_from_interval(low: f64, high: f64) -> Dist {
 
 /// Beta whose 5th and 95th percentiles are `low` and `high` (0 < low < high < 1).
 ///
+/// The fit takes a few thousand evaluations of the incomplete beta function
+/// (milliseconds), and every model a command builds fits its intervals
+/// again: compare builds one model per strategy and sweep one per value,
+/// mostly with the same intervals. Fits are therefore kept for the
+/// process, keyed by the interval's exact bits: the same interval always
+/// gives the same distribution, to the bit, fitted once.
+pub fn beta_from_interval(low: f64, high: f64) -> Option<Dist> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Fits = Mutex<HashMap<(u64, u64), Option<Dist>>>;
+    static FITS: OnceLock<Fits> = OnceLock::new();
+    let key = (low.to_bits(), high.to_bits());
+    let fits = FITS.get_or_init(Fits::default);
+    if let Some(fit) = fits.lock().expect("no panics while fitting").get(&key) {
+        return *fit;
+    }
+    let fit = fit_beta_to_interval(low, high);
+    fits.lock()
+        .expect("no panics while fitting")
+        .insert(key, fit);
+    fit
+}
+
+/// [`beta_from_interval`], computed.
+///
 /// Parametrised by mean m and concentration k (alpha = m k, beta = (1 - m) k):
 /// for a fixed k, the mean that puts equal mass in both tails is found by
 /// bisection; the mass between the ends grows with k, so an outer bisection
 /// on log k finds the one that holds 90%.
-pub fn beta_from_interval(low: f64, high: f64) -> Option<Dist> {
+fn fit_beta_to_interval(low: f64, high: f64) -> Option<Dist> {
     if !(0.0 < low && low < high && high < 1.0) {
         return None;
     }
