@@ -505,11 +505,35 @@ impl Workspace {
 
 /// Draws a path's uncertain inputs into `drawn`.
 pub fn draw_parameters(model: &Model, layout: &Layout, seed: u64, path: u64, drawn: &mut [f64]) {
+    draw_parameters_where(model, layout, seed, path, drawn, &|_| true, &|_| true);
+}
+
+/// Draws those of a path's uncertain inputs (by index) and plan mixes (by
+/// index) that `wanted_input` and `wanted_mix` ask for into `drawn`, leaving the others:
+/// each has a stream of its own, so a value drawn here is the one
+/// [`draw_parameters`] draws.
+pub fn draw_parameters_where(
+    model: &Model,
+    layout: &Layout,
+    seed: u64,
+    path: u64,
+    drawn: &mut [f64],
+    wanted_input: &dyn Fn(usize) -> bool,
+    wanted_mix: &dyn Fn(usize) -> bool,
+) {
     for (i, sampler) in layout.input_samplers.iter().enumerate() {
+        if !wanted_input(i) {
+            continue;
+        }
         let mut rng = stream(seed, path, layout.input_streams[i]);
         drawn[i] = sampler.sample(&mut rng);
     }
-    for (m, mix) in model.mixes.iter().enumerate() {
+    for (m, mix) in model
+        .mixes
+        .iter()
+        .enumerate()
+        .filter(|(m, _)| wanted_mix(*m))
+    {
         let mut rng = stream(seed, path, layout.mix_streams[m]);
         let slots = &mut drawn[mix.first..mix.first + mix.shares.len()];
         let mut total = 0.0;

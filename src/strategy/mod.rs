@@ -136,7 +136,16 @@ pub fn carry_inputs(from: &Model, reference: &Simulation, to: &Model, seed: u64)
                 return;
             }
             let root = roots.map_or(reference.first_path + path as u64, |r| r[path]);
-            engine::path::draw_parameters(to, &layout, seed, root, row);
+            // Only what is not carried over is drawn.
+            engine::path::draw_parameters_where(
+                to,
+                &layout,
+                seed,
+                root,
+                row,
+                &|i| inputs[i].is_none(),
+                &|m| mixes[m].is_none(),
+            );
             let theirs = reference.parameters_of(path);
             for (i, plan) in inputs.iter().enumerate() {
                 match *plan {
