@@ -468,7 +468,7 @@ fn a_prior_simulated_through_the_history_only_conditions_to_the_same_bits() {
             breakdown: affsim::sim::Breakdown::Skipped,
             ..RunOptions::default()
         };
-        let quick = calibrate::simulate_conditioned(&model, &options).unwrap();
+        let (quick, _) = calibrate::simulate_conditioned(&model, &options, false).unwrap();
         let mut whole = engine::run(&model, &options).unwrap();
         calibrate::condition(&model, &mut whole, "test", model.conditioning, &options).unwrap();
         assert_eq!(quick.weights.is_none(), set_aside);

@@ -237,10 +237,22 @@ fn under_q4s_history_a_variant_from_may_continues_from_the_conditioned_paths() {
         breakdown: Breakdown::Skipped,
         ..RunOptions::default()
     };
-    let reference = strategy::simulate(&q4, &options).unwrap();
+    let (reference, states) = strategy::simulate_reference(&q4, &options, true).unwrap();
     let lineage = reference.lineage.as_ref().expect("resampled");
     assert!(lineage.generations > 0, "q4's history resamples");
-    let own = strategy::simulate_counterfactual(&video, &options, &q4, &reference).unwrap();
+    let own = strategy::simulate_counterfactual(&video, &options, &q4, &reference, None).unwrap();
+    // Resumed from the reference's states at the end of the history rather
+    // than replayed from the start (the strategy adds content, whose streams
+    // start afresh): the same paths to the bit.
+    let states = states.expect("4,000 of q4's paths keep their states");
+    assert_eq!(states.month, 3);
+    let resumed =
+        strategy::simulate_counterfactual(&video, &options, &q4, &reference, Some(&states))
+            .unwrap();
+    assert_eq!(resumed.series, own.series);
+    assert_eq!(resumed.parameters, own.parameters);
+    assert_eq!(resumed.first_payout, own.first_payout);
+    assert_eq!(resumed.mean, own.mean);
     assert!(reference.weights.is_some());
     assert_eq!(own.weights, reference.weights);
     assert_eq!(own.lineage, reference.lineage, "the same particles");

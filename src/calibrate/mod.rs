@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::calendar::Month;
+use crate::engine::path::Carried;
 use crate::engine::{
     self, Branch, CHUNK, Cancelled, Layout, PathRecord, RunOptions, Workspace, path,
 };
@@ -332,7 +333,16 @@ pub fn condition(
 /// (too implausible), the prior is then simulated whole, as it is the
 /// answer. The paths, weights and means are those of [`engine::run`] then
 /// [`condition`], to the bit.
-pub fn simulate_conditioned(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled> {
+///
+/// With `keep_states`, the conditioned population's states at the end of
+/// the history come too, when they fit (see
+/// [`sequential::STATE_BUDGET`]): the strategies that take over from then
+/// on resume from them instead of replaying the history.
+pub fn simulate_conditioned(
+    model: &Model,
+    options: &RunOptions,
+    keep_states: bool,
+) -> Result<(Simulation, Option<Carried>), Cancelled> {
     let points = model
         .observed
         .as_ref()
@@ -344,11 +354,11 @@ pub fn simulate_conditioned(model: &Model, options: &RunOptions) -> Result<Simul
             && model.change_from.is_none()
     });
     // The prior simulated whole, then conditioned (or not) as `run` does.
-    let whole = || -> Result<Simulation, Cancelled> {
+    let whole = || -> Result<(Simulation, Option<Carried>), Cancelled> {
         let mut sim = engine::run(model, options)?;
         let source = "the scenario's [observed]";
         condition(model, &mut sim, source, model.conditioning, options)?;
-        Ok(sim)
+        Ok((sim, None))
     };
     let Some(until) = until else {
         return whole();
@@ -364,8 +374,15 @@ pub fn simulate_conditioned(model: &Model, options: &RunOptions) -> Result<Simul
     if prior.paths == 0 || !applies(&fit, prior.paths) {
         return whole();
     }
-    sequential::condition(model, &mut prior, &points, fit.bandwidth, false)?;
-    Ok(prior)
+    let population = sequential::condition(
+        model,
+        &mut prior,
+        &points,
+        fit.bandwidth,
+        false,
+        keep_states,
+    )?;
+    Ok((prior, population.states))
 }
 
 /// Conditions `sim` on `model.observed` by whole-path weighting (see
@@ -459,7 +476,7 @@ pub fn calibrate_with(
     let mut means_weighted = false;
     let mut weights = weights;
     if applied && method == Method::Sequential && sim.keeps_paths() {
-        let population = sequential::condition(model, sim, &points, fit.bandwidth, true)
+        let population = sequential::condition(model, sim, &points, fit.bandwidth, true, false)
             .expect("calibration is not cancelled");
         weights = sim.weights.take().expect("conditioned");
         means_weighted = population.means_weighted;

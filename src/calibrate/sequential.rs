@@ -31,8 +31,11 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 
 use super::{Point, distance, targets};
+use crate::engine::path::Carried;
 use crate::engine::rng::{mix, purpose, stream};
-use crate::engine::{CHUNK, Cancelled, Layout, PathRecord, RunOptions, Weighting, Workspace, path};
+use crate::engine::{
+    CHUNK, Cancelled, KeepStates, Layout, PathRecord, RunOptions, Weighting, Workspace, path,
+};
 use crate::model::Model;
 use crate::sim::Breakdown;
 use crate::sim::Lineage;
@@ -42,6 +45,12 @@ use crate::sim::Simulation;
 /// share of the paths: the usual choice, which keeps resampling (and the
 /// noise it adds) to the months where the weights have really concentrated.
 pub const RESAMPLE_BELOW: f64 = 0.5;
+/// The population's states at the end of the history are kept for the
+/// strategies that resume from them when they take at most this many bytes
+/// (about 60 000 of q4's paths); larger populations are replayed instead, to
+/// the same bits.
+pub const STATE_BUDGET: usize = 64 << 20;
+
 /// Move the inputs when fewer than this share of paths have distinct ones.
 pub const MOVE_BELOW: f64 = 0.5;
 /// The random-walk step of the move, in posterior standard deviations of
@@ -65,11 +74,13 @@ pub struct Generation {
 }
 
 /// How the population was conditioned.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Population {
     /// Whether the run's means are already the population's weighted means
     /// (breakdown included): true once it was resampled or moved.
     pub means_weighted: bool,
+    /// The paths' states at the end of the history, when kept.
+    pub states: Option<Carried>,
     pub generations: Vec<Generation>,
     /// Distinct prior paths the population descends from.
     pub distinct_ancestors: usize,
@@ -83,13 +94,17 @@ pub struct Population {
 /// one, and their lineage. The prior's series are released before the
 /// population is simulated, so the peak holds one set of series, not two.
 /// A prior simulated only through the observed months (`prior_whole`
-/// false) is always replaced, even when it was never resampled.
+/// false) is always replaced, even when it was never resampled. With
+/// `keep_states` (and no breakdown wanted), the population's states at the
+/// end of the history are kept when they fit in [`STATE_BUDGET`], for the
+/// strategies that take over from then on to resume from.
 pub fn condition(
     model: &Model,
     prior: &mut Simulation,
     points: &[Point],
     bandwidth: f64,
     prior_whole: bool,
+    keep_states: bool,
 ) -> Result<Population, Cancelled> {
     assert!(prior.keeps_paths() && prior.weights.is_none());
     let n = prior.paths;
@@ -180,6 +195,7 @@ pub fn condition(
     }
 
     let weights = normalise(&log_weights);
+    let mut states = None;
     let means_weighted = !prior_whole || lineage.generations > 0 || parameters != prior.parameters;
     if means_weighted {
         // The prior's series are not needed any more: released before the
@@ -195,6 +211,13 @@ pub fn condition(
                 (Breakdown::Averaged, super::BREAKDOWN_FLOOR * heaviest)
             }
         };
+        let end_of_history = months.last().map_or(0, |last| last + 1);
+        let keep = (keep_states
+            && breakdown == Breakdown::Skipped
+            && model.change_from.is_none()
+            && end_of_history < model.months
+            && n * Carried::bytes_per_path(model, &layout, end_of_history) <= STATE_BUDGET)
+            .then(|| KeepStates::new(model, n, end_of_history));
         *prior = crate::engine::run(
             model,
             &RunOptions {
@@ -207,9 +230,11 @@ pub fn condition(
                     weights: &weights,
                     breakdown_floor,
                 }),
+                keep_states: keep.as_ref(),
                 ..RunOptions::default()
             },
         )?;
+        states = keep.map(KeepStates::into_states);
     }
     // Otherwise never resampled: the prior paths themselves, weighted (the
     // same weights as whole-path weighting at this bandwidth).
@@ -233,6 +258,7 @@ pub fn condition(
     sim.weights = Some(weights);
     Ok(Population {
         means_weighted,
+        states,
         generations,
         distinct_ancestors: roots.len(),
         distinct_inputs: distinct,

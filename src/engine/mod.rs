@@ -59,6 +59,44 @@ pub struct RunOptions<'a> {
     /// that sequential calibration will replace needs no more than its
     /// observed months.
     pub until: Option<usize>,
+    /// The paths' states after some months (sequential calibration's
+    /// population at the end of the history): each path resumes from its
+    /// state instead of being simulated from the start, to the same bits.
+    /// Needs `lineage` and `parameters`, and no breakdown.
+    pub resume: Option<&'a path::Carried>,
+    /// Keeps every path's state after some months (see [`KeepStates`]).
+    pub keep_states: Option<&'a KeepStates>,
+}
+
+/// Where a run keeps its paths' states after some months, for later runs
+/// to resume from ([`RunOptions::resume`]); only for a run without the
+/// breakdown. Each path's state is a few hundred bytes, copied in once, so
+/// one lock for all of them costs nothing measurable.
+pub struct KeepStates {
+    month: usize,
+    states: std::sync::Mutex<path::Carried>,
+}
+
+impl KeepStates {
+    /// Room for `paths` paths' states after `month` months.
+    pub fn new(model: &Model, paths: usize, month: usize) -> KeepStates {
+        KeepStates {
+            month,
+            states: std::sync::Mutex::new(path::Carried::new(
+                model,
+                &Layout::new(model),
+                paths,
+                month,
+            )),
+        }
+    }
+
+    /// The states kept.
+    pub fn into_states(self) -> path::Carried {
+        self.states
+            .into_inner()
+            .expect("no panics while keeping states")
+    }
 }
 
 /// Importance weights for a run's means (see [`RunOptions::weighting`]).
@@ -181,6 +219,11 @@ pub fn fold<L: Send, A: Send>(
         options.base_parameters.is_none() || options.breakdown == Breakdown::Skipped,
         "a run given its base inputs is not re-simulated for its breakdown"
     );
+    assert!(
+        (options.resume.is_none() && options.keep_states.is_none())
+            || (options.lineage.is_some() && options.breakdown != Breakdown::Averaged),
+        "paths keep and resume their states along their lineage, without the breakdown"
+    );
     let slots: Vec<std::sync::Mutex<Option<L>>> = (0..rayon::current_num_threads().max(1))
         .map(|_| std::sync::Mutex::new(None))
         .collect();
@@ -253,14 +296,55 @@ pub fn fold<L: Send, A: Send>(
                                 ..Branch::whole(path, model.months)
                             },
                         };
-                        path::simulate_branch(
+                        let breakdown = options.breakdown == Breakdown::Averaged;
+                        match options.resume {
+                            Some(carried) => carried.resume(
+                                index,
+                                model,
+                                &layout,
+                                seed,
+                                path,
+                                branch.key_before(carried.month),
+                                &mut ws,
+                                &mut record,
+                            ),
+                            None => path::start_path(
+                                model,
+                                &layout,
+                                seed,
+                                path,
+                                &mut ws,
+                                &mut record,
+                                breakdown,
+                            ),
+                        }
+                        if let Some(keep) = options.keep_states {
+                            let to = Branch {
+                                until: keep.month.min(branch.until),
+                                ..branch
+                            };
+                            path::continue_branch(
+                                model,
+                                &layout,
+                                seed,
+                                &to,
+                                &mut ws,
+                                &mut record,
+                                breakdown,
+                            );
+                            keep.states
+                                .lock()
+                                .expect("no panics while keeping states")
+                                .save(index, &ws, &record);
+                        }
+                        path::continue_branch(
                             model,
                             &layout,
                             seed,
                             &branch,
                             &mut ws,
                             &mut record,
-                            options.breakdown == Breakdown::Averaged,
+                            breakdown,
                         );
                         visit(local_acc, &mut acc, index, &ws.drawn, Some(&record));
                     } else {

@@ -601,6 +601,16 @@ impl Branch<'_> {
         }
     }
 
+    /// The key the path's streams were last seeded with before month `t`:
+    /// the last switch before it, or the path's own index.
+    pub fn key_before(&self, t: usize) -> u64 {
+        self.switches
+            .iter()
+            .take_while(|(from, _)| *from < t)
+            .last()
+            .map_or(self.path, |(_, key)| *key)
+    }
+
     /// The key of the streams from month `t` on, if it changes at `t`.
     #[inline]
     fn switch_at(&self, t: usize) -> Option<u64> {
@@ -623,11 +633,209 @@ pub fn simulate_branch(
     breakdown: bool,
 ) {
     start_path(model, layout, seed, branch.path, ws, record, breakdown);
-    for t in 0..branch.until.min(layout.months) {
+    continue_branch(model, layout, seed, branch, ws, record, breakdown);
+}
+
+/// Simulates the months of `branch` from the path's next month (`ws` and
+/// `record` hold it, started or resumed) to `branch.until`.
+pub fn continue_branch(
+    model: &Model,
+    layout: &Layout,
+    seed: u64,
+    branch: &Branch,
+    ws: &mut Workspace,
+    record: &mut PathRecord,
+    breakdown: bool,
+) {
+    for t in ws.month..branch.until.min(layout.months) {
         if let Some(key) = branch.switch_at(t) {
             seed_streams(layout, seed, key, ws);
         }
         simulate_month(model, layout, ws, record, breakdown);
+    }
+}
+
+/// Many paths' states between two months, flat: what each path carries
+/// forward without its breakdown by source (cohorts, pending referrals,
+/// balances, the months recorded so far, the state of every stream), about
+/// a kilobyte for a q4 path. With the path's inputs, ancestor and keys it
+/// resumes the path exactly ([`Carried::resume`]): the strategies that take
+/// over after the history continue the conditioned paths from their states
+/// at its end instead of replaying it. States are saved from a scenario
+/// as written (see `engine::KeepStates`) and resumed without the breakdown.
+/// (Sequential calibration could continue its paths month by month the
+/// same way; measured, storing the states cost what replaying saved:
+/// docs/PERFORMANCE.md.)
+#[derive(Clone, Debug)]
+pub struct Carried {
+    /// Months simulated: the month every path simulates next.
+    pub month: usize,
+    words: usize,
+    streams: usize,
+    /// Traffic streams and funnel groups of the layout the states were
+    /// saved in: a strategy's layout adds its content's after them.
+    traffic: usize,
+    funnel: usize,
+    data: Vec<u64>,
+    rngs: Vec<StreamRng>,
+}
+
+impl Carried {
+    fn shape(model: &Model, layout: &Layout, month: usize) -> (usize, usize) {
+        let programs = model.programs.len();
+        let words = 4
+            + layout.cohort_total
+            + 2 * programs * layout.months
+            + 3 * programs
+            + Metric::COUNT * month;
+        let streams = layout.traffic_streams.len()
+            + layout.funnel_groups.len()
+            + layout.retention_streams.iter().map(Vec::len).sum::<usize>()
+            + layout.split_streams.len();
+        (words, streams)
+    }
+
+    /// Bytes a path's state after `month` months takes.
+    pub fn bytes_per_path(model: &Model, layout: &Layout, month: usize) -> usize {
+        let (words, streams) = Carried::shape(model, layout, month);
+        words * 8 + streams * std::mem::size_of::<StreamRng>()
+    }
+
+    /// Room for `paths` paths' states after `month` months.
+    pub fn new(model: &Model, layout: &Layout, paths: usize, month: usize) -> Carried {
+        let (words, streams) = Carried::shape(model, layout, month);
+        Carried {
+            month,
+            words,
+            streams,
+            traffic: layout.traffic_streams.len(),
+            funnel: layout.funnel_groups.len(),
+            data: vec![0; paths * words],
+            rngs: vec![stream(0, 0, 0); paths * streams],
+        }
+    }
+
+    /// Resumes path `i` in `ws` and `record`, `ws.drawn` (and for a
+    /// strategy `ws.base_drawn`) already holding its inputs, `path` its
+    /// ancestor's index and `key` the key its streams were last seeded with:
+    /// the path as it was after [`Carried::month`] months, to the last bit.
+    /// `model` may be a strategy that takes over from a later month on the
+    /// scenario the states were saved in: the streams of the content it adds
+    /// have drawn nothing before it takes over, so they are seeded afresh.
+    #[allow(clippy::too_many_arguments)]
+    pub fn resume(
+        &self,
+        i: usize,
+        model: &Model,
+        layout: &Layout,
+        seed: u64,
+        path: u64,
+        key: u64,
+        ws: &mut Workspace,
+        record: &mut PathRecord,
+    ) {
+        start_path(model, layout, seed, path, ws, record, false);
+        let data = &self.data[i * self.words..(i + 1) * self.words];
+        let rngs = &self.rngs[i * self.streams..(i + 1) * self.streams];
+        ws.month = data[0] as usize;
+        ws.cumulative_earned = f64::from_bits(data[1]);
+        ws.cumulative_paid = f64::from_bits(data[2]);
+        record.first_payout = (data[3] != u64::MAX).then_some(data[3] as u16);
+        let mut rest = &data[4..];
+        for counts in [&mut ws.cohorts, &mut ws.pending, &mut ws.cumulative_new] {
+            let (from, after) = rest.split_at(counts.len());
+            counts.copy_from_slice(from);
+            rest = after;
+        }
+        for values in [
+            &mut ws.program_clawback_due,
+            &mut ws.balance,
+            &mut ws.earned_by_program,
+        ] {
+            let (from, after) = rest.split_at(values.len());
+            for (value, word) in values.iter_mut().zip(from) {
+                *value = f64::from_bits(*word);
+            }
+            rest = after;
+        }
+        let months = layout.months;
+        for metric in 0..Metric::COUNT {
+            let (from, after) = rest.split_at(self.month);
+            for (value, word) in record.series[metric * months..].iter_mut().zip(from) {
+                *value = f64::from_bits(*word);
+            }
+            rest = after;
+        }
+        let (traffic, rest) = rngs.split_at(self.traffic);
+        let (funnel, mut rngs) = rest.split_at(self.funnel);
+        ws.traffic_rngs[..self.traffic].clone_from_slice(traffic);
+        for (rng, &purpose) in ws.traffic_rngs[self.traffic..]
+            .iter_mut()
+            .zip(&layout.traffic_streams[self.traffic..])
+        {
+            *rng = stream(seed, key, purpose);
+        }
+        ws.funnel_rngs[..self.funnel].clone_from_slice(funnel);
+        for (rng, group) in ws.funnel_rngs[self.funnel..]
+            .iter_mut()
+            .zip(&layout.funnel_groups[self.funnel..])
+        {
+            *rng = stream(seed, key, group.stream);
+        }
+        for streams in ws.retention_rngs.iter_mut().chain([&mut ws.split_rngs]) {
+            let (from, after) = rngs.split_at(streams.len());
+            streams.clone_from_slice(from);
+            rngs = after;
+        }
+    }
+}
+
+impl Carried {
+    /// Stores the state of path `i`, simulated (its breakdown or not)
+    /// through [`Carried::month`] months.
+    pub fn save(&mut self, i: usize, ws: &Workspace, record: &PathRecord) {
+        let data = &mut self.data[i * self.words..(i + 1) * self.words];
+        let rngs = &mut self.rngs[i * self.streams..(i + 1) * self.streams];
+        let month = ws.month;
+        let months = ws.months;
+        let (head, rest) = data.split_at_mut(4);
+        head.copy_from_slice(&[
+            month as u64,
+            ws.cumulative_earned.to_bits(),
+            ws.cumulative_paid.to_bits(),
+            record.first_payout.map_or(u64::MAX, u64::from),
+        ]);
+        let mut rest = rest;
+        for counts in [&ws.cohorts, &ws.pending, &ws.cumulative_new] {
+            let (into, after) = rest.split_at_mut(counts.len());
+            into.copy_from_slice(counts);
+            rest = after;
+        }
+        for values in [&ws.program_clawback_due, &ws.balance, &ws.earned_by_program] {
+            let (into, after) = rest.split_at_mut(values.len());
+            for (slot, value) in into.iter_mut().zip(values.iter()) {
+                *slot = value.to_bits();
+            }
+            rest = after;
+        }
+        for metric in 0..Metric::COUNT {
+            let (into, after) = rest.split_at_mut(month);
+            for (slot, value) in into.iter_mut().zip(&record.series[metric * months..]) {
+                *slot = value.to_bits();
+            }
+            rest = after;
+        }
+        debug_assert!(rest.is_empty(), "a state after {month} months");
+        let mut rngs = rngs;
+        for streams in [&ws.traffic_rngs, &ws.funnel_rngs]
+            .into_iter()
+            .chain(&ws.retention_rngs)
+            .chain([&ws.split_rngs])
+        {
+            let (into, after) = rngs.split_at_mut(streams.len());
+            into.clone_from_slice(streams);
+            rngs = after;
+        }
     }
 }
 

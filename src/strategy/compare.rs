@@ -105,6 +105,8 @@ pub fn compare(
     };
 
     let mut runs: Vec<Simulation> = Vec::new();
+    // The reference's states at the end of the history, when kept.
+    let mut states = None;
     let mut results = Vec::new();
     let mut calibrated = false;
     // Strategies whose counterfactual rewrites the observed months.
@@ -114,8 +116,14 @@ pub fn compare(
         // The observed history happened under the reference strategy (the
         // first): every other strategy is run as its counterfactual.
         let sim = match runs.first() {
-            None => super::simulate(model, &options)?,
-            Some(reference) => super::simulate_counterfactual(model, &options, first, reference)?,
+            None => {
+                let (sim, kept) = super::simulate_reference(model, &options, true)?;
+                states = kept;
+                sim
+            }
+            Some(reference) => {
+                super::simulate_counterfactual(model, &options, first, reference, states.as_ref())?
+            }
         };
         calibrated |= sim.weights.is_some();
         let reference = runs.first().unwrap_or(&sim);

@@ -10,6 +10,7 @@ pub mod sweep;
 use rayon::prelude::*;
 
 use crate::calibrate;
+use crate::engine::path::Carried;
 use crate::engine::{self, Layout, RunOptions};
 use crate::model::{Metric, Model, Target};
 use crate::sim::Breakdown;
@@ -35,7 +36,20 @@ pub fn within_noise(difference: f64, standard_error: f64) -> bool {
 /// `[simulation] calibration`, sequential by default), so the odds agree
 /// with `run`'s for the same seed and paths.
 pub fn simulate(model: &Model, options: &RunOptions) -> Result<Simulation, String> {
-    calibrate::simulate_conditioned(model, options).map_err(|_| "interrupted".to_string())
+    Ok(simulate_reference(model, options, false)?.0)
+}
+
+/// [`simulate`] for the reference of counterfactuals (compare's first
+/// strategy, sweep's scenario): with `keep_states`, its paths' states at the
+/// end of the history come too, when they fit, for the strategies that
+/// take over from then on to resume from (see [`simulate_counterfactual`]).
+pub fn simulate_reference(
+    model: &Model,
+    options: &RunOptions,
+    keep_states: bool,
+) -> Result<(Simulation, Option<Carried>), String> {
+    calibrate::simulate_conditioned(model, options, keep_states)
+        .map_err(|_| "interrupted".to_string())
 }
 
 /// Runs a strategy as a counterfactual of a reference run (`reference`, of
@@ -55,11 +69,17 @@ pub fn simulate(model: &Model, options: &RunOptions) -> Result<Simulation, Strin
 /// same noise streams as the reference. Inputs are carried over by key (see
 /// [`carry_inputs`]). Without weights (no history, or one too implausible to
 /// use) the run is left unconditioned too.
+///
+/// `states` are the reference's paths' states at the end of the history
+/// (from [`simulate_reference`]): a strategy of the reference's own scenario
+/// that takes over no earlier resumes each path from its state instead of
+/// replaying the months before, to the same bits.
 pub fn simulate_counterfactual(
     model: &Model,
     options: &RunOptions,
     reference_model: &Model,
     reference: &Simulation,
+    states: Option<&Carried>,
 ) -> Result<Simulation, String> {
     let interrupted = |_| "interrupted".to_string();
     let Some(weights) = &reference.weights else {
@@ -74,6 +94,11 @@ pub fn simulate_counterfactual(
                 .change_from
                 .as_ref()
                 .map(|change| carry_inputs(reference_model, reference, &change.base, seed));
+            let resume = states.filter(|states| {
+                model.change_from.as_ref().is_some_and(|change| {
+                    change.month >= states.month && same_scenario(&change.base, reference_model)
+                })
+            });
             engine::run(
                 model,
                 &RunOptions {
@@ -83,6 +108,7 @@ pub fn simulate_counterfactual(
                     base_parameters: base_parameters.as_deref(),
                     lineage: Some(lineage),
                     breakdown: Breakdown::Skipped,
+                    resume,
                     ..*options
                 },
             )
@@ -92,6 +118,14 @@ pub fn simulate_counterfactual(
     calibrate::reweight_means(model, &mut sim, weights);
     sim.weights = Some(weights.clone());
     Ok(sim)
+}
+
+/// Whether two models are the same scenario (a strategy's base and the
+/// reference it is compared with): everything the engine reads, compared
+/// as the scenario's resolved form.
+fn same_scenario(a: &Model, b: &Model) -> bool {
+    let resolved = |model: &Model| serde_json::to_vec(model).ok();
+    resolved(a).is_some() && resolved(a) == resolved(b)
 }
 
 /// The uncertain inputs of `to` for every path of `reference` (a run of

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::Builder;
 use crate::engine::RunOptions;
+use crate::engine::path::Carried;
 use crate::model::{Model, Target};
 use crate::sim::Breakdown;
 use crate::sim::Estimate;
@@ -128,6 +129,8 @@ struct Runs<'a> {
     seed: u64,
     base: Model,
     reference: Simulation,
+    /// The reference's states at the end of the history, when kept.
+    states: Option<Carried>,
 }
 
 impl Runs<'_> {
@@ -143,8 +146,13 @@ impl Runs<'_> {
     fn evaluate(&self, sets: &[String]) -> Result<(Target, Point), String> {
         let model: Model = (self.build)(sets)?;
         let target = first_target(&model)?;
-        let sim =
-            super::simulate_counterfactual(&model, &self.options(), &self.base, &self.reference)?;
+        let sim = super::simulate_counterfactual(
+            &model,
+            &self.options(),
+            &self.base,
+            &self.reference,
+            self.states.as_ref(),
+        )?;
         let probability = super::chance(&model, &sim, &target);
         let median = super::compare::median(&sim, target.metric, target.month_index);
         Ok((
@@ -196,7 +204,7 @@ pub fn sweep(
         breakdown: Breakdown::Skipped,
         ..RunOptions::default()
     };
-    let reference_run = super::simulate(&base, &options)?;
+    let (reference_run, states) = super::simulate_reference(&base, &options, true)?;
     let reference = super::chance(&base, &reference_run, &base_target);
     let notes: Vec<String> = super::history_set_aside(&base, &reference_run)
         .into_iter()
@@ -207,6 +215,7 @@ pub fn sweep(
         seed,
         base,
         reference: reference_run,
+        states,
     };
     let mut points = Vec::new();
     let mut target = None;
