@@ -734,7 +734,16 @@ impl Carried {
         ws: &mut Workspace,
         record: &mut PathRecord,
     ) {
-        start_path(model, layout, seed, path, ws, record, false);
+        begin_path(
+            model,
+            layout,
+            seed,
+            path,
+            ws,
+            record,
+            false,
+            Some(self.month),
+        );
         let data = &self.data[i * self.words..(i + 1) * self.words];
         let rngs = &self.rngs[i * self.streams..(i + 1) * self.streams];
         ws.month = data[0] as usize;
@@ -871,6 +880,24 @@ pub fn start_path(
     record: &mut PathRecord,
     breakdown: bool,
 ) {
+    begin_path(model, layout, seed, path, ws, record, breakdown, None);
+}
+
+/// [`start_path`], or the start of a path about to be resumed after
+/// `resuming` months: its streams then come from its state, and a strategy
+/// that takes over at that very month works out its tables itself.
+#[allow(clippy::too_many_arguments)]
+fn begin_path(
+    model: &Model,
+    layout: &Layout,
+    seed: u64,
+    path: u64,
+    ws: &mut Workspace,
+    record: &mut PathRecord,
+    breakdown: bool,
+    resuming: Option<usize>,
+) {
+    let tables = resuming.is_none_or(|month| month == 0 || month != model.takes_over());
     record.series.fill(0.0);
     if breakdown {
         record.by_source.fill(0.0);
@@ -886,7 +913,9 @@ pub fn start_path(
     if !std::ptr::eq(in_force, model) {
         std::mem::swap(&mut ws.drawn, &mut ws.base_drawn);
     }
-    prepare_renewals(in_force, layout, ws);
+    if tables {
+        prepare_renewals(in_force, layout, ws);
+    }
 
     let drawn = &ws.drawn;
     for s in 0..model.sources.len() {
@@ -901,17 +930,17 @@ pub fn start_path(
                 *z = StandardNormal.sample(&mut rng);
             }
         }
-        if let Some(source) = in_force.sources.get(s) {
-            copy_factors(source, &ws.drawn, &ws.copy_z[s], &mut ws.copy_factor[s]);
-        }
         // An entry a strategy adds has no copy live before it takes over,
         // which fills its tables.
-        if let Some(source) = in_force.sources.get(s) {
+        if let Some(source) = in_force.sources.get(s).filter(|_| tables) {
+            copy_factors(source, &ws.drawn, &ws.copy_z[s], &mut ws.copy_factor[s]);
             source.traffic.fill_expected(drawn, &mut ws.traffic[s]);
             ws.traffic_noise[s] = TrafficNoise::new(source.noise.get(drawn));
         }
     }
-    seed_streams(layout, seed, path, ws);
+    if resuming.is_none() {
+        seed_streams(layout, seed, path, ws);
+    }
     ws.pending.fill(0);
     if breakdown {
         ws.pending_share.fill(0.0);

@@ -162,43 +162,57 @@ pub fn carry_inputs(from: &Model, reference: &Simulation, to: &Model, seed: u64)
         .collect();
     let roots = reference.lineage.as_deref().map(|l| &l.roots);
     let mut carried = vec![0.0; reference.paths * count];
+    // Copies of a resampled path sit side by side and share their inputs,
+    // so a carried value's last mapping to a changed range is remembered
+    // (the mapping inverts a distribution function: microseconds a value).
     carried
         .par_chunks_mut(count.max(1))
         .enumerate()
-        .for_each(|(path, row)| {
-            if count == 0 {
-                return;
-            }
-            let root = roots.map_or(reference.first_path + path as u64, |r| r[path]);
-            // Only what is not carried over is drawn.
-            engine::path::draw_parameters_where(
-                to,
-                &layout,
-                seed,
-                root,
-                row,
-                &|i| inputs[i].is_none(),
-                &|m| mixes[m].is_none(),
-            );
-            let theirs = reference.parameters_of(path);
-            for (i, plan) in inputs.iter().enumerate() {
-                match *plan {
-                    Some((j, true)) => row[i] = theirs[j],
-                    Some((j, false)) => {
-                        let share = from.inputs[j].dist.share_below(theirs[j]);
-                        row[i] = to.inputs[i].dist.quantile(share);
+        .for_each_init(
+            || vec![None::<(u64, f64)>; inputs.len()],
+            |last, (path, row)| {
+                if count == 0 {
+                    return;
+                }
+                let root = roots.map_or(reference.first_path + path as u64, |r| r[path]);
+                // Only what is not carried over is drawn.
+                engine::path::draw_parameters_where(
+                    to,
+                    &layout,
+                    seed,
+                    root,
+                    row,
+                    &|i| inputs[i].is_none(),
+                    &|m| mixes[m].is_none(),
+                );
+                let theirs = reference.parameters_of(path);
+                for (i, plan) in inputs.iter().enumerate() {
+                    match *plan {
+                        Some((j, true)) => row[i] = theirs[j],
+                        Some((j, false)) => {
+                            let value = theirs[j];
+                            row[i] = match last[i] {
+                                Some((bits, mapped)) if bits == value.to_bits() => mapped,
+                                _ => {
+                                    let share = from.inputs[j].dist.share_below(value);
+                                    let mapped = to.inputs[i].dist.quantile(share);
+                                    last[i] = Some((value.to_bits(), mapped));
+                                    mapped
+                                }
+                            };
+                        }
+                        None => {}
                     }
-                    None => {}
                 }
-            }
-            for (mix, plan) in to.mixes.iter().zip(&mixes) {
-                if let Some(m) = *plan {
-                    let source = from.mixes[m].first;
-                    row[mix.first..mix.first + mix.shares.len()]
-                        .copy_from_slice(&theirs[source..source + mix.shares.len()]);
+                for (mix, plan) in to.mixes.iter().zip(&mixes) {
+                    if let Some(m) = *plan {
+                        let source = from.mixes[m].first;
+                        row[mix.first..mix.first + mix.shares.len()]
+                            .copy_from_slice(&theirs[source..source + mix.shares.len()]);
+                    }
                 }
-            }
-        });
+            },
+        );
     carried
 }
 
