@@ -320,7 +320,7 @@ pub fn fold<L: Send, A: Send>(
                         }
                         if let Some(keep) = options.keep_states {
                             let to = Branch {
-                                until: keep.month.min(branch.until),
+                                until: keep.month,
                                 ..branch
                             };
                             path::continue_branch(

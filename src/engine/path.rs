@@ -803,6 +803,7 @@ impl Carried {
     /// Stores the state of path `i`, simulated (its breakdown or not)
     /// through [`Carried::month`] months.
     pub fn save(&mut self, i: usize, ws: &Workspace, record: &PathRecord) {
+        assert_eq!(ws.month, self.month, "a state saved after its month");
         let data = &mut self.data[i * self.words..(i + 1) * self.words];
         let rngs = &mut self.rngs[i * self.streams..(i + 1) * self.streams];
         let month = ws.month;
