@@ -172,11 +172,11 @@ fn simulate_until_precise(
         // Calibration to a history can leave fewer effective paths than
         // the budget promised for; say where it stopped rather than hide it.
         note(format_args!(
-            "--precision {precision}: stopped at {paths} paths, all that fit under --memory-limit; the first target's standard error is {error:.4}"
+            "precision {precision}: stopped at {paths} paths, all that fit under --memory-limit; the first target's standard error is {error:.4}"
         ));
     } else if !quiet {
         note(format_args!(
-            "--precision {precision}: the first target's standard error is {error:.4} after {paths} paths"
+            "precision {precision}: the first target's standard error is {error:.4} after {paths} paths"
         ));
     }
     Ok(conditioned)
@@ -206,11 +206,11 @@ fn stream_until_precise(
         if error <= precision || planned.paths >= most || run == RUNS {
             if error > precision {
                 note(format_args!(
-                    "--precision {precision}: stopped at {paths} streamed paths; the first target's standard error is {error:.4}"
+                    "precision {precision}: stopped at {paths} streamed paths; the first target's standard error is {error:.4}"
                 ));
             } else if !quiet {
                 note(format_args!(
-                    "--precision {precision}: the first target's standard error is {error:.4} after {paths} streamed paths"
+                    "precision {precision}: the first target's standard error is {error:.4} after {paths} streamed paths"
                 ));
             }
             return Ok((planned, sim));
