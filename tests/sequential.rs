@@ -483,3 +483,75 @@ fn a_prior_simulated_through_the_history_only_conditions_to_the_same_bits() {
         assert_eq!(quick.mean, whole.mean);
     }
 }
+
+/// `--precision` simulates its prior's months after the history only for
+/// the paths that make any chance that precise (0.25/precision²): the rest
+/// of the prior is replaced by the conditioned population anyway. The
+/// answer is the whole prior's, to the bit; the odds "the assumptions alone
+/// said" are those of the first paths; and a history set aside, whose prior
+/// is then the answer, has it simulated whole.
+#[test]
+fn a_prior_trimmed_after_the_history_answers_as_the_whole_one() {
+    let implausible = {
+        let mut model = q4();
+        let observed = model.observed.as_mut().unwrap();
+        for (_, values) in &mut observed.series {
+            values.iter_mut().for_each(|v| *v *= 1000.0);
+        }
+        model
+    };
+    for (model, set_aside) in [(q4(), false), (implausible, true)] {
+        let until = calibrate::prior_until(&model);
+        assert!(until.is_some());
+        // Two batches, as precision mode appends them; 1,500 whole paths.
+        let batch = |first: u64, paths: usize, trimmed: bool| {
+            engine::run(
+                &model,
+                &RunOptions {
+                    paths: Some(paths),
+                    first_path: first,
+                    seed: Some(9),
+                    breakdown: affsim::sim::Breakdown::Deferred,
+                    until: if trimmed { until } else { None },
+                    whole_paths: 1500,
+                    ..RunOptions::default()
+                },
+            )
+            .unwrap()
+        };
+        let mut trimmed = batch(0, 1000, true);
+        trimmed.append(batch(1000, 2000, true));
+        assert_eq!(trimmed.whole_paths, 1500);
+        let mut whole = batch(0, 3000, false);
+        assert_eq!(whole.whole_paths, 3000);
+        let first = batch(0, 1500, false);
+
+        let options = RunOptions::default();
+        let method = model.conditioning;
+        let quick = calibrate::condition(&model, &mut trimmed, "test", method, &options)
+            .unwrap()
+            .unwrap();
+        let slow = calibrate::condition(&model, &mut whole, "test", method, &options)
+            .unwrap()
+            .unwrap();
+        assert_eq!(quick.applied, !set_aside);
+        assert_eq!(trimmed.weights, whole.weights);
+        assert_eq!(trimmed.series, whole.series);
+        assert_eq!(trimmed.mean, whole.mean);
+        assert_eq!(trimmed.mean_by_source, whole.mean_by_source);
+        let prior_odds = stats::target(&model, &first, &model.targets[0]).in_month;
+        if set_aside {
+            assert_eq!(trimmed.whole_paths, 3000);
+        } else {
+            assert_eq!(quick.targets[0].prior.value, prior_odds.value);
+            assert_eq!(
+                quick.targets[0].prior.standard_error,
+                prior_odds.standard_error
+            );
+            assert_eq!(
+                quick.targets[0].posterior.value,
+                slow.targets[0].posterior.value
+            );
+        }
+    }
+}

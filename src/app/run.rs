@@ -118,6 +118,12 @@ fn simulate_until_precise(
 ) -> Result<calibrate::precision::Conditioned, Failure> {
     let mut sim: Option<Simulation> = None;
     let mut conditioned: Option<calibrate::precision::Conditioned> = None;
+    // When sequential calibration will replace the prior, its months after
+    // the history serve only the odds before calibration, which the report
+    // gives beside the answer: simulated for the paths that make any chance
+    // as precise as asked, the rest of the prior stopping at the history.
+    let prior_until = calibrate::prior_until(model);
+    let prior_whole_paths = calibrate::precision::any_chance_paths(precision) as u64;
     loop {
         let done = sim.as_ref().map_or(0, |s| s.paths);
         if done >= budget {
@@ -136,6 +142,8 @@ fn simulate_until_precise(
                 paths: Some(size),
                 first_path: done as u64,
                 breakdown: breakdown_for(model),
+                until: prior_until,
+                whole_paths: prior_whole_paths,
                 ..RunOptions::default()
             },
         )?;
@@ -198,7 +206,7 @@ fn stream_until_precise(
 ) -> Result<(Model, Simulation), Failure> {
     const RUNS: usize = 3;
     let mut planned = model.clone();
-    planned.paths = ((0.25 / (precision * precision)).ceil() as usize).min(most);
+    planned.paths = calibrate::precision::any_chance_paths(precision).min(most);
     for run in 1..=RUNS {
         let sim = simulate_streaming(&planned, quiet)?;
         let error = calibrate::precision::first_target_error(&planned, &sim, source);

@@ -348,11 +348,7 @@ pub fn simulate_conditioned(
         .as_ref()
         .map(|observed| points(model, observed))
         .unwrap_or_default();
-    let until = points.iter().map(|p| p.month + 1).max().filter(|&until| {
-        until < model.months
-            && model.conditioning == Method::Sequential
-            && model.change_from.is_none()
-    });
+    let until = prior_until(model);
     // The prior simulated whole, then conditioned (or not) as `run` does.
     let whole = || -> Result<(Simulation, Option<Carried>), Cancelled> {
         let mut sim = engine::run(model, options)?;
@@ -383,6 +379,24 @@ pub fn simulate_conditioned(
         keep_states,
     )?;
     Ok((prior, population.states))
+}
+
+/// How far a prior needs simulating when the sequential method will
+/// replace it by a conditioned population: through the last observed month.
+/// `None` when it is needed whole: no history inside the horizon (or one
+/// that reaches its end), whole-path weighting, or a strategy taking over
+/// from a month (its prior runs the scenario before then).
+pub fn prior_until(model: &Model) -> Option<usize> {
+    let observed = model.observed.as_ref()?;
+    points(model, observed)
+        .iter()
+        .map(|p| p.month + 1)
+        .max()
+        .filter(|&until| {
+            until < model.months
+                && model.conditioning == Method::Sequential
+                && model.change_from.is_none()
+        })
 }
 
 /// Conditions `sim` on `model.observed` by whole-path weighting (see
@@ -416,6 +430,22 @@ pub fn calibrate_with(
     };
     let n = sim.paths as f64;
     let applied = applies(&fit, sim.paths);
+    let sequential_applies = applied && method == Method::Sequential && sim.keeps_paths();
+    if sim.whole_paths < sim.paths && !sequential_applies {
+        // A prior trimmed after the history is the answer after all: its
+        // paths are simulated whole (the same paths, to the bit).
+        *sim = engine::run(
+            model,
+            &RunOptions {
+                paths: Some(sim.paths),
+                seed: Some(sim.seed),
+                first_path: sim.first_path,
+                breakdown: sim.breakdown,
+                ..RunOptions::default()
+            },
+        )
+        .expect("calibration is not cancelled");
+    }
 
     let prior_points = prior_points(model, sim, &points);
     let mut months: Vec<usize> = points.iter().map(|p| p.month).collect();
@@ -452,8 +482,9 @@ pub fn calibrate_with(
     };
 
     // Outcomes do not depend on the weights: read once, for the odds
-    // before and after.
-    let outcomes = stats::Outcomes::of(sim, &model.targets);
+    // before and after. A trimmed prior's odds come from its first paths,
+    // those simulated to the horizon.
+    let outcomes = stats::Outcomes::of_first(sim, &model.targets, sim.whole_paths);
     let prior_targets: Vec<_> = model
         .targets
         .iter()
@@ -475,8 +506,9 @@ pub fn calibrate_with(
     let mut sequential = None;
     let mut means_weighted = false;
     let mut weights = weights;
-    if applied && method == Method::Sequential && sim.keeps_paths() {
-        let population = sequential::condition(model, sim, &points, fit.bandwidth, true, false)
+    if sequential_applies {
+        let whole = sim.whole_paths == sim.paths;
+        let population = sequential::condition(model, sim, &points, fit.bandwidth, whole, false)
             .expect("calibration is not cancelled");
         weights = sim.weights.take().expect("conditioned");
         means_weighted = population.means_weighted;

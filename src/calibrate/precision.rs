@@ -7,6 +7,13 @@ use crate::model::Model;
 use crate::sim::Breakdown;
 use crate::sim::Simulation;
 
+/// Paths that make any chance's standard error at most `precision` when
+/// every path counts equally: a chance of one half is the least precise,
+/// √(¼ / paths).
+pub fn any_chance_paths(precision: f64) -> usize {
+    (0.25 / (precision * precision)).min(1e12).ceil() as usize
+}
+
 /// A copy of a run's prior paths conditioned as `run` conditions them, and
 /// the first target's standard error after it.
 pub struct Conditioned {

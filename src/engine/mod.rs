@@ -59,6 +59,10 @@ pub struct RunOptions<'a> {
     /// that sequential calibration will replace needs no more than its
     /// observed months.
     pub until: Option<usize>,
+    /// With `until` (and no `lineage`), the paths numbered below this are
+    /// still simulated to the horizon: a trimmed prior's first paths give
+    /// the odds before calibration.
+    pub whole_paths: u64,
     /// The paths' states after some months (sequential calibration's
     /// population at the end of the history): each path resumes from its
     /// state instead of being simulated from the start, to the same bits.
@@ -288,7 +292,14 @@ pub fn fold<L: Send, A: Send>(
                     }
                     if wanted == Need::Simulation {
                         simulated += 1;
-                        let until = options.until.unwrap_or(model.months);
+                        let until = match options.until {
+                            Some(until)
+                                if options.lineage.is_some() || path >= options.whole_paths =>
+                            {
+                                until
+                            }
+                            _ => model.months,
+                        };
                         let branch = match options.lineage {
                             Some(lineage) => lineage.branch(index, until),
                             None => Branch {
@@ -296,7 +307,14 @@ pub fn fold<L: Send, A: Send>(
                                 ..Branch::whole(path, model.months)
                             },
                         };
-                        let breakdown = options.breakdown == Breakdown::Averaged;
+                        // A weighted run's light paths are left out of the
+                        // breakdown's means: their bookkeeping is skipped
+                        // (their series are the same either way).
+                        let breakdown = options.breakdown == Breakdown::Averaged
+                            && options.weighting.is_none_or(|weighting| {
+                                let weight = weighting.weights[index];
+                                weight > 0.0 && weight >= weighting.breakdown_floor
+                            });
                         match options.resume {
                             Some(carried) => carried.resume(
                                 index,
@@ -528,8 +546,16 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         Some(_) => totals,
         None => totals.into_means(paths),
     };
+    let whole_paths = match options.until {
+        Some(until) if until < model.months => match options.lineage {
+            Some(_) => 0,
+            None => (options.whole_paths.saturating_sub(options.first_path) as usize).min(paths),
+        },
+        _ => paths,
+    };
     Ok(Simulation {
         paths,
+        whole_paths,
         months: model.months,
         seed,
         first_path: options.first_path,

@@ -76,6 +76,11 @@ pub enum Breakdown {
 #[derive(Clone, Debug)]
 pub struct Simulation {
     pub paths: usize,
+    /// How many of the first paths were simulated to the horizon: all of
+    /// them, except in a prior that sequential calibration will replace,
+    /// whose later paths stop after the history (their later months are
+    /// zero, and its means are not the model's).
+    pub whole_paths: usize,
     pub months: usize,
     pub seed: u64,
     pub first_path: u64,
@@ -215,6 +220,9 @@ impl Simulation {
         self.series.extend_from_slice(&other.series);
         self.parameters.extend_from_slice(&other.parameters);
         self.first_payout.extend_from_slice(&other.first_payout);
+        if self.whole_paths == self.paths {
+            self.whole_paths += other.whole_paths;
+        }
         self.paths += other.paths;
     }
 }

@@ -456,8 +456,14 @@ pub struct Outcomes {
 impl Outcomes {
     /// Every path's outcomes.
     pub fn of(sim: &Simulation, targets: &[Target]) -> Outcomes {
-        let all: Vec<usize> = (0..sim.paths).collect();
-        Outcomes::over(sim, targets, &all, false)
+        Outcomes::of_first(sim, targets, sim.paths)
+    }
+
+    /// The outcomes of the first `paths` paths, whose unweighted results
+    /// are then those of these paths alone.
+    pub fn of_first(sim: &Simulation, targets: &[Target], paths: usize) -> Outcomes {
+        let first: Vec<usize> = (0..paths.min(sim.paths)).collect();
+        Outcomes::over(sim, targets, &first, false)
     }
 
     /// The outcomes of `paths`: every path, or (`kept_only`) those [`kept`],
@@ -501,11 +507,12 @@ impl Outcomes {
             return self.weighted(model, sim, target, k);
         }
         assert!(!self.kept_only, "outcomes of the kept paths only");
+        let paths = self.outcomes.len() / self.targets;
         // Per path: in the month, and the first month reached (counted per
         // month, the last slot for never).
         let months = sim.months;
         let mut counts = vec![0usize; months + 2];
-        for path in 0..sim.paths {
+        for path in 0..paths {
             let outcome = self.get(path, k);
             counts[months + 1] += (outcome & IN_MONTH != 0) as usize;
             counts[((outcome & FIRST) as usize).min(months)] += 1;
@@ -515,10 +522,10 @@ impl Outcomes {
         let ever: usize = counts[..months].iter().sum();
         // The lower median of the first months (never counting as the
         // largest), from the counts.
-        let median_first_month = if sim.paths == 0 {
+        let median_first_month = if paths == 0 {
             None
         } else {
-            let half = (sim.paths - 1) / 2;
+            let half = (paths - 1) / 2;
             let mut below = 0;
             (0..months)
                 .find(|&t| {
@@ -532,10 +539,10 @@ impl Outcomes {
             metric: target.metric,
             threshold: target.threshold,
             month: target.month,
-            in_month: Estimate::proportion(in_month, sim.paths),
-            by_month: Estimate::proportion(by_month, sim.paths),
+            in_month: Estimate::proportion(in_month, paths),
+            by_month: Estimate::proportion(by_month, paths),
             median_first_month,
-            ever: Estimate::proportion(ever, sim.paths),
+            ever: Estimate::proportion(ever, paths),
         }
     }
 

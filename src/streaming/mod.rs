@@ -899,6 +899,7 @@ fn assemble(
     };
     Simulation {
         paths: plan.n,
+        whole_paths: plan.n,
         months: plan.months,
         seed: options.seed.unwrap_or(model.seed),
         first_path: options.first_path,
