@@ -89,7 +89,7 @@ fn sweep_of(axes: &[&str], goal: Option<f64>) -> Sweep {
 }
 
 fn sensitivity_of(model: &Model) -> Sensitivity {
-    sensitivity::sensitivity(model, PATHS, SEED).expect("sensitivity runs")
+    sensitivity::sensitivity(model, PATHS, SEED, false).expect("sensitivity runs")
 }
 
 /// The SVG copy among a chart's files.

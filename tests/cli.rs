@@ -247,6 +247,26 @@ fn compare_sweep_and_sensitivity_run_from_the_command_line() {
         .clone();
     let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(json["conditioned"], true);
+    assert_eq!(json["inputs"][0]["estimated_by"], "fitted_curve");
+    // `--exact` holds each input in conditioned runs of its own.
+    let exact = affsim()
+        .args([
+            "sensitivity",
+            "--exact",
+            "--paths",
+            "500",
+            "--json",
+            "--no-charts",
+        ])
+        .args(["scenarios/q4.toml", "--out"])
+        .arg(out.path().join("exact"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let exact: serde_json::Value = serde_json::from_slice(&exact).unwrap();
+    assert_eq!(exact["inputs"][0]["estimated_by"], "pinned_runs");
     sensitivity("scenarios/no-such-history.csv")
         .code(2)
         .stderr(predicate::str::contains("no-such-history.csv"));

@@ -92,6 +92,9 @@ pub struct SweepArgs {
 pub struct SensitivityArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
+    /// With a history: hold every input at its P10 and P90 in runs of their own, each conditioned on the history (about 20x slower), instead of reading both off a curve fitted to one conditioned run
+    #[arg(long)]
+    pub exact: bool,
     #[command(flatten)]
     pub run: ManyRunArgs,
 }

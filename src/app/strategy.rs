@@ -272,7 +272,15 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         base.model.observed = Some(history);
     }
     choose_target(&args.run, &mut base.model)?;
-    let (paths, seed) = many_run_settings(&args.run, &base.model)?;
+    let (mut paths, seed) = many_run_settings(&args.run, &base.model)?;
+    // With a history, one conditioned run answers for every input (read
+    // off fitted curves): it gets the paths that make those readings about
+    // as precise as a run per input and end would make them.
+    let fitted = !args.exact && crate::calibrate::has_history(&base.model);
+    if fitted && args.run.paths.is_none() {
+        paths = (3 * paths).min(crate::strategy::sensitivity::FITTED_PATHS);
+        super::memory::check_memory(&base.model, paths)?;
+    }
     if base.model.inputs.is_empty() {
         return Err(input_error(
             "the scenario has no uncertain inputs",
@@ -286,10 +294,15 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         "sensitivity",
         &export::files(&export::SENSITIVITY_EXPORTS),
     )?;
-    // The scenario as written, then each input at its P10 and its P90.
-    let runs = (1 + 2 * base.model.inputs.len()) * runs_per_model(&base.model);
+    // The scenario as written, then (unless read off fitted curves) each
+    // input at its P10 and its P90.
+    let runs = if fitted {
+        runs_per_model(&base.model)
+    } else {
+        (1 + 2 * base.model.inputs.len()) * runs_per_model(&base.model)
+    };
     let result = with_announced_progress(&base.model, paths, runs, &args.run, || {
-        crate::strategy::sensitivity::sensitivity(&base.model, paths, seed)
+        crate::strategy::sensitivity::sensitivity(&base.model, paths, seed, args.exact)
     })
     .map_err(interrupted_or_input)?;
     let produced = Produced {

@@ -338,6 +338,10 @@ pub fn condition(
 /// the history come too, when they fit (see
 /// [`sequential::STATE_BUDGET`]): the strategies that take over from then
 /// on resume from them instead of replaying the history.
+///
+/// `options.until` stops the conditioned population after that many months
+/// (a caller that reads one month needs no later ones); a prior that is
+/// the answer (no history, or one set aside) is simulated whole.
 pub fn simulate_conditioned(
     model: &Model,
     options: &RunOptions,
@@ -349,6 +353,14 @@ pub fn simulate_conditioned(
         .map(|observed| points(model, observed))
         .unwrap_or_default();
     let until = prior_until(model);
+    // The caller's `until` bounds the conditioned population; the prior
+    // covers the history whatever it says, and is whole when it is the
+    // answer.
+    let population_until = options.until;
+    let options = &RunOptions {
+        until: None,
+        ..*options
+    };
     // The prior simulated whole, then conditioned (or not) as `run` does.
     let whole = || -> Result<(Simulation, Option<Carried>), Cancelled> {
         let mut sim = engine::run(model, options)?;
@@ -377,6 +389,7 @@ pub fn simulate_conditioned(
         fit.bandwidth,
         false,
         keep_states,
+        population_until,
     )?;
     Ok((prior, population.states))
 }
@@ -508,8 +521,9 @@ pub fn calibrate_with(
     let mut weights = weights;
     if sequential_applies {
         let whole = sim.whole_paths == sim.paths;
-        let population = sequential::condition(model, sim, &points, fit.bandwidth, whole, false)
-            .expect("calibration is not cancelled");
+        let population =
+            sequential::condition(model, sim, &points, fit.bandwidth, whole, false, None)
+                .expect("calibration is not cancelled");
         weights = sim.weights.take().expect("conditioned");
         means_weighted = population.means_weighted;
         sequential = Some(SequentialReport {

@@ -97,7 +97,9 @@ pub struct Population {
 /// false) is always replaced, even when it was never resampled. With
 /// `keep_states` (and no breakdown wanted), the population's states at the
 /// end of the history are kept when they fit in [`STATE_BUDGET`], for the
-/// strategies that take over from then on to resume from.
+/// strategies that take over from then on to resume from. With `until`,
+/// the population is simulated through that many months only.
+#[allow(clippy::too_many_arguments)]
 pub fn condition(
     model: &Model,
     prior: &mut Simulation,
@@ -105,6 +107,7 @@ pub fn condition(
     bandwidth: f64,
     prior_whole: bool,
     keep_states: bool,
+    until: Option<usize>,
 ) -> Result<Population, Cancelled> {
     assert!(prior.keeps_paths() && prior.weights.is_none());
     let n = prior.paths;
@@ -216,6 +219,7 @@ pub fn condition(
             && breakdown == Breakdown::Skipped
             && model.change_from.is_none()
             && end_of_history < model.months
+            && until.is_none_or(|until| until >= model.months)
             && n * Carried::bytes_per_path(model, &layout, end_of_history) <= STATE_BUDGET)
             .then(|| KeepStates::new(model, n, end_of_history));
         *prior = crate::engine::run(
@@ -231,6 +235,7 @@ pub fn condition(
                     breakdown_floor,
                 }),
                 keep_states: keep.as_ref(),
+                until,
                 ..RunOptions::default()
             },
         )?;

@@ -192,6 +192,24 @@ impl Dist {
         share.clamp(0.0, 1.0)
     }
 
+    /// `x` on the scale where the distribution's own shape is plainest: the
+    /// logarithm for lognormal and gamma amounts, the logit for beta rates,
+    /// the value itself for the rest. A smooth effect of the input is
+    /// closest to linear there (`stats::regression` fits on it).
+    pub fn natural_scale(&self, x: f64) -> f64 {
+        match *self {
+            Dist::Lognormal { .. } | Dist::Gamma { .. } => x.max(f64::MIN_POSITIVE).ln(),
+            Dist::Beta { .. } => {
+                let x = x.clamp(1e-12, 1.0 - 1e-12);
+                (x / (1.0 - x)).ln()
+            }
+            Dist::Uniform { .. }
+            | Dist::Normal { .. }
+            | Dist::Triangular { .. }
+            | Dist::Pert { .. } => x,
+        }
+    }
+
     /// The log density at `x` up to a constant (truncation and scaling
     /// constants are left out), minus infinity outside the support: what a
     /// Metropolis acceptance ratio between two values needs.

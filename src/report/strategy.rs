@@ -6,7 +6,7 @@ use super::format::{count, money, money_or_count, percent, points};
 use super::input_value;
 use super::terminal::table;
 use crate::strategy::compare::Comparison;
-use crate::strategy::sensitivity::Sensitivity;
+use crate::strategy::sensitivity::{Estimated, InputEffect, Sensitivity};
 use crate::strategy::sweep::Sweep;
 
 /// A difference of probabilities in percentage points.
@@ -370,11 +370,22 @@ pub fn sensitivity(result: &Sensitivity) -> String {
     let mut out = String::new();
     let w = &mut out;
     let target = &result.target;
+    let fitted: Vec<&InputEffect> = result
+        .inputs
+        .iter()
+        .filter(|input| input.estimated_by == Estimated::FittedCurve)
+        .collect();
+    let held: Vec<&InputEffect> = result
+        .inputs
+        .iter()
+        .filter(|input| input.estimated_by == Estimated::PinnedRuns)
+        .collect();
     let _ = writeln!(
         w,
-        "Which uncertain inputs matter most for: {} ({} paths per run, seed {})",
+        "Which uncertain inputs matter most for: {} ({} paths{}, seed {})",
         target.label,
         count(result.paths as f64),
+        if held.is_empty() { "" } else { " per run" },
         result.seed
     );
     let _ = writeln!(
@@ -386,13 +397,25 @@ pub fn sensitivity(result: &Sensitivity) -> String {
     if result.conditioned {
         let _ = writeln!(
             w,
-            "Every run is conditioned on your observed history, as `affsim run` is, so what ranks high is\nwhat your history has not already pinned down."
+            "{} conditioned on your observed history, as `affsim run` is, so what ranks high is\nwhat your history has not already pinned down.",
+            if held.is_empty() {
+                "The run is"
+            } else {
+                "Every run is"
+            }
         );
     }
-    let _ = writeln!(
-        w,
-        "Each input held at its P10 and its P90 (the others left uncertain), largest swing first:\n"
-    );
+    if fitted.is_empty() {
+        let _ = writeln!(
+            w,
+            "Each input held at its P10 and its P90 (the others left uncertain), largest swing first:\n"
+        );
+    } else {
+        let _ = writeln!(
+            w,
+            "Each input at its P10 and its P90 (the others left uncertain), read off a curve fitted to the\nconditioned futures' chance against that input (`--exact` holds each input in runs of its own,\nabout 20x slower), largest swing first:\n"
+        );
+    }
     let rows: Vec<[String; 5]> = result
         .inputs
         .iter()
@@ -437,6 +460,14 @@ pub fn sensitivity(result: &Sensitivity) -> String {
             first.label,
             first.swing.abs() * 100.0,
             first.key
+        );
+    }
+    if !fitted.is_empty() && !held.is_empty() {
+        let names: Vec<String> = held.iter().map(|input| input.label.clone()).collect();
+        let _ = writeln!(
+            w,
+            "\nHeld at P10 and P90 in runs of their own, as your history leaves little of the futures near one end: {}.",
+            names.join("; ")
         );
     }
     for note in &result.notes {

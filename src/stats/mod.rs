@@ -2,6 +2,7 @@
 //! Monte Carlo standard errors, and timing of first events.
 
 pub mod answers;
+pub mod regression;
 pub mod selection;
 
 use rayon::prelude::*;
@@ -924,15 +925,24 @@ pub fn rank_correlation(x: &[f64], y: &[f64]) -> f64 {
 /// the plain rank correlation of the sample with each value repeated that
 /// many times; with equal weights, [`rank_correlation`].
 pub fn weighted_rank_correlation(x: &[f64], y: &[f64], weights: &[f64]) -> f64 {
-    let (rx, ry) = (ranks(x, weights), ranks(y, weights));
+    correlation_of_ranks(
+        &weighted_ranks(x, weights),
+        &weighted_ranks(y, weights),
+        weights,
+    )
+}
+
+/// [`weighted_rank_correlation`] from the samples' weighted mid-ranks
+/// ([`weighted_ranks`]): one sample ranked once serves many correlations.
+pub fn correlation_of_ranks(rx: &[f64], ry: &[f64], weights: &[f64]) -> f64 {
     let total: f64 = weights.iter().sum();
     if total <= 0.0 {
         return 0.0;
     }
     let mean = |r: &[f64]| r.iter().zip(weights).map(|(r, w)| r * w).sum::<f64>() / total;
-    let (mx, my) = (mean(&rx), mean(&ry));
+    let (mx, my) = (mean(rx), mean(ry));
     let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
-    for ((a, b), w) in rx.iter().zip(&ry).zip(weights) {
+    for ((a, b), w) in rx.iter().zip(ry).zip(weights) {
         sxy += w * (a - mx) * (b - my);
         sxx += w * (a - mx) * (a - mx);
         syy += w * (b - my) * (b - my);
@@ -944,9 +954,14 @@ pub fn weighted_rank_correlation(x: &[f64], y: &[f64], weights: &[f64]) -> f64 {
     }
 }
 
-fn ranks(values: &[f64], weights: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+/// Each sample's weighted mid-rank: the weight below it plus half the
+/// weight of its ties.
+pub fn weighted_ranks(values: &[f64], weights: &[f64]) -> Vec<f64> {
+    // A radix sort of (value, index) pairs: stable, so ties keep the
+    // order of their indices, and without a comparison's random reads.
+    let mut pairs: Vec<(f64, usize)> = values.iter().copied().zip(0..).collect();
+    radsort::sort_by_key(&mut pairs, |pair| pair.0);
+    let order: Vec<usize> = pairs.into_iter().map(|pair| pair.1).collect();
     let mut ranks = vec![0.0; values.len()];
     let (mut i, mut below) = (0, 0.0);
     while i < order.len() {
@@ -991,6 +1006,9 @@ mod correlation_tests {
             "a case that tests something: {repeated}"
         );
         // Mid-ranks, half a unit below the textbook 1-based ones.
-        assert_eq!(ranks(&[3.0, 1.0, 3.0], &[1.0; 3]), vec![2.0, 0.5, 2.0]);
+        assert_eq!(
+            weighted_ranks(&[3.0, 1.0, 3.0], &[1.0; 3]),
+            vec![2.0, 0.5, 2.0]
+        );
     }
 }

@@ -8,11 +8,11 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::super::frame::{self, Header, Key, fail};
 use super::super::style::{Theme, palette, size};
-use super::super::{DrawResult, Picture, clean};
+use super::super::{DrawResult, Picture, clean, plural};
 use super::{Scale, goal_text, pct, percent_tick, plot, subtitle, text_at};
 use crate::format::input_value;
 use crate::model::Model;
-use crate::strategy::sensitivity::Sensitivity;
+use crate::strategy::sensitivity::{Estimated, Sensitivity};
 
 pub struct Tornado<'a> {
     pub model: &'a Model,
@@ -59,20 +59,42 @@ impl Picture for Tornado<'_> {
         let (s, theme) = (self.sensitivity, &self.theme);
         let inputs = &s.inputs[..s.inputs.len().min(MAX_ROWS)];
         let left_off = s.inputs.len() - inputs.len();
-        let mut more = "Each input held at its P10 and at its P90, the others left uncertain; largest swing on top".to_string();
+        let one_run = s
+            .inputs
+            .iter()
+            .all(|input| input.estimated_by == Estimated::FittedCurve);
+        let mut more = if one_run {
+            "Each input at its P10 and at its P90, the others left uncertain, read off a curve fitted to the futures' chance against it; largest swing on top".to_string()
+        } else {
+            "Each input held at its P10 and at its P90, the others left uncertain; largest swing on top".to_string()
+        };
         if left_off > 0 {
             more += &format!(" ({left_off} smaller left off)");
         }
-        if s.conditioned {
-            more += " · every run conditioned on your observed history";
-        }
+        let subtitle = if one_run {
+            vec![
+                format!(
+                    "{} – {} · {} conditioned on your observed history, seed {}",
+                    self.model.start.long(),
+                    self.model.end().long(),
+                    plural(s.paths, "path"),
+                    s.seed
+                ),
+                more,
+            ]
+        } else {
+            if s.conditioned {
+                more += " · every run conditioned on your observed history";
+            }
+            subtitle(self.model, s.paths, s.seed, &more)
+        };
         let header = Header {
             title: format!(
                 "{}: which uncertain inputs decide the first target",
                 self.model.name
             ),
             answer: self.answer(),
-            subtitle: subtitle(self.model, s.paths, s.seed, &more),
+            subtitle,
         };
         let body = frame::frame(root, theme, &header)?;
         let base = clean(s.probability.value) * 100.0;
