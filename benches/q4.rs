@@ -183,6 +183,7 @@ fn charts(c: &mut Criterion) {
         &summary,
         plot::style::Theme::new(1600, 900),
         plot::queries(&model),
+        &[],
     );
     plot::render_all(&model, &sim, &summary, &options).expect("draws");
     for chart in &plot::RUN_CHARTS {
@@ -207,7 +208,10 @@ fn charts(c: &mut Criterion) {
 /// What a user waits for, through the command line (process start and
 /// file writes included): `affsim run scenarios/q4.toml --precision 0.005`
 /// with charts, with its history (sequential calibration) and without it;
-/// `compare` and `sensitivity` of q4 at their default 20 000 paths.
+/// `compare` of q4 at its default 20 000 paths per strategy, and
+/// `sensitivity` at its default: one conditioned run of 60 000 paths, every
+/// input read off a fitted curve (`--exact`, 23 conditioned runs, takes
+/// about 3 s: see docs/PERFORMANCE.md).
 fn answers(c: &mut Criterion) {
     let mut group = c.benchmark_group("answer");
     group.sample_size(10);

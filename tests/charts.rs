@@ -117,6 +117,7 @@ fn fan_bands_nest_and_follow_the_data() {
         &summary,
         Theme::new(options.width, options.height),
         plot::queries(&model),
+        &[],
     );
     let mut out = Vec::new();
     plot::render::<Fan>(&ctx, &options, &mut out).expect("fan renders");

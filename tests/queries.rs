@@ -38,7 +38,7 @@ fn draw(streamed: bool, declared: &Queries) -> std::thread::Result<usize> {
         svg: false,
     };
     std::panic::catch_unwind(|| {
-        plot::render_declared(&model, &sim, &summary, &chart, declared.clone())
+        plot::render_declared(&model, &sim, &summary, &chart, declared.clone(), &[])
             .expect("drawn")
             .len()
     })

@@ -349,7 +349,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     for (file, text) in report::export::render_all(&report::export::RUN_EXPORTS, &result) {
         outputs.add(file, text.into_bytes());
     }
-    let summary = result.summary;
+    let report::export::RunResult { summary, bands } = result;
     // `--json` prints the summary.
     let json = report::json::render(&summary);
     if !args.output.no_charts {
@@ -358,7 +358,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             height: args.output.size.1,
             svg: args.output.svg,
         };
-        let charts = plot::render_all(model, &sim, &summary, &options).map_err(Failure::Runtime)?;
+        let charts = plot::render_with_bands(model, &sim, &summary, &bands, &options)
+            .map_err(Failure::Runtime)?;
         for (name, bytes) in charts {
             outputs.add(&name, bytes);
         }

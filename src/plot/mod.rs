@@ -74,16 +74,28 @@ impl<'a> ChartData<'a> {
         summary: &'a Summary,
         theme: Theme,
         declared: Queries,
+        known: &[(Metric, Vec<Band>)],
     ) -> Self {
         let mut metrics = vec![Metric::CumulativeEarned, Metric::CumulativePaid];
         metrics.extend(fan::panel_metric(model).filter(|m| !metrics.contains(m)));
+        // Bands the caller has already gathered are taken as they are.
+        let (mut bands, mut missing) = (Vec::new(), Vec::new());
+        for metric in metrics {
+            match known.iter().find(|(m, _)| *m == metric) {
+                Some(found) => bands.push(found.clone()),
+                None => missing.push(metric),
+            }
+        }
+        if !missing.is_empty() {
+            bands.extend(crate::stats::bands(model, sim, &missing));
+        }
         ChartData {
             model,
             summary,
             theme,
             sim,
             declared,
-            bands: crate::stats::bands(model, sim, &metrics),
+            bands,
         }
     }
 
@@ -205,7 +217,19 @@ pub fn render_all(
     summary: &Summary,
     options: &ChartOptions,
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
-    render_declared(model, sim, summary, options, queries(model))
+    render_declared(model, sim, summary, options, queries(model), &[])
+}
+
+/// [`render_all`] for a run that has already gathered the bands of every
+/// metric (`affsim run`): the charts take theirs from `bands`.
+pub fn render_with_bands(
+    model: &Model,
+    sim: &Simulation,
+    summary: &Summary,
+    bands: &[(Metric, Vec<Band>)],
+    options: &ChartOptions,
+) -> Result<Vec<(String, Vec<u8>)>, String> {
+    render_declared(model, sim, summary, options, queries(model), bands)
 }
 
 /// [`render_all`] with the charts' reads limited to `declared` (the charts'
@@ -216,6 +240,7 @@ pub fn render_declared(
     summary: &Summary,
     options: &ChartOptions,
     declared: Queries,
+    known: &[(Metric, Vec<Band>)],
 ) -> Result<Vec<(String, Vec<u8>)>, String> {
     if options.width < 16 || options.height < 16 {
         return Err(format!(
@@ -230,6 +255,7 @@ pub fn render_declared(
         summary,
         Theme::new(options.width, options.height),
         declared,
+        known,
     );
     // The charts are independent pictures of the same data: drawn and
     // encoded side by side, they cost about the slowest one instead of the
