@@ -155,7 +155,7 @@ fn simulate_until_precise(
         drop(conditioned.take());
         let check = calibrate::precision::condition_copy(
             model,
-            sim.as_ref().expect("one batch run"),
+            sim.as_mut().expect("one batch run"),
             source,
             &RunOptions {
                 cancel: Some(&STOP),

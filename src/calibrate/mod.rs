@@ -317,7 +317,20 @@ pub fn condition(
     method: Method,
     options: &RunOptions,
 ) -> Result<Option<Calibration>, Cancelled> {
-    let calibration = calibrate_with(model, sim, source, method);
+    condition_releasing(model, sim, source, method, options, None)
+}
+
+/// [`condition`], the prior's series moved to `released` (if given) when a
+/// conditioned population replaces them (see [`calibrate_with`]).
+pub fn condition_releasing(
+    model: &Model,
+    sim: &mut Simulation,
+    source: &str,
+    method: Method,
+    options: &RunOptions,
+    released: Option<&mut Vec<f32>>,
+) -> Result<Option<Calibration>, Cancelled> {
+    let calibration = calibrate_releasing(model, sim, source, method, released);
     if sim.breakdown == Breakdown::Deferred {
         engine::average_breakdown(model, sim, options)?;
     }
@@ -390,6 +403,7 @@ pub fn simulate_conditioned(
         false,
         keep_states,
         population_until,
+        None,
     )?;
     Ok((prior, population.states))
 }
@@ -429,6 +443,19 @@ pub fn calibrate_with(
     sim: &mut Simulation,
     source: &str,
     method: Method,
+) -> Option<Calibration> {
+    calibrate_releasing(model, sim, source, method, None)
+}
+
+/// [`calibrate_with`]; when the sequential method replaces the prior paths
+/// by a conditioned population, the prior's series are moved to `released`
+/// (if given) instead of dropped.
+fn calibrate_releasing(
+    model: &Model,
+    sim: &mut Simulation,
+    source: &str,
+    method: Method,
+    released: Option<&mut Vec<f32>>,
 ) -> Option<Calibration> {
     let observed = model.observed.as_ref()?;
     let points = points(model, observed);
@@ -521,9 +548,17 @@ pub fn calibrate_with(
     let mut weights = weights;
     if sequential_applies {
         let whole = sim.whole_paths == sim.paths;
-        let population =
-            sequential::condition(model, sim, &points, fit.bandwidth, whole, false, None)
-                .expect("calibration is not cancelled");
+        let population = sequential::condition(
+            model,
+            sim,
+            &points,
+            fit.bandwidth,
+            whole,
+            false,
+            None,
+            released,
+        )
+        .expect("calibration is not cancelled");
         weights = sim.weights.take().expect("conditioned");
         means_weighted = population.means_weighted;
         sequential = Some(SequentialReport {

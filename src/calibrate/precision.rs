@@ -14,8 +14,8 @@ pub fn any_chance_paths(precision: f64) -> usize {
     (0.25 / (precision * precision)).min(1e12).ceil() as usize
 }
 
-/// A copy of a run's prior paths conditioned as `run` conditions them, and
-/// the first target's standard error after it.
+/// A run's prior paths conditioned as `run` conditions them, and the first
+/// target's standard error after it.
 pub struct Conditioned {
     pub sim: Simulation,
     pub calibration: Option<super::Calibration>,
@@ -24,20 +24,36 @@ pub struct Conditioned {
     pub error: f64,
 }
 
-/// Conditions a copy of `sim` (the prior paths so far) on the model's
-/// history exactly as `run` does ([`super::condition`], the model's method),
-/// leaving `sim` as it is for more paths to be added. The batch that meets
-/// the precision is then `run`'s answer as it stands: nothing is conditioned
-/// twice.
+/// Conditions `sim` (the prior paths so far) on the model's history exactly
+/// as `run` does ([`super::condition`], the model's method), leaving `sim` as
+/// it was for more paths to be added. The batch that meets the precision is
+/// then `run`'s answer as it stands: nothing is conditioned twice. The
+/// prior's series are lent, not copied: a conditioned population that
+/// replaces them hands them back (a prior weighted in place is copied).
 pub fn condition_copy(
     model: &Model,
-    sim: &Simulation,
+    sim: &mut Simulation,
     source: &str,
     options: &RunOptions,
 ) -> Result<Conditioned, Cancelled> {
+    let series = std::mem::take(&mut sim.series);
     let mut conditioned = sim.clone();
-    let calibration =
-        super::condition(model, &mut conditioned, source, model.conditioning, options)?;
+    conditioned.series = series;
+    let mut released = Vec::new();
+    let result = super::condition_releasing(
+        model,
+        &mut conditioned,
+        source,
+        model.conditioning,
+        options,
+        Some(&mut released),
+    );
+    sim.series = if released.is_empty() {
+        conditioned.series.clone()
+    } else {
+        released
+    };
+    let calibration = result?;
     let error = model.targets.first().map_or(0.0, |target| {
         crate::stats::target(model, &conditioned, target)
             .in_month

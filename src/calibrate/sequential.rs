@@ -98,7 +98,10 @@ pub struct Population {
 /// `keep_states` (and no breakdown wanted), the population's states at the
 /// end of the history are kept when they fit in [`STATE_BUDGET`], for the
 /// strategies that take over from then on to resume from. With `until`,
-/// the population is simulated through that many months only.
+/// the population is simulated through that many months only. With
+/// `released`, the prior's series are moved there instead of dropped when
+/// the population replaces them (a caller that adds paths to the prior
+/// later keeps it without a copy).
 #[allow(clippy::too_many_arguments)]
 pub fn condition(
     model: &Model,
@@ -108,6 +111,7 @@ pub fn condition(
     prior_whole: bool,
     keep_states: bool,
     until: Option<usize>,
+    released: Option<&mut Vec<f32>>,
 ) -> Result<Population, Cancelled> {
     assert!(prior.keeps_paths() && prior.weights.is_none());
     let n = prior.paths;
@@ -202,8 +206,11 @@ pub fn condition(
     let means_weighted = !prior_whole || lineage.generations > 0 || parameters != prior.parameters;
     if means_weighted {
         // The prior's series are not needed any more: released before the
-        // population's are simulated.
-        prior.series = Vec::new();
+        // population's are simulated (or handed back).
+        let series = std::mem::take(&mut prior.series);
+        if let Some(released) = released {
+            *released = series;
+        }
         // The weights are known now, so the population's weighted means,
         // breakdown included, are summed as it is simulated: no path is
         // simulated a second time for its breakdown.
