@@ -446,6 +446,17 @@ fn population_means_summed_while_simulating_equal_the_resimulated_ones() {
     assert_eq!(bits(&sim.mean_by_program), bits(&again.mean_by_program));
 }
 
+/// q4 with every observed value a thousand times larger: no future comes
+/// close, so the history is set aside.
+fn q4_history_implausible() -> Model {
+    let mut model = q4();
+    let observed = model.observed.as_mut().unwrap();
+    for (_, values) in &mut observed.series {
+        values.iter_mut().for_each(|v| *v *= 1000.0);
+    }
+    model
+}
+
 /// The strategy tools simulate a prior that sequential calibration
 /// replaces only through the observed months; what they get is what
 /// simulating it whole and conditioning it gives, to the bit: paths,
@@ -453,15 +464,7 @@ fn population_means_summed_while_simulating_equal_the_resimulated_ones() {
 /// the prior, simulated whole, is the answer).
 #[test]
 fn a_prior_simulated_through_the_history_only_conditions_to_the_same_bits() {
-    let implausible = {
-        let mut model = q4();
-        let observed = model.observed.as_mut().unwrap();
-        for (_, values) in &mut observed.series {
-            values.iter_mut().for_each(|v| *v *= 1000.0);
-        }
-        model
-    };
-    for (model, set_aside) in [(q4(), false), (implausible, true)] {
+    for (model, set_aside) in [(q4(), false), (q4_history_implausible(), true)] {
         let options = RunOptions {
             paths: Some(2000),
             seed: Some(5),
@@ -492,15 +495,7 @@ fn a_prior_simulated_through_the_history_only_conditions_to_the_same_bits() {
 /// is then the answer, has it simulated whole.
 #[test]
 fn a_prior_trimmed_after_the_history_answers_as_the_whole_one() {
-    let implausible = {
-        let mut model = q4();
-        let observed = model.observed.as_mut().unwrap();
-        for (_, values) in &mut observed.series {
-            values.iter_mut().for_each(|v| *v *= 1000.0);
-        }
-        model
-    };
-    for (model, set_aside) in [(q4(), false), (implausible, true)] {
+    for (model, set_aside) in [(q4(), false), (q4_history_implausible(), true)] {
         let until = calibrate::prior_until(&model);
         assert!(until.is_some());
         // Two batches, as precision mode appends them; 1,500 whole paths.
