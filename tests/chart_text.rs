@@ -89,7 +89,8 @@ fn sweep_of(axes: &[&str], goal: Option<f64>) -> Sweep {
 }
 
 fn sensitivity_of(model: &Model) -> Sensitivity {
-    sensitivity::sensitivity(model, PATHS, SEED, false).expect("sensitivity runs")
+    sensitivity::sensitivity(model, sensitivity::RunPaths::same(PATHS), SEED, false)
+        .expect("sensitivity runs")
 }
 
 /// The SVG copy among a chart's files.

@@ -121,14 +121,16 @@ fn compare_runs_other_strategies_as_counterfactuals_of_the_observed_history() {
     // Sensitivity asks what the history says about an input, and starts from
     // the same conditioned chance as compare's first strategy.
     let q4 = build(&text, &[]).unwrap();
-    let ranked = sensitivity::sensitivity(&q4, 4000, 11, false).unwrap();
+    let ranked =
+        sensitivity::sensitivity(&q4, sensitivity::RunPaths::same(4000), 11, false).unwrap();
     assert!(ranked.conditioned);
     assert_eq!(ranked.probability, reference);
     assert!(ranked.notes.is_empty(), "{:?}", ranked.notes);
     // At a paid conversion of about 1%, nothing like your history can
     // happen: that run cannot be conditioned, and the report says so.
     let wide = build(&text, &["funnel.paid_rate=\"0.005..0.9\"".into()]).unwrap();
-    let ranked = sensitivity::sensitivity(&wide, 2000, 11, false).unwrap();
+    let ranked =
+        sensitivity::sensitivity(&wide, sensitivity::RunPaths::same(2000), 11, false).unwrap();
     assert!(ranked.conditioned);
     // Its P10 is beyond what the history leaves plausible, so it is held
     // there in runs of its own; the others are read off fitted curves.
@@ -276,7 +278,8 @@ fn the_decisive_input_ranks_first_in_sensitivity() {
         .replace("churn = 0\n", "churn = \"0.001..0.002\"\n")
         .replace("recurring_rate = 0.05", "recurring_rate = 0.1");
     let model = build(&text, &[]).unwrap();
-    let result = sensitivity::sensitivity(&model, 4000, 11, false).unwrap();
+    let result =
+        sensitivity::sensitivity(&model, sensitivity::RunPaths::same(4000), 11, false).unwrap();
     assert_eq!(result.inputs.len(), 2);
     assert_eq!(result.inputs[0].key, "content[0].ctr");
     assert!(result.inputs[0].swing > 0.3, "{:?}", result.inputs[0]);
@@ -353,8 +356,10 @@ fn strategy_tools_are_bit_identical_for_one_and_two_threads() {
 #[test]
 fn fitted_curves_agree_with_held_inputs() {
     let q4 = build(&q4(), &[]).unwrap();
-    let fitted = sensitivity::sensitivity(&q4, 20_000, 7, false).unwrap();
-    let exact = sensitivity::sensitivity(&q4, 10_000, 7, true).unwrap();
+    let fitted =
+        sensitivity::sensitivity(&q4, sensitivity::RunPaths::same(20_000), 7, false).unwrap();
+    let exact =
+        sensitivity::sensitivity(&q4, sensitivity::RunPaths::same(10_000), 7, true).unwrap();
     assert!(fitted.conditioned && exact.conditioned);
     assert!(
         fitted

@@ -81,7 +81,8 @@ fn sweep_of(sets: &[&str], axes: &[&str], goal: Option<f64>) -> Sweep {
 }
 
 fn sensitivity_of(model: &Model) -> Sensitivity {
-    sensitivity::sensitivity(model, PATHS, SEED, false).expect("sensitivity runs")
+    sensitivity::sensitivity(model, sensitivity::RunPaths::same(PATHS), SEED, false)
+        .expect("sensitivity runs")
 }
 
 #[test]

@@ -272,14 +272,15 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
         base.model.observed = Some(history);
     }
     choose_target(&args.run, &mut base.model)?;
-    let (mut paths, seed) = many_run_settings(&args.run, &base.model)?;
+    let (held, seed) = many_run_settings(&args.run, &base.model)?;
     // With a history, one conditioned run answers for every input (read
     // off fitted curves): it gets the paths that make those readings about
     // as precise as a run per input and end would make them.
     let fitted = !args.exact && crate::calibrate::has_history(&base.model);
+    let mut paths = crate::strategy::sensitivity::RunPaths::same(held);
     if fitted && args.run.paths.is_none() {
-        paths = (3 * paths).min(crate::strategy::sensitivity::FITTED_PATHS);
-        super::memory::check_memory(&base.model, paths)?;
+        paths.fitted = (3 * held).min(crate::strategy::sensitivity::FITTED_PATHS);
+        super::memory::check_memory(&base.model, paths.fitted)?;
     }
     if base.model.inputs.is_empty() {
         return Err(input_error(
@@ -301,7 +302,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     } else {
         (1 + 2 * base.model.inputs.len()) * runs_per_model(&base.model)
     };
-    let result = with_announced_progress(&base.model, paths, runs, &args.run, || {
+    let result = with_announced_progress(&base.model, paths.fitted, runs, &args.run, || {
         crate::strategy::sensitivity::sensitivity(&base.model, paths, seed, args.exact)
     })
     .map_err(interrupted_or_input)?;

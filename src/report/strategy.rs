@@ -380,13 +380,21 @@ pub fn sensitivity(result: &Sensitivity) -> String {
         .iter()
         .filter(|input| input.estimated_by == Estimated::PinnedRuns)
         .collect();
+    let paths = if held.is_empty() {
+        format!("{} paths", count(result.paths as f64))
+    } else if fitted.is_empty() && result.paths == result.held_paths {
+        format!("{} paths per run", count(result.paths as f64))
+    } else {
+        format!(
+            "{} paths, {} per run for each input held on its own",
+            count(result.paths as f64),
+            count(result.held_paths as f64)
+        )
+    };
     let _ = writeln!(
         w,
-        "Which uncertain inputs matter most for: {} ({} paths{}, seed {})",
-        target.label,
-        count(result.paths as f64),
-        if held.is_empty() { "" } else { " per run" },
-        result.seed
+        "Which uncertain inputs matter most for: {} ({paths}, seed {})",
+        target.label, result.seed
     );
     let _ = writeln!(
         w,

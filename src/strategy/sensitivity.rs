@@ -70,7 +70,10 @@ pub struct InputEffect {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Sensitivity {
+    /// Paths of the base run (with everything uncertain).
     pub paths: usize,
+    /// Paths of each run with an input held at one end.
+    pub held_paths: usize,
     pub seed: u64,
     pub target: Target,
     pub probability: Estimate,
@@ -82,12 +85,32 @@ pub struct Sensitivity {
     pub notes: Vec<String>,
 }
 
+/// How many paths each kind of run gets.
+#[derive(Clone, Copy, Debug)]
+pub struct RunPaths {
+    /// Each run with an input held at one end, and the base run when no
+    /// curve is to be fitted.
+    pub held: usize,
+    /// The base run whose conditioned paths the curves are fitted to.
+    pub fitted: usize,
+}
+
+impl RunPaths {
+    /// Both kinds of run with `paths` paths.
+    pub fn same(paths: usize) -> RunPaths {
+        RunPaths {
+            held: paths,
+            fitted: paths,
+        }
+    }
+}
+
 /// Ranks the model's uncertain inputs by their effect on its first target.
 /// `exact` holds every input at its ends in runs of their own even when the
 /// history is conditioned on (see the module's documentation).
 pub fn sensitivity(
     model: &Model,
-    paths: usize,
+    paths: RunPaths,
     seed: u64,
     exact: bool,
 ) -> Result<Sensitivity, String> {
@@ -96,8 +119,9 @@ pub fn sensitivity(
         .first()
         .cloned()
         .ok_or("the scenario has no [[targets]]; sensitivity ranks inputs by their effect on the first target")?;
+    let fit_curves = !exact && crate::calibrate::has_history(model);
     let options = RunOptions {
-        paths: Some(paths),
+        paths: Some(paths.held),
         seed: Some(seed),
         breakdown: Breakdown::Skipped,
         // Only the target's month is read: a conditioned population stops
@@ -108,7 +132,17 @@ pub fn sensitivity(
     // Conditioned on observed history, as `affsim run` is: the inputs that
     // matter are those the history has not already pinned down.
     let run = |pins: &[(usize, f64)]| super::simulate(model, &RunOptions { pins, ..options });
-    let base = run(&[])?;
+    let base = if fit_curves {
+        super::simulate(
+            model,
+            &RunOptions {
+                paths: Some(paths.fitted),
+                ..options
+            },
+        )?
+    } else {
+        run(&[])?
+    };
     let outcome: Vec<f64> = base
         .column(target.metric, target.month_index)
         .map(f64::from)
@@ -191,7 +225,8 @@ pub fn sensitivity(
     }
     inputs.sort_by(|a, b| b.swing.abs().total_cmp(&a.swing.abs()));
     Ok(Sensitivity {
-        paths,
+        paths: base.paths,
+        held_paths: paths.held,
         seed,
         target,
         probability,

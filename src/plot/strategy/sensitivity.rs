@@ -86,7 +86,7 @@ impl Picture for Tornado<'_> {
             if s.conditioned {
                 more += " · every run conditioned on your observed history";
             }
-            subtitle(self.model, s.paths, s.seed, &more)
+            subtitle(self.model, s.held_paths, s.seed, &more)
         };
         let header = Header {
             title: format!(
