@@ -340,8 +340,17 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         c.notes = history_notes;
         c
     });
-    let bands = crate::stats::bands(model, &sim, &Metric::ALL);
-    let mut summary = Summary::build_with_bands(model, &sim, &bands);
+    // The summary's own work (targets, totals, shares, inputs) does not
+    // need the bands: done alongside them, the headline's set after.
+    let (bands, mut summary) = rayon::join(
+        || crate::stats::bands(model, &sim, &Metric::ALL),
+        || Summary::build_with_headline(model, &sim, Vec::new()),
+    );
+    summary.headline_bands = bands
+        .iter()
+        .find(|(metric, _)| *metric == model.headline)
+        .map(|(_, bands)| bands.clone())
+        .expect("every metric's bands");
     summary.calibration = calibration;
     summary.precision = precision;
     let mut outputs = Outputs::default();

@@ -155,12 +155,22 @@ impl Summary {
         sim: &Simulation,
         bands: &[(Metric, Vec<Band>)],
     ) -> Summary {
-        let last = sim.months - 1;
         let headline_bands = bands
             .iter()
             .find(|(metric, _)| *metric == model.headline)
             .map(|(_, bands)| bands.clone())
             .unwrap_or_else(|| stats::bands(model, sim, &[model.headline]).remove(0).1);
+        Summary::build_with_headline(model, sim, headline_bands)
+    }
+
+    /// Like [`Summary::build`], given the headline metric's bands (empty
+    /// for a caller that computes them alongside and sets them after).
+    pub fn build_with_headline(
+        model: &Model,
+        sim: &Simulation,
+        headline_bands: Vec<Band>,
+    ) -> Summary {
+        let last = sim.months - 1;
         let targets = stats::targets(model, sim, &model.targets)
             .into_iter()
             .map(|result| {
