@@ -209,7 +209,7 @@ fn charts(c: &mut Criterion) {
 /// file writes included): `affsim run scenarios/q4.toml --precision 0.005`
 /// with charts, with its history (sequential calibration) and without it;
 /// `compare` of q4 at its default 20 000 paths per strategy, and
-/// `sensitivity` at its default: one conditioned run of 60 000 paths, every
+/// `sensitivity` at its default: one conditioned run of 50 000 paths, every
 /// input read off a fitted curve (`--exact`, 23 conditioned runs, takes
 /// about 3 s: see docs/PERFORMANCE.md).
 fn answers(c: &mut Criterion) {

@@ -279,7 +279,7 @@ pub fn sensitivity(args: &SensitivityArgs) -> Result<(), Failure> {
     let fitted = !args.exact && crate::calibrate::has_history(&base.model);
     let mut paths = crate::strategy::sensitivity::RunPaths::same(held);
     if fitted && args.run.paths.is_none() {
-        paths.fitted = (3 * held).min(crate::strategy::sensitivity::FITTED_PATHS);
+        paths.fitted = (5 * held / 2).min(crate::strategy::sensitivity::FITTED_PATHS);
         super::memory::check_memory(&base.model, paths.fitted)?;
     }
     if base.model.inputs.is_empty() {

@@ -357,7 +357,8 @@ fn distinct_inputs(parameters: &[f64], count: usize, weights: Option<&[f64]>) ->
         .filter(|(i, _)| weights.is_none_or(|w| w[*i] > 0.0))
         .map(|(_, row)| row)
         .collect();
-    rows.sort_unstable_by(|a, b| {
+    // In parallel: called after every resampling, on every path.
+    rows.par_sort_unstable_by(|a, b| {
         a.iter()
             .zip(*b)
             .map(|(x, y)| x.total_cmp(y))
