@@ -34,7 +34,7 @@ pub const CURVE_COVERAGE: f64 = 0.025;
 /// chances read off at P10 and P90 nearly as precise as those runs'
 /// (on q4, standard errors up to 0.66 points against up to 0.59; the
 /// curve's own uncertainty at its ends would otherwise double them), in
-/// about a sixth of the time of 23 such runs.
+/// about a tenth of the time of 23 such runs.
 pub const FITTED_PATHS: usize = 5 * super::DEFAULT_PATHS / 2;
 
 /// How an input's chances at P10 and P90 were found.
