@@ -92,7 +92,7 @@ pub struct SweepArgs {
 pub struct SensitivityArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-    /// With a history: hold every input at its P10 and P90 in runs of their own, each conditioned on the history (about 20x slower), instead of reading both off a curve fitted to one conditioned run
+    /// With a history, every input's chances are read off curves fitted to one conditioned run (50,000 paths unless --paths says); --exact instead holds each input at its P10 and P90 in runs of their own, each conditioned on the history (about 10x slower)
     #[arg(long)]
     pub exact: bool,
     #[command(flatten)]

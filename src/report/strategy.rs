@@ -421,7 +421,7 @@ pub fn sensitivity(result: &Sensitivity) -> String {
     } else {
         let _ = writeln!(
             w,
-            "Each input at its P10 and its P90 (the others left uncertain), read off a curve fitted to the\nconditioned futures' chance against that input (`--exact` holds each input in runs of its own,\nabout 20x slower), largest swing first:\n"
+            "Each input at its P10 and its P90 (the others left uncertain), read off a curve fitted to the\nconditioned futures' chance against that input (`--exact` holds each input in runs of its own,\nabout 10x slower), largest swing first:\n"
         );
     }
     let rows: Vec<[String; 5]> = result
