@@ -38,7 +38,7 @@ pub struct OutputArgs {
 /// Options shared by the commands that run the model many times.
 #[derive(Args, Debug, Clone)]
 pub struct ManyRunArgs {
-    /// Paths per run (default: 20,000, or fewer if the scenario asks for fewer)
+    /// Paths per run (default: 20,000, or fewer if the scenario asks for fewer; sensitivity with a history makes one run of 2.5 times that, 50,000)
     #[arg(long, value_name = "N")]
     pub paths: Option<u64>,
     /// Random seed (overrides simulation.seed)
