@@ -141,32 +141,35 @@ impl ChanceCurve {
         })
     }
 
-    /// The chance at normal score `z`, with its standard error.
-    pub fn at(&self, z: f64) -> Estimate {
+    /// The chance at `z` (the input on the fit's standardised scale) and
+    /// its gradient in the coefficients, for the delta method.
+    fn chance_and_gradient(&self, z: f64) -> (f64, Vector) {
         let x = terms(z);
         let p = logistic(x.dot(&self.coefficients));
-        let gradient = x * (p * (1.0 - p));
+        (p, x * (p * (1.0 - p)))
+    }
+
+    /// A value with that gradient, and its standard error under the fit's
+    /// covariance.
+    fn estimate(&self, value: f64, gradient: Vector) -> Estimate {
         Estimate {
-            value: p,
+            value,
             standard_error: gradient.dot(&(self.covariance * gradient)).max(0.0).sqrt(),
         }
+    }
+
+    /// The chance at `z`, with its standard error.
+    pub fn at(&self, z: f64) -> Estimate {
+        let (p, gradient) = self.chance_and_gradient(z);
+        self.estimate(p, gradient)
     }
 
     /// `chance(high) − chance(low)`, with its standard error (the two
     /// chances come from one fit, so their errors are correlated).
     pub fn difference(&self, low: f64, high: f64) -> Estimate {
-        let gradient_at = |z: f64| {
-            let x = terms(z);
-            let p = logistic(x.dot(&self.coefficients));
-            (p, x * (p * (1.0 - p)))
-        };
-        let (p_low, g_low) = gradient_at(low);
-        let (p_high, g_high) = gradient_at(high);
-        let gradient = g_high - g_low;
-        Estimate {
-            value: p_high - p_low,
-            standard_error: gradient.dot(&(self.covariance * gradient)).max(0.0).sqrt(),
-        }
+        let (p_low, g_low) = self.chance_and_gradient(low);
+        let (p_high, g_high) = self.chance_and_gradient(high);
+        self.estimate(p_high - p_low, g_high - g_low)
     }
 }
 

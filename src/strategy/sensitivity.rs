@@ -158,7 +158,7 @@ pub fn sensitivity(
         }
     };
     let outcome_ranks = stats::weighted_ranks(&outcome, weights);
-    let fitted = (!exact)
+    let fitted = fit_curves
         .then(|| ConditionedPaths::of(&base, &target))
         .flatten();
 
