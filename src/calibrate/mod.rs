@@ -832,9 +832,11 @@ pub fn posterior_quantiles(sim: &Simulation, index: usize, wanted: &[f64]) -> Ve
 }
 
 /// Paths below this fraction of the largest weight are left out of the
-/// re-simulated breakdown means (the rest renormalised). On q4 they hold
-/// about 0.16% of the weight, well below the Monte Carlo error of the means,
-/// and leaving them out halves the re-simulation.
+/// breakdown means (the rest renormalised): those re-simulated here, and
+/// those sequential calibration sums as its population is simulated (where
+/// the largest weight is the largest a path could have had). On q4 they
+/// hold about 0.16% of the weight, well below the Monte Carlo error of the
+/// means, and leaving them out halves the re-simulation.
 pub const BREAKDOWN_FLOOR: f64 = 1e-3;
 
 /// Recomputes `sim.mean`, `mean_by_source` and `mean_by_program` as weighted
@@ -864,12 +866,17 @@ pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
         BREAKDOWN_FLOOR * max
     };
     let kept: f64 = weights.iter().filter(|w| **w > 0.0 && **w >= floor).sum();
+    let mean = weighted_series_means(sim, weights);
+    if floor.is_infinite() {
+        sim.mean = mean;
+        return;
+    }
     let sim_ref = &*sim;
-    let chunks: Vec<[Vec<f64>; 3]> = weights
+    let chunks: Vec<[Vec<f64>; 2]> = weights
         .par_chunks(CHUNK)
         .enumerate()
         .map(|(chunk, weights)| {
-            let mut sums = [vec![0.0; lens.0], vec![0.0; lens.1], vec![0.0; lens.2]];
+            let mut sums = [vec![0.0; lens.1], vec![0.0; lens.2]];
             // Stopping leaves these means wrong; the command that asked
             // for them stops before using them.
             if crate::engine::stopping(None) {
@@ -878,17 +885,11 @@ pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
             let mut ws = Workspace::new(model, &layout);
             let mut record = PathRecord::new(model);
             for (i, w) in weights.iter().enumerate() {
-                if *w == 0.0 {
+                if *w == 0.0 || *w < floor {
                     continue;
                 }
                 let local = chunk * CHUNK + i;
                 let stored = &sim_ref.series[local * lens.0..(local + 1) * lens.0];
-                for (s, v) in sums[0].iter_mut().zip(stored) {
-                    *s += w * *v as f64;
-                }
-                if *w < floor {
-                    continue;
-                }
                 ws.drawn.copy_from_slice(sim_ref.parameters_of(local));
                 let branch = match &sim_ref.lineage {
                     Some(lineage) => lineage.branch(local, model.months),
@@ -914,10 +915,7 @@ pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
                     "re-simulated path {local} differs from the stored one"
                 );
                 let share = w / kept;
-                for (sum, values) in sums[1..]
-                    .iter_mut()
-                    .zip([&record.by_source, &record.by_program])
-                {
+                for (sum, values) in sums.iter_mut().zip([&record.by_source, &record.by_program]) {
                     for (s, v) in sum.iter_mut().zip(values) {
                         *s += share * v;
                     }
@@ -926,7 +924,7 @@ pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
             sums
         })
         .collect();
-    let mut totals = [vec![0.0; lens.0], vec![0.0; lens.1], vec![0.0; lens.2]];
+    let mut totals = [vec![0.0; lens.1], vec![0.0; lens.2]];
     for sums in chunks {
         for (total, sum) in totals.iter_mut().zip(sums) {
             for (t, s) in total.iter_mut().zip(sum) {
@@ -934,13 +932,44 @@ pub fn reweight_means(model: &Model, sim: &mut Simulation, weights: &[f64]) {
             }
         }
     }
-    let [mean, by_source, by_program] = totals;
+    let [by_source, by_program] = totals;
     sim.mean = mean;
-    if sim.breakdown != Breakdown::Skipped {
-        sim.mean_by_source = by_source;
-        sim.mean_by_program = by_program;
-        sim.breakdown = Breakdown::Averaged;
+    sim.mean_by_source = by_source;
+    sim.mean_by_program = by_program;
+    sim.breakdown = Breakdown::Averaged;
+}
+
+/// The weighted means of the stored series, summed chunk by chunk in path
+/// order and the chunks in order: the same bits for any thread count.
+pub fn weighted_series_means(sim: &Simulation, weights: &[f64]) -> Vec<f64> {
+    let len = sim.series.len().checked_div(sim.paths).unwrap_or(0);
+    let chunks: Vec<Vec<f64>> = weights
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(chunk, weights)| {
+            let mut sums = vec![0.0; len];
+            for (i, w) in weights.iter().enumerate() {
+                if *w == 0.0 {
+                    continue;
+                }
+                let path = chunk * CHUNK + i;
+                for (s, v) in sums
+                    .iter_mut()
+                    .zip(&sim.series[path * len..(path + 1) * len])
+                {
+                    *s += w * *v as f64;
+                }
+            }
+            sums
+        })
+        .collect();
+    let mut totals = vec![0.0; len];
+    for sums in chunks {
+        for (t, s) in totals.iter_mut().zip(sums) {
+            *t += s;
+        }
     }
+    totals
 }
 
 fn words(n: usize) -> String {

@@ -34,7 +34,8 @@ use super::{Point, distance, targets};
 use crate::engine::path::Carried;
 use crate::engine::rng::{mix, purpose, stream};
 use crate::engine::{
-    CHUNK, Cancelled, KeepStates, Layout, PathRecord, RunOptions, Weighting, Workspace, path,
+    CHUNK, Cancelled, KeepStates, Layout, PathRecord, RunOptions, Weighed, Weighting, Workspace,
+    path,
 };
 use crate::model::Model;
 use crate::sim::Breakdown;
@@ -134,6 +135,9 @@ pub fn condition(
     let mut so_far = vec![0.0f64; n];
     let mut generations = Vec::new();
 
+    // The last observed month, when its paths must be replayed: the
+    // population replays them anyway, so it weighs each path as it goes.
+    let mut weighed_last: Option<(usize, Vec<Point>, Vec<f64>)> = None;
     for (g, &month) in months.iter().enumerate() {
         let now: Vec<Point> = points
             .iter()
@@ -141,7 +145,13 @@ pub fn condition(
             .copied()
             .collect();
         let now_targets = targets(&now);
-        let distances: Vec<f64> = if lineage.generations == 0 && parameters == prior.parameters {
+        let last = g + 1 == months.len();
+        let stored = lineage.generations == 0 && parameters == prior.parameters;
+        if last && !stored {
+            weighed_last = Some((month, now, now_targets));
+            break;
+        }
+        let distances: Vec<f64> = if stored {
             // Still the prior paths: their months are stored.
             (0..n)
                 .into_par_iter()
@@ -156,18 +166,19 @@ pub fn condition(
             *total += d;
         }
         let weights = normalise(&log_weights);
-        let ess = 1.0 / weights.iter().map(|w| w * w).sum::<f64>();
-        let last = g + 1 == months.len();
         let mut generation = Generation {
             month,
-            effective_sample_size: ess,
+            effective_sample_size: effective_sample_size(&weights),
             resampled: false,
             move_acceptance: None,
             distinct_inputs: 0,
         };
         // The last month is not resampled: its weights carry over to the
         // forecast as they are, which adds no resampling noise.
-        if !last && ess < RESAMPLE_BELOW * n as f64 && month + 1 < model.months {
+        if !last
+            && generation.effective_sample_size < RESAMPLE_BELOW * n as f64
+            && month + 1 < model.months
+        {
             let generation_key = mix(purpose("resample") ^ g as u64);
             let ancestors = systematic(&weights, stream(seed, generation_key, 0).random::<f64>());
             lineage = branch(&lineage, &ancestors, month + 1, g as u64);
@@ -201,25 +212,22 @@ pub fn condition(
         generations.push(generation);
     }
 
-    let weights = normalise(&log_weights);
     let mut states = None;
     let means_weighted = !prior_whole || lineage.generations > 0 || parameters != prior.parameters;
-    if means_weighted {
+    let weights = if means_weighted {
         // The prior's series are not needed any more: released before the
         // population's are simulated (or handed back).
         let series = std::mem::take(&mut prior.series);
         if let Some(released) = released {
             *released = series;
         }
-        // The weights are known now, so the population's weighted means,
-        // breakdown included, are summed as it is simulated: no path is
-        // simulated a second time for its breakdown.
-        let (breakdown, breakdown_floor) = match prior.breakdown {
-            Breakdown::Skipped => (Breakdown::Skipped, f64::INFINITY),
-            _ => {
-                let heaviest = weights.iter().copied().fold(0.0, f64::max);
-                (Breakdown::Averaged, super::BREAKDOWN_FLOOR * heaviest)
-            }
+        // Each path's weight is known once it has been simulated through
+        // the history, so the population's breakdown is summed with those
+        // weights as it is simulated: no path is simulated a second time
+        // for its breakdown.
+        let breakdown = match prior.breakdown {
+            Breakdown::Skipped => Breakdown::Skipped,
+            _ => Breakdown::Averaged,
         };
         let end_of_history = months.last().map_or(0, |last| last + 1);
         let keep = (keep_states
@@ -229,7 +237,20 @@ pub fn condition(
             && until.is_none_or(|until| until >= model.months)
             && n * Carried::bytes_per_path(model, &layout, end_of_history) <= STATE_BUDGET)
             .then(|| KeepStates::new(model, n, end_of_history));
-        *prior = crate::engine::run(
+        let log_weight = |index: usize, record: &PathRecord| match &weighed_last {
+            Some((_, now, now_targets)) => {
+                let d = distance(now, now_targets, |metric, t| record.get(metric, t) as f32);
+                log_weights[index] - d * scale
+            }
+            None => log_weights[index],
+        };
+        // Distances are never negative, so no log weight rises above the
+        // largest before the last month.
+        let ceiling = log_weights
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        let (mut population, weighed) = crate::engine::run_weighing(
             model,
             &RunOptions {
                 paths: Some(n),
@@ -237,19 +258,35 @@ pub fn condition(
                 parameters: Some(&parameters),
                 lineage: Some(&lineage),
                 breakdown,
-                weighting: Some(Weighting {
-                    weights: &weights,
-                    breakdown_floor,
-                }),
                 keep_states: keep.as_ref(),
                 until,
                 ..RunOptions::default()
             },
+            Weighting {
+                log_weight: &log_weight,
+                ceiling,
+                breakdown_floor: super::BREAKDOWN_FLOOR,
+            },
         )?;
         states = keep.map(KeepStates::into_states);
-    }
-    // Otherwise never resampled: the prior paths themselves, weighted (the
-    // same weights as whole-path weighting at this bandwidth).
+        let weights = normalise(&weighed.log_weights);
+        finish_weighted_means(model, &mut population, &weights, &weighed, ceiling);
+        if let Some((month, ..)) = weighed_last {
+            generations.push(Generation {
+                month,
+                effective_sample_size: effective_sample_size(&weights),
+                resampled: false,
+                move_acceptance: None,
+                distinct_inputs: distinct_inputs(&parameters, parameter_count, None),
+            });
+        }
+        *prior = population;
+        weights
+    } else {
+        // Never resampled: the prior paths themselves, weighted (the same
+        // weights as whole-path weighting at this bandwidth).
+        normalise(&log_weights)
+    };
     let sim = prior;
     if sim.lineage.is_none() {
         sim.lineage = Some(std::sync::Arc::new(lineage));
@@ -275,6 +312,48 @@ pub fn condition(
         distinct_ancestors: roots.len(),
         distinct_inputs: distinct,
     })
+}
+
+/// The population's means, once its weights are normalised: the series'
+/// from the stored paths, the breakdown's from the sums the run made as it
+/// simulated. Those left out the paths under [`super::BREAKDOWN_FLOOR`] of
+/// the largest weight a path could have had; the heaviest path's weight
+/// usually comes within a whisker of it, and if it falls short by more
+/// than half, the sums left out too much and the breakdown is averaged
+/// again from re-simulated paths, with the floor set by the heaviest.
+fn finish_weighted_means(
+    model: &Model,
+    population: &mut Simulation,
+    weights: &[f64],
+    weighed: &Weighed,
+    ceiling: f64,
+) {
+    population.mean = super::weighted_series_means(population, weights);
+    if population.breakdown != Breakdown::Averaged {
+        return;
+    }
+    let heaviest = weighed
+        .log_weights
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    if weighed.breakdown_weight > 0.0 && heaviest - ceiling >= -std::f64::consts::LN_2 {
+        let scale = 1.0 / weighed.breakdown_weight;
+        for value in population
+            .mean_by_source
+            .iter_mut()
+            .chain(&mut population.mean_by_program)
+        {
+            *value *= scale;
+        }
+    } else {
+        population.breakdown = Breakdown::Deferred;
+        super::reweight_means(model, population, weights);
+    }
+}
+
+fn effective_sample_size(weights: &[f64]) -> f64 {
+    1.0 / weights.iter().map(|w| w * w).sum::<f64>()
 }
 
 /// Normalised weights from log weights, shifted by their maximum (no
@@ -511,6 +590,68 @@ mod tests {
         for (i, w) in weights.iter().enumerate() {
             let copies = ancestors.iter().filter(|&&a| a == i).count() as f64;
             assert!((copies - 100.0 * w).abs() < 1.0, "path {i}: {copies}");
+        }
+    }
+
+    /// The breakdown summed while simulating is the re-simulated one (to
+    /// rounding) when the heaviest path comes close to the ceiling, and is
+    /// re-simulated (to the bit) when it falls short by more than half.
+    #[test]
+    fn a_breakdown_summed_short_of_the_ceiling_is_averaged_again() {
+        let model = crate::scenario::load(std::path::Path::new("scenarios/q4.toml"), &[])
+            .expect("q4 loads")
+            .model;
+        let paths = 600;
+        let options = RunOptions {
+            paths: Some(paths),
+            seed: Some(3),
+            ..RunOptions::default()
+        };
+        let prior = crate::engine::run(
+            &model,
+            &RunOptions {
+                breakdown: Breakdown::Deferred,
+                ..options
+            },
+        )
+        .expect("not cancelled");
+        for shortfall in [0.1, 2.0] {
+            let log_weight = |i: usize, _: &PathRecord| -((i % 7) as f64) - shortfall;
+            let (mut population, weighed) = crate::engine::run_weighing(
+                &model,
+                &RunOptions {
+                    parameters: Some(&prior.parameters),
+                    breakdown: Breakdown::Averaged,
+                    ..options
+                },
+                Weighting {
+                    log_weight: &log_weight,
+                    ceiling: 0.0,
+                    breakdown_floor: super::super::BREAKDOWN_FLOOR,
+                },
+            )
+            .expect("not cancelled");
+            let weights = normalise(&weighed.log_weights);
+            finish_weighted_means(&model, &mut population, &weights, &weighed, 0.0);
+            let mut again = population.clone();
+            again.breakdown = Breakdown::Deferred;
+            super::super::reweight_means(&model, &mut again, &weights);
+            assert_eq!(population.breakdown, Breakdown::Averaged);
+            assert_eq!(population.mean, again.mean);
+            for (summed, resimulated) in [
+                (&population.mean_by_source, &again.mean_by_source),
+                (&population.mean_by_program, &again.mean_by_program),
+            ] {
+                if shortfall > std::f64::consts::LN_2 {
+                    assert_eq!(summed, resimulated);
+                } else {
+                    let largest = resimulated.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                    assert!(summed.iter().zip(resimulated).any(|(a, b)| a != b));
+                    for (a, b) in summed.iter().zip(resimulated) {
+                        assert!((a - b).abs() <= 1e-12 * largest, "{a} against {b}");
+                    }
+                }
+            }
         }
     }
 

@@ -50,11 +50,6 @@ pub struct RunOptions<'a> {
     /// The run does not keep them, so a run given them leaves its breakdown
     /// [`Breakdown::Skipped`] (nothing re-simulates its paths later).
     pub base_parameters: Option<&'a [f64]>,
-    /// The paths' importance weights, when they are known before the run
-    /// (sequential calibration's population): the run's means are then
-    /// weighted means, found as it simulates, so no path is simulated again
-    /// to average its breakdown.
-    pub weighting: Option<Weighting<'a>>,
     /// Simulates months `0..until` only (later months stay zero): a prior
     /// that sequential calibration will replace needs no more than its
     /// observed months.
@@ -103,14 +98,28 @@ impl KeepStates {
     }
 }
 
-/// Importance weights for a run's means (see [`RunOptions::weighting`]).
-#[derive(Clone, Copy, Debug)]
+/// Importance weights found as a run simulates (see [`run_weighing`]).
+#[derive(Clone, Copy)]
 pub struct Weighting<'a> {
-    /// One per path, summing to one.
-    pub weights: &'a [f64],
-    /// Paths lighter than this are left out of the breakdown's means (their
-    /// share of the weight goes to the others); their series still count.
+    /// A path's log weight, from its index and its simulated months.
+    pub log_weight: &'a (dyn Fn(usize, &PathRecord) -> f64 + Sync),
+    /// No path's log weight is above this.
+    pub ceiling: f64,
+    /// Paths whose weight is below this share of `e^ceiling` are left out
+    /// of the breakdown's sums (their share goes to the others); their
+    /// series still count.
     pub breakdown_floor: f64,
+}
+
+/// What a weighted run found besides its paths (see [`run_weighing`]).
+#[derive(Debug)]
+pub struct Weighed {
+    /// Each path's log weight.
+    pub log_weights: Vec<f64>,
+    /// The sum of `e^(log weight − ceiling)` over the paths in the
+    /// breakdown's sums, which were summed with those weights: dividing by
+    /// it makes them weighted means.
+    pub breakdown_weight: f64,
 }
 
 impl Lineage {
@@ -307,14 +316,7 @@ pub fn fold<L: Send, A: Send>(
                                 ..Branch::whole(path, model.months)
                             },
                         };
-                        // A weighted run's light paths are left out of the
-                        // breakdown's means: their bookkeeping is skipped
-                        // (their series are the same either way).
-                        let breakdown = options.breakdown == Breakdown::Averaged
-                            && options.weighting.is_none_or(|weighting| {
-                                let weight = weighting.weights[index];
-                                weight > 0.0 && weight >= weighting.breakdown_floor
-                            });
+                        let breakdown = options.breakdown == Breakdown::Averaged;
                         match options.resume {
                             Some(carried) => carried.resume(
                                 index,
@@ -421,21 +423,14 @@ impl Sums {
         add(&mut self.by_program, &record.by_program);
     }
 
-    /// Adds a path of weight `weight` (and `share` of the breakdown's
-    /// weight, 0 to leave it out): its series as they are stored (f32), so
-    /// the weighted means are those of the stored paths.
-    pub fn add_weighted(&mut self, record: &PathRecord, weight: f64, share: f64) {
-        for (sum, value) in self.mean.iter_mut().zip(&record.series) {
-            *sum += weight * (*value as f32) as f64;
-        }
-        if share > 0.0 {
-            for (sums, values) in [
-                (&mut self.by_source, &record.by_source),
-                (&mut self.by_program, &record.by_program),
-            ] {
-                for (sum, value) in sums.iter_mut().zip(values) {
-                    *sum += share * value;
-                }
+    /// Adds a path's breakdown with weight `weight`.
+    pub fn add_breakdown(&mut self, record: &PathRecord, weight: f64) {
+        for (sums, values) in [
+            (&mut self.by_source, &record.by_source),
+            (&mut self.by_program, &record.by_program),
+        ] {
+            for (sum, value) in sums.iter_mut().zip(values) {
+                *sum += weight * value;
             }
         }
     }
@@ -461,11 +456,35 @@ impl Sums {
     }
 }
 
-/// One chunk's share of a run's stored series, inputs and first payouts.
-type ChunkSlices<'a> = (&'a mut [f32], &'a mut [f64], &'a mut [u16]);
+/// One chunk's share of a run's stored series, inputs, first payouts and
+/// log weights.
+type ChunkSlices<'a> = (&'a mut [f32], &'a mut [f64], &'a mut [u16], &'a mut [f64]);
 
 /// Runs the model, keeping every path.
 pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled> {
+    run_with(model, options, None).map(|(sim, _)| sim)
+}
+
+/// Runs the model, keeping every path, and weighs each path as soon as it
+/// is simulated (sequential calibration's population, whose last observed
+/// month decides its weights): the breakdown's weighted sums are found as
+/// the paths are simulated, so no path is simulated again to average its
+/// breakdown. The weights are normalised only once every path is done, so
+/// the returned simulation's `mean` is left empty and its breakdown means
+/// are sums over [`Weighed::breakdown_weight`]; the caller finishes both.
+pub fn run_weighing(
+    model: &Model,
+    options: &RunOptions,
+    weighting: Weighting,
+) -> Result<(Simulation, Weighed), Cancelled> {
+    run_with(model, options, Some(weighting)).map(|(sim, weighed)| (sim, weighed.expect("weighed")))
+}
+
+fn run_with(
+    model: &Model,
+    options: &RunOptions,
+    weighting: Option<Weighting>,
+) -> Result<(Simulation, Option<Weighed>), Cancelled> {
     let paths = options.paths.unwrap_or(model.paths);
     let seed = options.seed.unwrap_or(model.seed);
     let layout = Layout::new(model);
@@ -479,21 +498,19 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
     let mut series = vec![0f32; paths * record_len];
     let mut parameters = vec![0f64; paths * parameter_count];
     let mut first_payout = vec![u16::MAX; paths];
+    let mut log_weights = vec![0f64; if weighting.is_some() { paths } else { 0 }];
     let mut totals = Sums::new(model, options.breakdown);
-    // The breakdown's weights: those of the paths at or above the floor,
-    // rescaled to sum to one.
-    let breakdown_weight = options.weighting.map(|weighting| {
-        let floor = weighting.breakdown_floor;
-        let kept: f64 = weighting
-            .weights
-            .iter()
-            .filter(|w| **w > 0.0 && **w >= floor)
-            .sum();
-        (weighting.weights, floor, kept)
-    });
+    if weighting.is_some() {
+        totals.mean.clear();
+    }
+    let mut breakdown_weight = 0.0;
     {
-        let (mut series_left, mut parameters_left, mut first_payout_left) =
-            (&mut series[..], &mut parameters[..], &mut first_payout[..]);
+        let (mut series_left, mut parameters_left, mut first_payout_left, mut log_weights_left) = (
+            &mut series[..],
+            &mut parameters[..],
+            &mut first_payout[..],
+            &mut log_weights[..],
+        );
         let slices: Vec<std::sync::Mutex<ChunkSlices>> = (0..paths.div_ceil(CHUNK))
             .map(|chunk| {
                 let n = (paths - chunk * CHUNK).min(CHUNK);
@@ -504,7 +521,11 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
                 parameters_left = rest;
                 let (first_payout, rest) = std::mem::take(&mut first_payout_left).split_at_mut(n);
                 first_payout_left = rest;
-                std::sync::Mutex::new((series, parameters, first_payout))
+                let weighed = if weighting.is_some() { n } else { 0 };
+                let (log_weights, rest) =
+                    std::mem::take(&mut log_weights_left).split_at_mut(weighed);
+                log_weights_left = rest;
+                std::sync::Mutex::new((series, parameters, first_payout, log_weights))
             })
             .collect();
         fold(
@@ -512,13 +533,19 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
             options,
             &|_| Need::Simulation,
             &|| (),
-            &|| Sums::new(model, options.breakdown),
-            &|_, sums, index, drawn, record| {
+            &|| {
+                let mut sums = Sums::new(model, options.breakdown);
+                if weighting.is_some() {
+                    sums.mean.clear();
+                }
+                (sums, 0.0)
+            },
+            &|_, (sums, kept), index, drawn, record| {
                 let record = record.expect("simulated");
                 let mut slices = slices[index / CHUNK]
                     .lock()
                     .expect("no panics while storing");
-                let (series, parameters, first_payout) = &mut *slices;
+                let (series, parameters, first_payout, log_weights) = &mut *slices;
                 let local = index % CHUNK;
                 for (stored, value) in series[local * record_len..][..record_len]
                     .iter_mut()
@@ -528,21 +555,29 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
                 }
                 parameters[local * parameter_count..][..parameter_count].copy_from_slice(drawn);
                 first_payout[local] = record.first_payout.unwrap_or(u16::MAX);
-                match breakdown_weight {
-                    Some((weights, floor, kept)) => {
-                        let weight = weights[index];
-                        if weight != 0.0 {
-                            let share = if weight >= floor { weight / kept } else { 0.0 };
-                            sums.add_weighted(record, weight, share);
+                match &weighting {
+                    Some(weighting) => {
+                        let log_weight = (weighting.log_weight)(index, record);
+                        log_weights[local] = log_weight;
+                        let weight = (log_weight - weighting.ceiling).exp();
+                        if options.breakdown == Breakdown::Averaged
+                            && weight > 0.0
+                            && weight >= weighting.breakdown_floor
+                        {
+                            sums.add_breakdown(record, weight);
+                            *kept += weight;
                         }
                     }
                     None => sums.add_path(record),
                 }
             },
-            &mut |_, sums| totals.add(&sums),
+            &mut |_, (sums, kept)| {
+                totals.add(&sums);
+                breakdown_weight += kept;
+            },
         )?;
     }
-    let means = match options.weighting {
+    let means = match weighting {
         Some(_) => totals,
         None => totals.into_means(paths),
     };
@@ -553,7 +588,7 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         },
         _ => paths,
     };
-    Ok(Simulation {
+    let sim = Simulation {
         paths,
         whole_paths,
         months: model.months,
@@ -567,10 +602,15 @@ pub fn run(model: &Model, options: &RunOptions) -> Result<Simulation, Cancelled>
         mean_by_source: means.by_source,
         mean_by_program: means.by_program,
         breakdown: options.breakdown,
-        weights: options.weighting.map(|w| w.weights.to_vec()),
+        weights: None,
         streamed_answers: None,
         lineage: options.lineage.map(|l| std::sync::Arc::new(l.clone())),
-    })
+    };
+    let weighed = weighting.map(|_| Weighed {
+        log_weights,
+        breakdown_weight,
+    });
+    Ok((sim, weighed))
 }
 
 /// Averages the series by source, program and plan over every path of a
