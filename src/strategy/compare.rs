@@ -1,5 +1,6 @@
 //! `affsim compare`: several strategies under common random numbers.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::within_noise;
@@ -107,12 +108,7 @@ pub fn compare(
     let mut runs: Vec<Simulation> = Vec::new();
     // The reference's states at the end of the history, when kept.
     let mut states = None;
-    let mut results = Vec::new();
-    let mut calibrated = false;
-    // Strategies whose counterfactual rewrites the observed months.
-    let mut rewritten: Vec<String> = Vec::new();
-    let last = first.months - 1;
-    for (name, model) in strategies {
+    for (_, model) in strategies {
         // The observed history happened under the reference strategy (the
         // first): every other strategy is run as its counterfactual.
         let sim = match runs.first() {
@@ -125,45 +121,58 @@ pub fn compare(
                 super::simulate_counterfactual(model, &options, first, reference, states.as_ref())?
             }
         };
-        calibrated |= sim.weights.is_some();
-        let reference = runs.first().unwrap_or(&sim);
-        let target_results = targets
-            .iter()
-            .map(|target| {
-                let difference = super::chance_difference(model, reference, &sim, target);
-                let result = stats::target(model, &sim, target);
-                TargetComparison {
-                    probability: result.in_month,
-                    within_noise: within_noise(difference.value, difference.standard_error),
-                    difference,
-                    median_first_month: result.median_first_month,
-                    ever: result.ever,
-                }
-            })
-            .collect();
-        let cumulative_difference =
-            super::mean_difference(reference, &sim, Metric::CumulativeEarned, last);
-        let bands = stats::bands(model, &sim, &[headline]).remove(0).1;
-        results.push(StrategyResult {
-            name: name.clone(),
-            changes_from: (model.takes_over() > 0).then(|| model.month(model.takes_over())),
-            targets: target_results,
-            median_headline: median(&sim, headline, headline_index),
-            cumulative_earned: stats::column_mean(&sim, Metric::CumulativeEarned, last),
-            cumulative_within_noise: within_noise(
-                cumulative_difference.value,
-                cumulative_difference.standard_error,
-            ),
-            cumulative_difference,
-            bands,
-        });
-        if let Some(reference) = runs.first()
-            && changes_the_past(first, reference, &sim)
-        {
-            rewritten.push(format!("`{name}`"));
-        }
         runs.push(sim);
     }
+    drop(states);
+    let calibrated = runs.iter().any(|sim| sim.weights.is_some());
+    let last = first.months - 1;
+    let reference = &runs[0];
+    // Each strategy's figures read its paths against the reference's: the
+    // strategies side by side (their passes over the paths are largely
+    // one thread's each).
+    let results: Vec<StrategyResult> = strategies
+        .par_iter()
+        .zip(&runs)
+        .map(|((name, model), sim)| {
+            let targets = targets
+                .iter()
+                .map(|target| {
+                    let difference = super::chance_difference(model, reference, sim, target);
+                    let result = stats::target(model, sim, target);
+                    TargetComparison {
+                        probability: result.in_month,
+                        within_noise: within_noise(difference.value, difference.standard_error),
+                        difference,
+                        median_first_month: result.median_first_month,
+                        ever: result.ever,
+                    }
+                })
+                .collect();
+            let cumulative_difference =
+                super::mean_difference(reference, sim, Metric::CumulativeEarned, last);
+            StrategyResult {
+                name: name.clone(),
+                changes_from: (model.takes_over() > 0).then(|| model.month(model.takes_over())),
+                targets,
+                median_headline: median(sim, headline, headline_index),
+                cumulative_earned: stats::column_mean(sim, Metric::CumulativeEarned, last),
+                cumulative_within_noise: within_noise(
+                    cumulative_difference.value,
+                    cumulative_difference.standard_error,
+                ),
+                cumulative_difference,
+                bands: stats::bands(model, sim, &[headline]).remove(0).1,
+            }
+        })
+        .collect();
+    // Strategies whose counterfactual rewrites the observed months.
+    let rewritten: Vec<String> = strategies
+        .iter()
+        .zip(&runs)
+        .skip(1)
+        .filter(|(_, sim)| changes_the_past(first, reference, sim))
+        .map(|((name, _), _)| format!("`{name}`"))
+        .collect();
     if let Some((last, others)) = rewritten.split_last() {
         let (names, verb, them) = match others {
             [] => (last.clone(), "changes", "it"),
