@@ -277,7 +277,11 @@ pub fn condition(
                 effective_sample_size: effective_sample_size(&weights),
                 resampled: false,
                 move_acceptance: None,
-                distinct_inputs: distinct_inputs(&parameters, parameter_count, None),
+                // Inputs change only when a month resamples or moves them.
+                distinct_inputs: match generations.last() {
+                    Some(before) => before.distinct_inputs,
+                    None => distinct_inputs(&parameters, parameter_count, None),
+                },
             });
         }
         *prior = population;

@@ -836,7 +836,13 @@ fn referral_value_of_paths(
     paths: &[usize],
 ) -> Vec<(f64, f64, f64)> {
     const LANES: usize = 4;
-    paths
+    // Copies of a resampled path sit side by side and share their inputs
+    // (a value depends on nothing else): each run of them is valued once.
+    let firsts: Vec<usize> = (0..paths.len())
+        .filter(|&i| i == 0 || sim.parameters_of(paths[i]) != sim.parameters_of(paths[i - 1]))
+        .collect();
+    let distinct: Vec<usize> = firsts.iter().map(|&i| paths[i]).collect();
+    let values: Vec<(f64, f64, f64)> = distinct
         .par_chunks(LANES)
         .with_min_len(64)
         .flat_map_iter(|chunk| match <[usize; LANES]>::try_from(chunk) {
@@ -848,7 +854,13 @@ fn referral_value_of_paths(
                 .map(|&p| referral_value(program, plan, sim.parameters_of(p)))
                 .collect(),
         })
-        .collect()
+        .collect();
+    let mut out = Vec::with_capacity(paths.len());
+    for (k, (&first, value)) in firsts.iter().zip(&values).enumerate() {
+        let end = firsts.get(k + 1).copied().unwrap_or(paths.len());
+        out.extend(std::iter::repeat_n(*value, end - first));
+    }
+    out
 }
 
 #[cfg(test)]
