@@ -65,6 +65,10 @@ pub struct RunOptions<'a> {
     pub resume: Option<&'a path::Carried>,
     /// Keeps every path's state after some months (see [`KeepStates`]).
     pub keep_states: Option<&'a KeepStates>,
+    /// The weights a run's paths will be given (a counterfactual of a
+    /// conditioned population): a path of weight zero counts for nothing,
+    /// so only its inputs are stored, its series left at zero.
+    pub weights: Option<&'a [f64]>,
 }
 
 /// Where a run keeps its paths' states after some months, for later runs
@@ -498,6 +502,10 @@ fn run_with(
     let mut series = vec![0f32; paths * record_len];
     let mut parameters = vec![0f64; paths * parameter_count];
     let mut first_payout = vec![u16::MAX; paths];
+    assert!(
+        weighting.is_none() || options.weights.is_none(),
+        "a run weighs its paths as it goes or is given their weights, not both"
+    );
     let mut log_weights = vec![0f64; if weighting.is_some() { paths } else { 0 }];
     let mut totals = Sums::new(model, options.breakdown);
     if weighting.is_some() {
@@ -531,7 +539,10 @@ fn run_with(
         fold(
             model,
             options,
-            &|_| Need::Simulation,
+            &|index| match options.weights {
+                Some(weights) if weights[index] == 0.0 => Need::Parameters,
+                _ => Need::Simulation,
+            },
             &|| (),
             &|| {
                 let mut sums = Sums::new(model, options.breakdown);
@@ -541,12 +552,16 @@ fn run_with(
                 (sums, 0.0)
             },
             &|_, (sums, kept), index, drawn, record| {
-                let record = record.expect("simulated");
                 let mut slices = slices[index / CHUNK]
                     .lock()
                     .expect("no panics while storing");
                 let (series, parameters, first_payout, log_weights) = &mut *slices;
                 let local = index % CHUNK;
+                let Some(record) = record else {
+                    // A path of weight zero: its inputs only.
+                    parameters[local * parameter_count..][..parameter_count].copy_from_slice(drawn);
+                    return;
+                };
                 for (stored, value) in series[local * record_len..][..record_len]
                     .iter_mut()
                     .zip(&record.series)

@@ -109,6 +109,7 @@ pub fn simulate_counterfactual(
                     lineage: Some(lineage),
                     breakdown: Breakdown::Skipped,
                     resume,
+                    weights: Some(weights),
                     ..*options
                 },
             )
