@@ -67,7 +67,9 @@ pub struct RunOptions<'a> {
     pub keep_states: Option<&'a KeepStates>,
     /// The weights a run's paths will be given (a counterfactual of a
     /// conditioned population): a path of weight zero counts for nothing,
-    /// so only its inputs are stored, its series left at zero.
+    /// so only its inputs are stored, its series left at zero. The run's
+    /// own means are then not the paths' means: the caller weighs them
+    /// (`calibrate::reweight_means`).
     pub weights: Option<&'a [f64]>,
 }
 
