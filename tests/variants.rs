@@ -261,8 +261,8 @@ fn under_q4s_history_a_variant_from_may_continues_from_the_conditioned_paths() {
     // counterfactual stores their inputs but does not simulate them.
     let weights = reference.weights.as_ref().unwrap();
     assert!(weights.contains(&0.0));
-    for path in 0..reference.paths {
-        if weights[path] == 0.0 {
+    for (path, &weight) in weights.iter().enumerate() {
+        if weight == 0.0 {
             assert!(
                 own.path_series(path, Metric::Earned)
                     .iter()
