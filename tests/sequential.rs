@@ -498,6 +498,50 @@ fn a_prior_simulated_through_the_history_only_conditions_to_the_same_bits() {
     }
 }
 
+/// A caller that stops the conditioned population early (sensitivity stops
+/// at its target's month) gets the same weights, lineage and months as one
+/// that runs it to the horizon, even when it stops inside the history: the
+/// last observed month weighs the paths as they are simulated, so they are
+/// simulated that far whatever the caller asks.
+#[test]
+fn stopping_the_population_early_leaves_its_conditioning_as_it_is() {
+    let model = q4();
+    let options = RunOptions {
+        paths: Some(2000),
+        seed: Some(5),
+        breakdown: affsim::sim::Breakdown::Skipped,
+        ..RunOptions::default()
+    };
+    let (whole, _) = calibrate::simulate_conditioned(&model, &options, false).unwrap();
+    assert!(whole.lineage.as_ref().is_some_and(|l| l.generations > 0));
+    for until in [2, 5] {
+        let (stopped, _) = calibrate::simulate_conditioned(
+            &model,
+            &RunOptions {
+                until: Some(until),
+                ..options
+            },
+            false,
+        )
+        .unwrap();
+        assert_eq!(stopped.weights, whole.weights, "until {until}");
+        assert_eq!(stopped.lineage, whole.lineage);
+        for path in 0..whole.paths {
+            for metric in Metric::ALL {
+                let (a, b) = (
+                    stopped.path_series(path, metric),
+                    whole.path_series(path, metric),
+                );
+                assert_eq!(
+                    a[..until.max(3)],
+                    b[..until.max(3)],
+                    "path {path}: {metric:?}"
+                );
+            }
+        }
+    }
+}
+
 /// `--precision` simulates its prior's months after the history only for
 /// the paths that make any chance that precise (0.25/precision²): the rest
 /// of the prior is replaced by the conditioned population anyway. The

@@ -99,7 +99,8 @@ pub struct Population {
 /// `keep_states` (and no breakdown wanted), the population's states at the
 /// end of the history are kept when they fit in [`STATE_BUDGET`], for the
 /// strategies that take over from then on to resume from. With `until`,
-/// the population is simulated through that many months only. With
+/// the population is simulated through that many months only (and at
+/// least through the history, whose last month weighs it). With
 /// `released`, the prior's series are moved there instead of dropped when
 /// the population replaces them (a caller that adds paths to the prior
 /// later keeps it without a copy).
@@ -237,6 +238,12 @@ pub fn condition(
             && until.is_none_or(|until| until >= model.months)
             && n * Carried::bytes_per_path(model, &layout, end_of_history) <= STATE_BUDGET)
             .then(|| KeepStates::new(model, n, end_of_history));
+        // Weighing a path by the last observed month needs its months that
+        // far, whatever month the caller stops at.
+        let until = match weighed_last {
+            Some(_) => until.map(|until| until.max(end_of_history)),
+            None => until,
+        };
         let log_weight = |index: usize, record: &PathRecord| match &weighed_last {
             Some((_, now, now_targets)) => {
                 let d = distance(now, now_targets, |metric, t| record.get(metric, t) as f32);
