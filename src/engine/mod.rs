@@ -509,10 +509,16 @@ fn run_with(
         "a run weighs its paths as it goes or is given their weights, not both"
     );
     let mut log_weights = vec![0f64; if weighting.is_some() { paths } else { 0 }];
-    let mut totals = Sums::new(model, options.breakdown);
-    if weighting.is_some() {
-        totals.mean.clear();
-    }
+    // A weighted run's series means are the caller's to sum (the weights
+    // are normalised only once every path is done).
+    let new_sums = || {
+        let mut sums = Sums::new(model, options.breakdown);
+        if weighting.is_some() {
+            sums.mean.clear();
+        }
+        sums
+    };
+    let mut totals = new_sums();
     let mut breakdown_weight = 0.0;
     {
         let (mut series_left, mut parameters_left, mut first_payout_left, mut log_weights_left) = (
@@ -546,13 +552,7 @@ fn run_with(
                 _ => Need::Simulation,
             },
             &|| (),
-            &|| {
-                let mut sums = Sums::new(model, options.breakdown);
-                if weighting.is_some() {
-                    sums.mean.clear();
-                }
-                (sums, 0.0)
-            },
+            &|| (new_sums(), 0.0),
             &|_, (sums, kept), index, drawn, record| {
                 let mut slices = slices[index / CHUNK]
                     .lock()
